@@ -1,0 +1,272 @@
+"""Incoming records -> canonical rows: time parsing, value/currency checks, hashing, fingerprints.
+
+This is the single place where raw values become stored values, so every reader gets the same rules and
+raw PII never gets further than this module: emails, phones and names leave it only as SHA-256 hex.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from typing import Any
+
+import orjson
+import pycountry
+
+from capi_core.models import MATCH_KEYS, IncomingEvent, IncomingTruth
+from capi_core.normalize import assess_key, hash_value
+
+#: Epoch values above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
+_MS_THRESHOLD = 100_000_000_000
+_CONSENT = {
+    "granted": "granted", "true": "granted", "yes": "granted", "1": "granted", "opt_in": "granted",
+    "denied": "denied", "false": "denied", "no": "denied", "0": "denied", "revoked": "denied",
+    "opt_out": "denied",
+}  # fmt: skip
+_ORDER_STATUS = {
+    "paid": "paid", "partially_refunded": "paid", "completed": "paid", "processing": "paid",
+    "pending": "pending", "authorized": "pending", "partially_paid": "pending", "on-hold": "pending",
+    "refunded": "refunded", "voided": "cancelled", "cancelled": "cancelled", "canceled": "cancelled",
+    "failed": "cancelled", "expired": "cancelled", "test": "test",
+}  # fmt: skip
+_CURRENCIES = {c.alpha_3 for c in pycountry.currencies}
+
+
+def to_utc_naive(moment: dt.datetime) -> dt.datetime:
+    """A datetime in UTC without tzinfo (the store's convention); naive input is taken as UTC."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+def parse_event_time(raw: Any) -> tuple[dt.datetime | None, str]:
+    """(UTC time, format) of an event_time as sent: seconds, milliseconds, ISO text or a datetime."""
+    if raw is None or raw == "":
+        return None, "missing"
+    if isinstance(raw, dt.datetime):
+        return to_utc_naive(raw), "datetime"
+    if isinstance(raw, bool):
+        return None, "invalid"
+    number: float | None = None
+    if isinstance(raw, int | float):
+        number = float(raw)
+    elif isinstance(raw, str):
+        text = raw.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            try:
+                return to_utc_naive(dt.datetime.fromisoformat(text.replace("Z", "+00:00"))), "iso"
+            except ValueError:
+                return None, "invalid"
+    if number is None or not math.isfinite(number) or number < 0:
+        return None, "invalid"
+    unit = "milliseconds" if number >= _MS_THRESHOLD else "seconds"
+    seconds = number / 1000 if unit == "milliseconds" else number
+    try:
+        return dt.datetime.fromtimestamp(seconds, dt.UTC).replace(tzinfo=None), unit
+    except (OverflowError, OSError, ValueError):
+        return None, "invalid"
+
+
+def parse_value(raw: Any) -> tuple[float | None, str | None, str]:
+    """(value, raw text, verdict) for custom_data.value: a non-negative finite number is valid."""
+    if raw is None or raw == "":
+        return None, None, "missing"
+    text = str(raw)
+    if isinstance(raw, bool):
+        return None, text, "malformed"
+    try:
+        number = float(raw)
+    except (TypeError, ValueError):
+        return None, text[:64], "malformed"
+    if not math.isfinite(number) or number < 0:
+        return None, text[:64], "malformed"
+    return number, text[:64], "valid"
+
+
+def check_currency(raw: Any) -> tuple[str | None, str]:
+    """(currency as sent, verdict): valid when it is an ISO 4217 code in any case."""
+    if raw is None or str(raw).strip() == "":
+        return None, "missing"
+    text = str(raw).strip()
+    return text[:16], "valid" if text.upper() in _CURRENCIES else "malformed"
+
+
+def normalize_consent(raw: Any) -> str:
+    """granted | denied | unknown, from the many ways loggers write consent."""
+    if raw is None:
+        return "unknown"
+    if isinstance(raw, dict):  # e.g. {"ad_storage": "granted", ...}
+        raw = raw.get("ad_storage", raw.get("marketing"))
+    return _CONSENT.get(str(raw).strip().lower(), "unknown")
+
+
+def normalize_truth_id(raw: str | None) -> str | None:
+    """Order / lead ids compared across systems: trimmed, lowercased, without a leading '#'."""
+    if raw is None:
+        return None
+    text = raw.strip().lower().lstrip("#").strip()
+    return text or None
+
+
+def _first(value: Any) -> Any:
+    """Meta accepts lists for most user_data keys; the first non-empty element represents the copy."""
+    if isinstance(value, list | tuple):
+        return next((item for item in value if item not in (None, "")), None)
+    return value
+
+
+def _plain_country(user_data: dict[str, Any], default: str | None) -> str | None:
+    raw = _first(user_data.get("country"))
+    if isinstance(raw, str) and len(raw.strip()) == 2 and raw.strip().isalpha():
+        return raw.strip().lower()
+    return default
+
+
+def _text(value: Any, limit: int = 2048) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    return text[:limit] if text != "" else None
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _content_ids(custom: dict[str, Any]) -> str | None:
+    ids = custom.get("content_ids")
+    if ids is None and isinstance(custom.get("contents"), list):
+        ids = [c.get("id") for c in custom["contents"] if isinstance(c, dict) and c.get("id") is not None]
+    if ids is None:
+        return None
+    if not isinstance(ids, list):
+        ids = [ids]
+    return orjson.dumps([str(i) for i in ids]).decode()
+
+
+def _user_data_columns(event: IncomingEvent, default_country: str | None) -> dict[str, Any]:
+    user = event.user_data
+    country = _plain_country(user, default_country)
+    row: dict[str, Any] = {}
+    for key in MATCH_KEYS:
+        stored, verdict = assess_key(key, _first(user.get(key)), channel=event.channel, country=country)
+        row[key] = stored
+        row[f"{key}_check"] = verdict
+    return row
+
+
+def _response_columns(response: dict[str, Any] | None) -> dict[str, Any]:
+    response = response or {}
+    error = response.get("error") if isinstance(response.get("error"), dict) else {}
+    return {
+        "response_events_received": _int_or_none(response.get("events_received")),
+        "response_error_code": _int_or_none(error.get("code")),
+        "response_error_subcode": _int_or_none(error.get("error_subcode")),
+        "fbtrace_id": _text(response.get("fbtrace_id") or error.get("fbtrace_id"), 128),
+    }
+
+
+def _dpo(options: list[str] | None) -> str | None:
+    if options is None:
+        return None
+    return ",".join(str(o) for o in options)
+
+
+def canonical_event(event: IncomingEvent, *, default_country: str | None = None) -> dict[str, Any]:
+    """The canonical ``events`` row of one copy, without batch_id / fingerprint / occurrence."""
+    custom = event.custom_data if isinstance(event.custom_data, dict) else {}
+    event_time, time_format = parse_event_time(event.event_time_raw)
+    sent_at = to_utc_naive(event.sent_at) if event.sent_at else None
+    value, value_raw, value_check = parse_value(custom.get("value"))
+    currency, currency_check = check_currency(custom.get("currency"))
+    row: dict[str, Any] = {
+        "line_no": event.line_no,
+        "channel": event.channel,
+        "pixel_id": _text(event.pixel_id, 64),
+        "event_name": _text(event.event_name, 256),
+        "event_id": _text(event.event_id, 256),
+        "event_time": event_time,
+        "event_time_format": time_format,
+        "sent_at": sent_at,
+        "received_at": sent_at or event_time,
+        "action_source": _text(event.action_source, 64),
+        "event_source_url": _text(event.event_source_url),
+        "test_event_code": _text(event.test_event_code, 64),
+        "consent": normalize_consent(event.consent),
+        "data_processing_options": _dpo(event.data_processing_options),
+        "value": value,
+        "value_raw": value_raw,
+        "value_check": value_check,
+        "currency": currency,
+        "currency_check": currency_check,
+        "order_id": _text(custom.get("order_id"), 256),
+        "content_ids": _content_ids(custom),
+        "num_items": _int_or_none(custom.get("num_items")),
+        "content_type": _text(custom.get("content_type"), 64),
+        "status": _text(custom.get("status"), 64),
+        "predicted_ltv": parse_value(custom.get("predicted_ltv"))[0],
+    }
+    row.update(_user_data_columns(event, default_country))
+    row.update(_response_columns(event.response))
+    return row
+
+
+def normalize_order_status(raw: str | None) -> str | None:
+    """paid | pending | refunded | cancelled | test from a shop's financial status."""
+    if raw is None:
+        return None
+    return _ORDER_STATUS.get(raw.strip().lower().replace(" ", "_"), raw.strip().lower() or None)
+
+
+def canonical_truth(record: IncomingTruth, *, default_country: str | None = None) -> dict[str, Any]:
+    """The canonical ``truth`` row of one record, without batch_id / fingerprint / occurrence."""
+    country = (record.country or default_country or "").strip().lower() or None
+    status = record.status
+    if status is None and record.kind == "order":
+        status = normalize_order_status(record.status_raw)
+    return {
+        "line_no": record.line_no,
+        "kind": record.kind,
+        "truth_id": normalize_truth_id(record.raw_id),
+        "raw_id": _text(record.raw_id, 256),
+        "created_at": to_utc_naive(record.created_at) if record.created_at else None,
+        "paid_at": to_utc_naive(record.paid_at) if record.paid_at else None,
+        "qualified_at": to_utc_naive(record.qualified_at) if record.qualified_at else None,
+        "won_at": to_utc_naive(record.won_at) if record.won_at else None,
+        "status": status,
+        "status_raw": _text(record.status_raw, 64),
+        "value": record.value,
+        "subtotal": record.subtotal,
+        "currency": record.currency.strip().upper() if record.currency else None,
+        "em": hash_value("em", record.email),
+        "ph": hash_value("ph", record.phone, country=country),
+        "external_id": hash_value("external_id", record.external_id),
+        "fbp": _text(record.fbp, 256),
+        "fbc": _text(record.fbc, 512),
+        "country": country,
+        "utm_source": _text(record.utm_source, 256),
+        "utm_campaign": _text(record.utm_campaign, 256),
+        "form": _text(record.form, 256),
+        "sales_channel": _text(record.sales_channel, 128),
+        "source_system": _text(record.source_system, 64),
+    }
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def fingerprint(row: dict[str, Any]) -> str:
+    """SHA-256 of a row's canonical content (line number excluded, so re-exports match)."""
+    content = {k: v for k, v in row.items() if k != "line_no"}
+    blob = orjson.dumps(content, option=orjson.OPT_SORT_KEYS, default=_json_default)
+    return hashlib.sha256(blob).hexdigest()
+

@@ -1,0 +1,268 @@
+"""The DuckDB store: schema and migrations, and the one place that runs queries.
+
+Every query goes through ``Store.query`` / ``Transaction.execute``: a cursor per call (Streamlit runs
+sessions on threads), values always bound as ``$name`` parameters, identifiers only through
+``quote_ident`` with an allow-list, and ``duckdb.Error`` translated to ``StoreError`` naming the query.
+Metric SQL lives in ``capi_core/queries/*.sql`` and is loaded by name with ``load_query``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from capi_core.errors import SchemaVersionError, StoreError
+from capi_core.models import EVENT_COLUMNS, TRUTH_COLUMNS
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+SCHEMA_VERSION = 1
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = PROJECT_ROOT / "data" / "demo.duckdb"
+
+
+def _columns_ddl(columns: dict[str, str]) -> str:
+    return ",\n  ".join(f"{name} {sql_type}" for name, sql_type in columns.items())
+
+
+_SCHEMA_V1: tuple[str, ...] = (
+    """create table schema_info (version integer not null, created_at timestamp not null)""",
+    """create sequence batch_ids start 1""",
+    """create table batches (
+  batch_id integer primary key,
+  source varchar not null,
+  format varchar not null,
+  file_name varchar not null,
+  file_sha256 varchar not null unique,
+  rows_read integer not null,
+  rows_stored integer not null,
+  rows_already_stored integer not null,
+  rows_quarantined integer not null,
+  secrets_stripped integer not null,
+  ingested_at timestamp not null,
+  tool_version varchar not null
+)""",
+    f"""create table events (
+  {_columns_ddl(EVENT_COLUMNS)},
+  primary key (fingerprint, occurrence)
+)""",
+    f"""create table truth (
+  {_columns_ddl(TRUTH_COLUMNS)},
+  primary key (fingerprint, occurrence)
+)""",
+    """create table quarantine (
+  batch_id integer not null,
+  line_no integer not null,
+  reason varchar not null,
+  raw_masked varchar
+)""",
+    """create table annotations (
+  annotation_id integer primary key,
+  day date not null,
+  note varchar not null,
+  created_at timestamp not null
+)""",
+    """create table contracts (
+  pixel_id varchar not null,
+  version integer not null,
+  body varchar not null,
+  saved_at timestamp not null,
+  primary key (pixel_id, version)
+)""",
+    """create table push_log (
+  pushed_at timestamp not null,
+  pixel_id varchar not null,
+  test_event_code varchar,
+  base_url varchar not null,
+  events integer not null,
+  http_status integer,
+  response varchar
+)""",
+    """create table meta_quality_snapshots (
+  fetched_at timestamp not null,
+  pixel_id varchar not null,
+  body varchar not null
+)""",
+)
+
+#: version -> statements that bring a store from version-1 to version.
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1}
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """Rows of one query with their column names. Only aggregates should come back this way."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def scalar(self) -> Any:
+        """The first column of the first row, or None when there are no rows."""
+        return self.rows[0][0] if self.rows else None
+
+    def dicts(self) -> list[dict[str, Any]]:
+        """Rows as dicts keyed by column name."""
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def df(self) -> pd.DataFrame:
+        """Rows as a pandas DataFrame (for charts and downloads of aggregates)."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.rows, columns=self.columns)
+
+
+@cache
+def load_query(name: str) -> str:
+    """The text of ``capi_core/queries/<name>.sql``."""
+    return resources.files("capi_core.queries").joinpath(f"{name}.sql").read_text(encoding="utf-8")
+
+
+def quote_ident(name: str, allowed: Sequence[str]) -> str:
+    """Quote an identifier that must be one of ``allowed`` (never a value from a user or a file)."""
+    if name not in allowed:
+        raise ValueError(f"identifier {name!r} is not allowed here")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def default_db_path() -> Path:
+    """The store the CLI and dashboard open: ``$CAPI_DESK_DB``, else the embedded demo store."""
+    env = os.environ.get("CAPI_DESK_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+def _run(cursor: duckdb.DuckDBPyConnection, name: str, sql: str, params: dict[str, Any] | None) -> Results:
+    try:
+        cursor.execute(sql, params or {})
+        description = cursor.description or []
+        rows = cursor.fetchall() if description else []
+    except duckdb.Error as err:
+        raise StoreError(name, str(err).splitlines()[0]) from err
+    return Results([col[0] for col in description], rows)
+
+
+class Transaction:
+    """Statements inside one store transaction (see ``Store.transaction``)."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._cursor = cursor
+
+    def execute(self, name: str, sql: str, params: dict[str, Any] | None = None) -> Results:
+        """Run one named statement with bound parameters."""
+        return _run(self._cursor, name, sql, params)
+
+    def insert_arrow(self, table: str, data: pa.Table) -> int:
+        """Append an Arrow table whose columns are a subset of ``table``'s columns; returns rows added."""
+        return self._insert(table, data, only_new=False)
+
+    def insert_new(self, table: str, data: pa.Table) -> int:
+        """Append the rows whose (fingerprint, occurrence) is not stored yet; returns rows added."""
+        return self._insert(table, data, only_new=True)
+
+    def _insert(self, table: str, data: pa.Table, *, only_new: bool) -> int:
+        target = quote_ident(table, ["events", "truth", "quarantine"])
+        cols = ", ".join(quote_ident(c, data.column_names) for c in data.column_names)
+        guard = (
+            f" where not exists (select 1 from {target} t"
+            " where t.fingerprint = i.fingerprint and t.occurrence = i.occurrence)"
+            if only_new
+            else ""
+        )
+        try:
+            self._cursor.register("_incoming", data)
+            try:
+                self._cursor.execute(f"insert into {target} ({cols}) select {cols} from _incoming i{guard}")
+                inserted = self._cursor.fetchone()
+            finally:
+                self._cursor.unregister("_incoming")
+        except duckdb.Error as err:
+            raise StoreError(f"insert into {table}", str(err).splitlines()[0]) from err
+        return int(inserted[0]) if inserted else 0
+
+
+class Store:
+    """A DuckDB store file (or ``:memory:``) with the canonical schema, migrated on open."""
+
+    def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as err:
+            raise StoreError("open store", str(err).splitlines()[0]) from err
+        self._write_lock = threading.Lock()
+        if not read_only:
+            self._migrate()
+
+    def close(self) -> None:
+        """Close the connection (the file stays)."""
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _version(self) -> int:
+        exists = self.query(
+            "schema exists",
+            "select count(*) from information_schema.tables where table_name = 'schema_info'",
+        ).scalar()
+        if not exists:
+            return 0
+        return int(self.query("schema version", "select max(version) from schema_info").scalar() or 0)
+
+    def _migrate(self) -> None:
+        current = self._version()
+        if current > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                "open store", f"store schema {current} is newer than this tool ({SCHEMA_VERSION}); upgrade"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            with self.transaction() as tx:
+                for index, statement in enumerate(MIGRATIONS[version]):
+                    tx.execute(f"migration {version}.{index}", statement)
+                tx.execute(
+                    "record schema version",
+                    "insert into schema_info values ($v, $at)",
+                    {"v": version, "at": dt.datetime.now(dt.UTC).replace(tzinfo=None)},
+                )
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open store."""
+        return self._version()
+
+    def query(self, name: str, sql: str, params: dict[str, Any] | None = None) -> Results:
+        """Run one read query on its own cursor."""
+        with self._con.cursor() as cursor:
+            return _run(cursor, name, sql, params)
+
+    def query_file(self, name: str, params: dict[str, Any] | None = None) -> Results:
+        """Run ``capi_core/queries/<name>.sql``."""
+        return self.query(name, load_query(name), params)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One transaction: committed when the block ends, rolled back on any exception."""
+        with self._write_lock, self._con.cursor() as cursor:
+            cursor.execute("begin transaction")
+            try:
+                yield Transaction(cursor)
+            except BaseException:
+                cursor.execute("rollback")
+                raise
+            cursor.execute("commit")
