@@ -15,7 +15,7 @@ import orjson
 import pycountry
 
 from capi_core.models import MATCH_KEYS, IncomingEvent, IncomingTruth
-from capi_core.normalize import assess_key, hash_value
+from capi_core.normalize import assess_key, hash_value, normalize
 
 #: Epoch values above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
 _MS_THRESHOLD = 100_000_000_000
@@ -28,7 +28,8 @@ _ORDER_STATUS = {
     "paid": "paid", "partially_refunded": "paid", "completed": "paid", "processing": "paid",
     "pending": "pending", "authorized": "pending", "partially_paid": "pending", "on-hold": "pending",
     "refunded": "refunded", "voided": "cancelled", "cancelled": "cancelled", "canceled": "cancelled",
-    "failed": "cancelled", "expired": "cancelled", "test": "test",
+    "failed": "cancelled", "expired": "cancelled", "test": "test", "draft": "pending",
+    "checkout-draft": "pending", "unpaid": "pending",
 }  # fmt: skip
 _CURRENCIES = {c.alpha_3 for c in pycountry.currencies}
 
@@ -221,12 +222,13 @@ def normalize_order_status(raw: str | None) -> str | None:
     """paid | pending | refunded | cancelled | test from a shop's financial status."""
     if raw is None:
         return None
-    return _ORDER_STATUS.get(raw.strip().lower().replace(" ", "_"), raw.strip().lower() or None)
+    key = raw.strip().lower().removeprefix("wc-").replace(" ", "_").replace("on_hold", "on-hold")
+    return _ORDER_STATUS.get(key)
 
 
 def canonical_truth(record: IncomingTruth, *, default_country: str | None = None) -> dict[str, Any]:
     """The canonical ``truth`` row of one record, without batch_id / fingerprint / occurrence."""
-    country = (record.country or default_country or "").strip().lower() or None
+    country = normalize("country", record.country) or normalize("country", default_country)
     status = record.status
     if status is None and record.kind == "order":
         status = normalize_order_status(record.status_raw)
@@ -269,4 +271,3 @@ def fingerprint(row: dict[str, Any]) -> str:
     content = {k: v for k, v in row.items() if k != "line_no"}
     blob = orjson.dumps(content, option=orjson.OPT_SORT_KEYS, default=_json_default)
     return hashlib.sha256(blob).hexdigest()
-

@@ -1,8 +1,252 @@
-"""The ``capi-desk`` command (placeholder until the CLI lands)."""
+"""The ``capi-desk`` command: ingest files, build the demo store, write the report, start the dashboard.
+
+Exit codes: 0 ok; 1 a finding at or above ``--fail-on``; 2 bad usage or unreadable input (one line on
+stderr, store unchanged). Errors of capi_core (``CapiDeskError``) are turned into that one line here and
+nowhere else; anything else is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
-    return 0
+from capi_core import __version__
+from capi_core.errors import CapiDeskError, InputError, MappingError
+from capi_core.store import PROJECT_ROOT, Store, default_db_path
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+SEVERITIES = ("critical", "high", "medium", "low")
+
+_EPILOG = """\
+examples:
+  capi-desk demo                                   build the demo store (data/demo.duckdb)
+  capi-desk --db shop.duckdb ingest --source orders orders_export.csv
+  capi-desk --db shop.duckdb ingest --source server capi_log.jsonl
+  capi-desk --db shop.duckdb ingest --source browser checkout.har pixel_beacons.txt
+  capi-desk --db shop.duckdb report --format md --out report.md
+  capi-desk --db shop.duckdb report --fail-on high   (exit 1 when a high or critical finding exists)
+
+The store defaults to $CAPI_DESK_DB, else the embedded demo store.
+"""
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-02") from err
+
+
+def _mapping(items: Sequence[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for item in items:
+        column, sep, target = item.partition("=")
+        if not sep or not column.strip() or not target.strip():
+            raise MappingError(f"--map {item!r} is not COL=FIELD", hint="e.g. --map 'Order Number=raw_id'")
+        mapping[column.strip()] = target.strip()
+    return mapping
+
+
+def _progress_printer(name: str) -> Callable[[int], None] | None:
+    """A rich progress line on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    status = console.status(f"reading {name}")
+    status.start()
+
+    def update(rows: int) -> None:
+        status.update(f"reading {name}: {rows:,} records")
+
+    update.stop = status.stop  # type: ignore[attr-defined]
+    return update
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from capi_core.ingest import ingest_file
+    from capi_core.readers import ReadOptions
+
+    options = ReadOptions(
+        column_map=_mapping(args.map or []), pixel_id=args.pixel_id, default_country=args.country
+    )
+    with Store(args.db) as store:
+        for file_name in args.files:
+            path = Path(file_name)
+            progress = _progress_printer(path.name)
+            try:
+                result = ingest_file(
+                    store, path, args.source, fmt=args.format, options=options, progress=progress
+                )
+            finally:
+                if progress is not None:
+                    progress.stop()  # type: ignore[attr-defined]
+            print(result.summary)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from capi_core.models import Scope
+    from capi_core.report import build_report, render
+
+    scope = Scope(
+        date_from=args.date_from,
+        date_to=args.date_to,
+        pixel_id=args.pixel_id,
+        event_names=tuple(args.event or ()),
+    )
+    with Store(args.db) as store:
+        report = build_report(store, scope)
+    text = render(report, args.format)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"report written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    if args.fail_on:
+        threshold = SEVERITIES.index(args.fail_on)
+        if any(SEVERITIES.index(f.severity) <= threshold for f in report.findings):
+            return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from capi_core.demo_store import build_demo_store
+
+    summary = build_demo_store(Path(args.db), orders=args.orders, seed=args.seed)
+    print(summary)
+    return EXIT_OK
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    db = Path(args.db)
+    if not db.exists() and db == default_db_path():
+        from capi_core.demo_store import build_demo_store
+
+        print(build_demo_store(db), file=sys.stderr)
+    env = {**os.environ, "CAPI_DESK_DB": str(db)}
+    port = args.port or os.environ.get("STREAMLIT_SERVER_PORT") or "8501"
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "app.py"),
+        "--server.port",
+        str(port),
+    ]
+    return subprocess.call(command, env=env)
+
+
+def cmd_batches(args: argparse.Namespace) -> int:
+    with Store(args.db) as store:
+        rows = store.query(
+            "list batches",
+            """select batch_id, source, format, file_name, rows_read, rows_stored, rows_quarantined,
+              ingested_at
+            from batches
+            order by batch_id""",
+        ).rows
+    if not rows:
+        print("no batches yet: run `capi-desk ingest --source ... FILE`")
+    for row in rows:
+        print("\t".join("" if v is None else str(v) for v in row))
+    return EXIT_OK
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    from capi_core.ingest import delete_batch
+
+    with Store(args.db) as store:
+        if not delete_batch(store, args.batch_id):
+            raise InputError(f"no batch {args.batch_id}", hint="list them with `capi-desk batches`")
+    print(f"batch {args.batch_id} removed")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for the docs test)."""
+    parser = argparse.ArgumentParser(
+        prog="capi-desk",
+        description="Is the conversion signal you send to Meta true? Reconcile Pixel, Conversions API and "
+        "backend truth in a local DuckDB store.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"capi-desk {__version__}")
+    parser.add_argument(
+        "--db", type=Path, default=default_db_path(), help="store file (default: %(default)s)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = sub.add_parser("ingest", help="read files into the store (one batch per file)")
+    ingest.add_argument(
+        "--source",
+        required=True,
+        choices=["server", "browser", "orders", "leads"],
+        help="server = CAPI logs, browser = Pixel beacons/HAR/fbq logs, orders/leads = backend truth",
+    )
+    ingest.add_argument("--format", help="force a format instead of detecting it")
+    ingest.add_argument(
+        "--map",
+        action="append",
+        metavar="COL=FIELD",
+        help="map a CSV column to a canonical field (repeatable), e.g. 'Order No=raw_id'",
+    )
+    ingest.add_argument("--pixel-id", help="pixel id for files that do not carry one")
+    ingest.add_argument("--country", help="ISO country for phones without a calling code, e.g. US")
+    ingest.add_argument("files", nargs="+", metavar="FILE")
+    ingest.set_defaults(run=cmd_ingest)
+
+    report = sub.add_parser("report", help="the report: dedup, reconciliation, signal quality, findings")
+    report.add_argument("--from", dest="date_from", type=_date, help="first day (event time, UTC)")
+    report.add_argument("--to", dest="date_to", type=_date, help="last day, inclusive")
+    report.add_argument("--pixel-id", help="only this pixel")
+    report.add_argument("--event", action="append", help="only these event names (repeatable)")
+    report.add_argument("--format", choices=["json", "md", "html"], default="json")
+    report.add_argument("--out", help="write to this file instead of stdout")
+    report.add_argument(
+        "--fail-on", choices=SEVERITIES, help="exit 1 when a finding is at or above this severity"
+    )
+    report.set_defaults(run=cmd_report)
+
+    demo = sub.add_parser("demo", help="build the demo store: a shop with known, injected defects")
+    demo.add_argument(
+        "--orders",
+        "--events",
+        dest="orders",
+        type=int,
+        default=None,
+        help="shop size in orders (default 1500)",
+    )
+    demo.add_argument("--seed", type=int, default=42)
+    demo.set_defaults(run=cmd_demo)
+
+    app = sub.add_parser("app", help="start the dashboard (builds the demo store on first use)")
+    app.add_argument("--port", help="port (default $STREAMLIT_SERVER_PORT or 8501)")
+    app.set_defaults(run=cmd_app)
+
+    batches = sub.add_parser("batches", help="list ingested files")
+    batches.set_defaults(run=cmd_batches)
+    undo = sub.add_parser("undo", help="remove one ingested batch and everything it stored")
+    undo.add_argument("batch_id", type=int)
+    undo.set_defaults(run=cmd_undo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except CapiDeskError as err:
+        print(f"capi-desk: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    return code

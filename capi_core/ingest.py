@@ -29,8 +29,8 @@ from capi_core.models import (
     RowError,
     SourceKind,
 )
-from capi_core.readers import Item, ReadOptions, Reader, detect, get_reader
-from capi_core.store import Store, Transaction
+from capi_core.readers import Item, Reader, ReadOptions, detect, get_reader
+from capi_core.store import Store, Transaction, quote_ident
 
 CHUNK_ROWS = 50_000
 _ARROW_TYPES = {
@@ -112,13 +112,13 @@ class _Batch:
         self.pending.clear()
 
 
-def _read_all(
-    reader: Reader, path: Path, options: ReadOptions
-) -> Iterable[Item]:
+def _read_all(reader: Reader, path: Path, options: ReadOptions) -> Iterable[Item]:
     try:
         yield from reader.read(path, options)
     except UnicodeDecodeError as err:
-        raise UnreadableFileError(f"{path.name} has bytes that are not valid text", hint="re-export as UTF-8") from err
+        raise UnreadableFileError(
+            f"{path.name} has bytes that are not valid text", hint="re-export as UTF-8"
+        ) from err
 
 
 def ingest_file(
@@ -135,7 +135,9 @@ def ingest_file(
     path = Path(path)
     sha = file_sha256(path)
     reader = get_reader(source, fmt) if fmt else detect(path, source)
-    return _ingest(store, _read_all(reader, path, options), source, reader.format, path.name, sha, options, progress)
+    return _ingest(
+        store, _read_all(reader, path, options), source, reader.format, path.name, sha, options, progress
+    )
 
 
 def ingest_records(
@@ -217,10 +219,13 @@ def _ingest(
 def delete_batch(store: Store, batch_id: int) -> bool:
     """Remove one batch and everything it stored (undo). False when there is no such batch."""
     with store.transaction() as tx:
-        found = tx.execute("find batch", "select count(*) from batches where batch_id = $id", {"id": batch_id})
+        found = tx.execute(
+            "find batch", "select count(*) from batches where batch_id = $id", {"id": batch_id}
+        )
         if not found.scalar():
             return False
         for table in ("events", "truth", "quarantine", "batches"):
-            tx.execute(f"undo {table}", f"delete from {table} where batch_id = $id", {"id": batch_id})
+            name = quote_ident(table, ["events", "truth", "quarantine", "batches"])
+            tx.execute(f"undo {table}", f"delete from {name} where batch_id = $id", {"id": batch_id})  # noqa: S608
         derived.refresh(tx)
     return True

@@ -73,6 +73,11 @@ def detect(path: Path, source: SourceKind) -> Reader:
     for reader in READERS:
         if reader.source == source and reader.sniff(head, path.name):
             return reader
+    for reader in READERS:
+        explain = getattr(reader, "explain_refusal", None)
+        reason = explain(head, path.name) if reader.source == source and explain is not None else None
+        if reason:
+            raise UnreadableFileError(f"{path.name}: {reason}", hint="nothing was stored")
     known = ", ".join(formats_for(source)) or "none yet"
     raise UnreadableFileError(
         f"{path.name}: not a recognised {source} format",

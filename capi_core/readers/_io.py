@@ -15,6 +15,7 @@ from capi_core.errors import UnreadableFileError
 #: A line longer than this is not a log line; reading it would only exhaust memory.
 MAX_LINE_BYTES = 16 * 1024 * 1024
 _SNIFF_BYTES = 64 * 1024
+PARQUET_MAGIC = b"PAR1"
 
 
 def head_bytes(path: Path, size: int = _SNIFF_BYTES) -> bytes:
@@ -26,6 +27,8 @@ def head_bytes(path: Path, size: int = _SNIFF_BYTES) -> bytes:
         raise UnreadableFileError(f"cannot open {path.name}: {err.strerror}") from err
     if not head.strip():
         raise UnreadableFileError(f"{path.name} is empty", hint="export the file again")
+    if head.startswith(PARQUET_MAGIC):
+        return head  # binary by design; readers that accept Parquet check the magic themselves
     if b"\x00" in head:
         raise UnreadableFileError(
             f"{path.name} looks binary (NUL bytes)", hint="give a text export: CSV, JSON or JSONL"

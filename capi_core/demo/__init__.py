@@ -1,0 +1,25 @@
+"""Deterministic demo shop: a few weeks of orders, Pixel beacons and CAPI logs in the real formats,
+with each diagnostic's defect injected at a known rate and recorded as exact ground truth.
+
+Modules: ``config`` (parameters and rates), ``catalog`` (fixed fake vocabulary), ``shop`` (orders as a
+pure function of seed and index), ``orders_csv`` (Shopify export rows), ``funnel`` (visitors -> copies),
+``purchase_defects`` (one function per Purchase defect), ``wire`` (envelope JSON, beacon URLs),
+``manifest`` (tally and models), ``generate`` (streaming writer). The package never reads the store:
+ingesting the files is the caller's job (``capi_core.demo_store``).
+"""
+
+from capi_core.demo.config import DemoConfig, scaled_config
+from capi_core.demo.generate import BROWSER_FILE, MANIFEST_FILE, ORDERS_FILE, SERVER_FILE, generate
+from capi_core.demo.manifest import DefectRecord, DemoManifest
+
+__all__ = [
+    "BROWSER_FILE",
+    "MANIFEST_FILE",
+    "ORDERS_FILE",
+    "SERVER_FILE",
+    "DefectRecord",
+    "DemoConfig",
+    "DemoManifest",
+    "generate",
+    "scaled_config",
+]

@@ -1,0 +1,151 @@
+"""Ground truth of a generated demo shop: what was written, and every defect with its exact count.
+
+``Ledger`` tallies the tags of each copy as it is written (and the order-level facts), so the manifest
+is computed from what the files hold, never from the configured rates. ``DemoManifest`` is the
+JSON-serialisable result (also written as ``manifest.json``). No randomness, no file access.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from capi_core.demo.config import PURCHASE_DEFECTS, DemoConfig
+from capi_core.demo.copies import BrowserCopy, Copy
+from capi_core.demo.funnel import COVERAGE_EVENTS
+
+_MAX_EXAMPLES = 5
+#: Codes counted per order (truth record) rather than per event copy.
+ORDER_CODES = frozenset({"RECON_MISSING", "RECON_NOT_PAID_SENT"})
+#: How each code is injected, in one line; by-nature combinations are named in the details.
+NOTES: dict[str, str] = {
+    "DEDUP_MISSING_EVENT_ID": "server Purchase without event_id; plus the deploy-day eid-less beacons",
+    "DEDUP_EVENT_NAME_MISMATCH": "server Purchase sent as 'purchase' (also PARAM_NONSTANDARD_EVENT_NAME)",
+    "DEDUP_EVENT_ID_MISMATCH": "browser eid '#1042' while the server sends '1042' (browser copies)",
+    "DEDUP_OUTSIDE_WINDOW": "server Purchase sent 49-60 h after the beacon, event_time re-stamped at send",
+    "DEDUP_SAME_CHANNEL_REPEAT": "webhook delivered twice: the server event re-sent 30 s later (extra copy)",
+    "DEDUP_PIXEL_MISMATCH": "server Purchase sent to the second pixel",
+    "DEDUP_REUSED_EVENT_ID": "AddToCart with event_id 'undefined' on both channels",
+    "COVERAGE_BELOW_GOAL": "browser ViewContent / AddToCart copies with no server twin",
+    "RECON_MISSING": "paid draft orders created by staff: no copy on either channel",
+    "RECON_PHANTOM": "server Purchase for order ids not in the export (STG-*, TEST-ORDER-* with a test code)",
+    "RECON_NOT_PAID_SENT": "Purchase sent at checkout for orders now refunded / voided / pending",
+    "RECON_VALUE_MISMATCH": "server value = subtotal instead of total",
+    "RECON_CURRENCY_MISMATCH": "server currency CAD; plus the 'US$' copies of PARAM_INVALID_CURRENCY",
+    "RECON_SPIKE": "from the deploy day the browser Purchase beacon loses its eid: Meta counts twice",
+    "PARAM_MISSING_REQUIRED": "server Purchase without event_source_url or client_user_agent",
+    "PARAM_EVENT_TIME_MS": "server event_time in milliseconds",
+    "PARAM_EVENT_TIME_STALE": "sent 8-9 days late, rejected (100/2804003); also FRESHNESS_DELAYED",
+    "PARAM_EVENT_TIME_FUTURE": "event_time one day after the send",
+    "PARAM_INVALID_CURRENCY": "currency 'US$'",
+    "PARAM_INVALID_VALUE": "value as the text '77,93' (not counted as RECON_VALUE_MISMATCH)",
+    "PARAM_NONSTANDARD_EVENT_NAME": "'AddToCart ' (trailing space) on both channels; plus 'purchase'",
+    "MATCH_UNHASHED_PII": "raw (fake) email in em, or raw phone in ph when the order has no email",
+    "MATCH_MALFORMED_HASH": "MD5 of the phone in ph",
+    "MATCH_HASHED_FORBIDDEN": "SHA-256 of the fbp sent as fbp",
+    "MATCH_INVALID_FBC": "the bare fbclid as fbc, or an fbc created 120 days before the event",
+    "MATCH_INVALID_FBP": "a GA cookie (GA1.1...) as fbp",
+    "MATCH_INSUFFICIENT_KEYS": "only ct+country+st+zp+ge+client_user_agent, rejected (100/2804050)",
+    "MATCH_SHARED_IP": "10.0.0.5 (the webhook server) as client_ip_address",
+    "MATCH_FBP_MISMATCH": "server fbp from an older session while the beacon carries the current one",
+    "EMQ_LOW": "every server InitiateCheckout carries only fbp + client_ip_address + client_user_agent",
+    "FRESHNESS_DELAYED": "server Purchase sent 3 h (high) or 30 h (critical) late; plus the stale copies",
+    "CONSENT_DENIED_SENT": "every server copy of a visitor whose consent is 'denied' (the Pixel stays off)",
+    "TEST_CODE_IN_PRODUCTION": "test_event_code on a few real Purchases; plus the TEST-ORDER phantoms",
+    "SECRET_IN_LOGS": "one envelope whose request carries a fake access_token",
+}
+ALL_CODES: tuple[str, ...] = tuple(sorted(NOTES))
+assert set(PURCHASE_DEFECTS) <= set(NOTES)
+
+
+class DefectRecord(BaseModel):
+    """One injected diagnostic: how many copies (or orders) carry it, and where to look."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    unit: Literal["copies", "orders"]
+    count: int
+    examples: list[str]
+    """Up to 5 ids: order numbers (no '#') for order-linked copies, else event ids."""
+    details: dict[str, int | float | str]
+    """Counts per variant (e.g. ``server`` / ``browser_deploy_drift``) and derived figures."""
+    note: str
+
+
+class DemoManifest(BaseModel):
+    """What ``generate`` wrote: config, files, counts, and the exact ground truth of every defect."""
+
+    config: DemoConfig
+    period_start: dt.datetime
+    period_end: dt.datetime
+    files: dict[str, str]
+    """Role (orders, server, browser) -> file name in the output folder."""
+    counts: dict[str, int]
+    copies: dict[str, int]
+    """Copies written per ``channel:event_name``."""
+    annotations: list[tuple[dt.date, str]]
+    defects: list[DefectRecord]
+
+    def defect(self, code: str) -> DefectRecord:
+        """The record of ``code`` (KeyError when the generator does not inject it)."""
+        for record in self.defects:
+            if record.code == code:
+                return record
+        raise KeyError(code)
+
+
+class Ledger:
+    """Running tally of tags while files are written."""
+
+    def __init__(self) -> None:
+        self.copies: Counter[str] = Counter()
+        self._counts: Counter[str] = Counter()
+        self._details: dict[str, Counter[str]] = {code: Counter() for code in ALL_CODES}
+        self._examples: dict[str, list[str]] = {code: [] for code in ALL_CODES}
+
+    def tag(self, code: str, example: str, detail: str) -> None:
+        """Count one affected copy or order."""
+        self._counts[code] += 1
+        self._details[code][detail] += 1
+        if len(self._examples[code]) < _MAX_EXAMPLES and example not in self._examples[code]:
+            self._examples[code].append(example)
+
+    def copy(self, copy: Copy) -> None:
+        """Count a written copy and its tags."""
+        channel = "browser" if isinstance(copy, BrowserCopy) else "server"
+        self.copies[f"{channel}:{copy.event_name}"] += 1
+        for code, detail in copy.tags:
+            self.tag(code, copy.example, detail)
+
+    def _coverage(self) -> dict[str, int | float | str]:
+        details: dict[str, int | float | str] = dict(self._details["COVERAGE_BELOW_GOAL"])
+        for name in COVERAGE_EVENTS:
+            browser = self.copies[f"browser:{name}"]
+            alone = self._details["COVERAGE_BELOW_GOAL"][f"{name}:browser_only"]
+            details[f"{name}:browser"] = browser
+            details[f"{name}:coverage"] = round((browser - alone) / browser, 4) if browser else 0.0
+        return details
+
+    def records(self, extra_details: dict[str, dict[str, int | float | str]]) -> list[DefectRecord]:
+        """One record per code, sorted by code."""
+        records = []
+        for code in ALL_CODES:
+            details: dict[str, int | float | str] = dict(sorted(self._details[code].items()))
+            if code == "COVERAGE_BELOW_GOAL":
+                details = self._coverage()
+            details.update(extra_details.get(code, {}))
+            records.append(
+                DefectRecord(
+                    code=code,
+                    unit="orders" if code in ORDER_CODES else "copies",
+                    count=self._counts[code],
+                    examples=self._examples[code],
+                    details=details,
+                    note=NOTES[code],
+                )
+            )
+        return records

@@ -1,0 +1,61 @@
+"""Build the demo store: generate the demo shop's files, ingest them as a user would, annotate.
+
+The store is built in a temporary file beside the target and moved into place only when complete, so an
+interrupted build never leaves a half-filled demo store that the dashboard would then open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+
+from capi_core.demo import DemoConfig, DemoManifest, generate, scaled_config
+from capi_core.ingest import ingest_file
+from capi_core.store import Store
+
+#: (source, file name written by demo.generate) in the order a user would load them.
+DEMO_FILES: tuple[tuple[str, str], ...] = (
+    ("orders", "orders_export.csv"),
+    ("server", "capi_log.jsonl"),
+    ("browser", "pixel_beacons.txt"),
+)
+
+
+def ingest_demo_files(store: Store, folder: Path) -> list[str]:
+    """Ingest the three demo files from ``folder``; returns one summary line per file."""
+    lines = []
+    for source, name in DEMO_FILES:
+        result = ingest_file(store, folder / name, source)  # type: ignore[arg-type]
+        lines.append(result.summary)
+    return lines
+
+
+def _annotate(store: Store, manifest: DemoManifest) -> None:
+    for index, (day, note) in enumerate(manifest.annotations, start=1):
+        with store.transaction() as tx:
+            tx.execute(
+                "annotate",
+                "insert into annotations values ($id, $day, $note, $at)",
+                {"id": index, "day": day, "note": note, "at": dt.datetime(2026, 1, 1)},
+            )
+
+
+def build_demo_store(target: Path, *, orders: int | None = None, seed: int = 42) -> str:
+    """Generate and ingest the demo shop into ``target`` (replacing it); returns a summary."""
+    config = scaled_config(orders, seed) if orders else DemoConfig(seed=seed)
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="capi-demo-") as tmp:
+        folder = Path(tmp)
+        manifest = generate(folder, config)
+        building = target.with_name(target.name + ".building")
+        for stale in (building, Path(f"{building}.wal")):
+            stale.unlink(missing_ok=True)
+        with Store(building) as store:
+            lines = ingest_demo_files(store, folder)
+            _annotate(store, manifest)
+        Path(f"{target}.wal").unlink(missing_ok=True)
+        os.replace(building, target)
+    return "\n".join([f"demo store written to {target}", *lines])

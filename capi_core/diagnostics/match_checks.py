@@ -1,0 +1,254 @@
+"""Match-key diagnostics (SPEC §5, MATCH_*): hashing, fbc / fbp shape, insufficient keys, shared IPs,
+fbp mismatches inside merged pairs.
+
+Each check runs one ``quality_*.sql`` aggregate (through ``capi_core.metrics.quality_sql``) whose per-copy
+rules live in ``quality_copy_checks.sql``. Findings are per pixel x event_name x channel, per key where
+the fix is per key.
+
+MATCH_SHARED_IP: an IP fires when it carries at least ``SHARED_IP_MIN_USERS`` distinct users
+(external_id, else em, else fbp) and at least ``SHARED_IP_MIN_SHARE`` of the pixel's server copies: a
+server or proxy address sent as client_ip_address. The IP itself is never put in a finding.
+
+MATCH_FBP_MISMATCH reads the derived table ``copy_verdicts`` (merged, kept_fingerprint, kept_occurrence);
+while the store holds an older form of that table without those columns it finds nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from capi_core.diagnostics.registry import CHECKS, MAX_EXAMPLES, Finding, check
+from capi_core.metrics.quality_sql import examples, run_quality
+from capi_core.models import HASHED_KEYS, Scope
+from capi_core.store import Store
+
+SHARED_IP_MIN_USERS = 20
+SHARED_IP_MIN_SHARE = 0.01
+_VERDICT_CONTRACT = ("merged", "kept_fingerprint", "kept_occurrence")
+
+
+def _key_findings(
+    store: Store, scope: Scope, code: str, verdict: str, what: str, **only: Any
+) -> list[Finding]:
+    findings = []
+    for row in run_quality(store, "quality_key_verdicts", scope):
+        if row["verdict"] != verdict or any(row[k] not in v for k, v in only.items()):
+            continue
+        findings.append(
+            CHECKS[code].finding(
+                f"{row['copies']} of {row['group_copies']} {row['event_name']} {row['channel']} copies "
+                f"send {row['key']} {what}",
+                count=row["copies"],
+                share=row["copies"] / row["group_copies"],
+                examples=examples(row["examples"]),
+                pixel_id=row["pixel_id"],
+                event_name=row["event_name"],
+                channel=row["channel"],
+            )
+        )
+    return findings
+
+
+@check(
+    "MATCH_UNHASHED_PII",
+    "critical",
+    "Server copies carrying raw (unhashed) customer information in a key Meta requires hashed (em, ph, "
+    "fn, ln, ct, st, zp, country, db, ge): personal data leaves your systems in clear text.",
+    "The owner of the CAPI integration must normalize and SHA-256 hash every hashed key exactly once "
+    "before sending (Meta's Business SDKs do it); state 'hashed' for each key in the event contract.",
+)
+def match_unhashed_pii(store: Store, scope: Scope) -> list[Finding]:
+    """Server copies with a raw_pii verdict, per key."""
+    return _key_findings(
+        store, scope, "MATCH_UNHASHED_PII", "raw_pii", "unhashed", channel=("server",), key=HASHED_KEYS
+    )
+
+
+@check(
+    "MATCH_MALFORMED_HASH",
+    "high",
+    "A key Meta requires hashed whose value is neither a SHA-256 hex digest nor a value that normalizes "
+    "(e.g. a truncated hash, an MD5, an email without @): Meta cannot match it.",
+    "Have the integration's owner hash the normalized value with SHA-256 and send the 64-character "
+    "lowercase hex digest unchanged; add the format rule to the event contract.",
+)
+def match_malformed_hash(store: Store, scope: Scope) -> list[Finding]:
+    """Copies with a malformed hashed key, per key."""
+    return _key_findings(
+        store, scope, "MATCH_MALFORMED_HASH", "malformed", "as a malformed hash or value", key=HASHED_KEYS
+    )
+
+
+@check(
+    "MATCH_HASHED_FORBIDDEN",
+    "high",
+    "fbp, fbc, client_ip_address or lead_id sent hashed: Meta requires these as sent and cannot use a "
+    "hash of them.",
+    "Send fbp and fbc exactly as read from the _fbp / _fbc cookies and the IP as received, unhashed; the "
+    "event contract should mark these keys 'do not hash'.",
+)
+def match_hashed_forbidden(store: Store, scope: Scope) -> list[Finding]:
+    """Copies with a hashed plain key, per key."""
+    return _key_findings(store, scope, "MATCH_HASHED_FORBIDDEN", "hashed_forbidden", "hashed")
+
+
+def _issues(store: Store, scope: Scope) -> list[dict[str, Any]]:
+    return run_quality(store, "quality_signal_issues", scope)
+
+
+@check(
+    "MATCH_INVALID_FBC",
+    "medium",
+    "fbc not in the form fb.<subdomain index>.<13-digit ms>.<fbclid>, or created more than 90 days "
+    "before the copy was sent (an expired click id).",
+    "Read fbc verbatim from the _fbc cookie or build it once from the landing URL's fbclid (no "
+    "URL-decoding, no new timestamp per page) and send the newest one; the tag owner should follow "
+    "Meta's Parameter Builder and the event contract's fbc rule.",
+)
+def match_invalid_fbc(store: Store, scope: Scope) -> list[Finding]:
+    """Copies with a malformed or expired fbc."""
+    findings = []
+    for row in _issues(store, scope):
+        count = row["fbc_malformed"] + row["fbc_expired"]
+        if not count:
+            continue
+        findings.append(
+            CHECKS["MATCH_INVALID_FBC"].finding(
+                f"{count} of {row['copies']} {row['event_name']} {row['channel']} copies send an invalid "
+                f"fbc ({row['fbc_malformed']} malformed, {row['fbc_expired']} older than 90 days)",
+                count=count,
+                share=count / row["copies"],
+                examples=examples(row["fbc_examples"]),
+                pixel_id=row["pixel_id"],
+                event_name=row["event_name"],
+                channel=row["channel"],
+            )
+        )
+    return findings
+
+
+@check(
+    "MATCH_INVALID_FBP",
+    "medium",
+    "fbp not in the form fb.<subdomain index>.<13-digit ms>.<random number>: Meta cannot tie the event "
+    "to the browser.",
+    "Send the _fbp cookie exactly as the Pixel set it (or as Meta's Parameter Builder generates it); the "
+    "tag owner should not rebuild or truncate it, as the event contract's fbp rule says.",
+)
+def match_invalid_fbp(store: Store, scope: Scope) -> list[Finding]:
+    """Copies with a malformed fbp."""
+    return [
+        CHECKS["MATCH_INVALID_FBP"].finding(
+            f"{row['fbp_malformed']} of {row['copies']} {row['event_name']} {row['channel']} copies send "
+            "a malformed fbp",
+            count=row["fbp_malformed"],
+            share=row["fbp_malformed"] / row["copies"],
+            examples=examples(row["fbp_examples"]),
+            pixel_id=row["pixel_id"],
+            event_name=row["event_name"],
+            channel=row["channel"],
+        )
+        for row in _issues(store, scope)
+        if row["fbp_malformed"]
+    ]
+
+
+@check(
+    "MATCH_INSUFFICIENT_KEYS",
+    "critical",
+    "Server copies whose only valid customer information is none at all or one of the combinations Meta "
+    "calls too broad ({ct, country, st, zp, ge, client_user_agent}, {db, client_user_agent}, {fn, ge}, "
+    "{ln, ge}) or a subset: Meta rejects them (code 100, subcode 2804050) and with them the whole request.",
+    "Add a strong key to every server event: the hashed email or phone from the order, external_id, and "
+    "the fbp / fbc cookies plus client IP forwarded by the page; make them required in the event contract.",
+)
+def match_insufficient_keys(store: Store, scope: Scope) -> list[Finding]:
+    """Server copies with only a baseline invalid key combination."""
+    return [
+        CHECKS["MATCH_INSUFFICIENT_KEYS"].finding(
+            f"{row['insufficient_keys']} of {row['copies']} {row['event_name']} server copies carry no "
+            "usable customer information (Meta rejects them: 2804050)",
+            count=row["insufficient_keys"],
+            share=row["insufficient_keys"] / row["copies"],
+            examples=examples(row["insufficient_examples"]),
+            pixel_id=row["pixel_id"],
+            event_name=row["event_name"],
+            channel=row["channel"],
+        )
+        for row in _issues(store, scope)
+        if row["channel"] == "server" and row["insufficient_keys"]
+    ]
+
+
+@check(
+    "MATCH_SHARED_IP",
+    "high",
+    f"One client_ip_address carried by at least {SHARED_IP_MIN_USERS} distinct users and at least "
+    f"{SHARED_IP_MIN_SHARE:.0%} of a pixel's server copies: a server, proxy or CDN address sent as the "
+    "client's IP, which misleads matching.",
+    "Forward the visitor's real IP (first X-Forwarded-For entry, IPv6 when available) from the page "
+    "request to the server event; the owner of the server-side tagging set-up should fix the header "
+    "chain, and the event contract should say where the IP comes from.",
+)
+def match_shared_ip(store: Store, scope: Scope) -> list[Finding]:
+    """One finding per pixel with shared client IPs."""
+    rows = run_quality(
+        store, "quality_shared_ip", scope, min_users=SHARED_IP_MIN_USERS, min_share=SHARED_IP_MIN_SHARE
+    )
+    by_pixel: dict[str | None, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_pixel.setdefault(row["pixel_id"], []).append(row)
+    findings = []
+    for pixel_id, ips in by_pixel.items():
+        copies = sum(ip["copies"] for ip in ips)
+        total = ips[0]["server_copies"]
+        found = [e for ip in ips for e in examples(ip["examples"])]
+        findings.append(
+            CHECKS["MATCH_SHARED_IP"].finding(
+                f"{len(ips)} client IP address(es) each shared by {min(ip['users'] for ip in ips)}+ users "
+                f"(up to {max(ip['users'] for ip in ips)}) on {copies} of {total} server copies",
+                count=copies,
+                share=copies / total,
+                examples=found[:MAX_EXAMPLES],
+                pixel_id=pixel_id,
+                channel="server",
+            )
+        )
+    return findings
+
+
+def _has_verdict_contract(store: Store) -> bool:
+    found = store.query(
+        "copy_verdicts columns",
+        "select count(*) from information_schema.columns"
+        " where table_name = 'copy_verdicts' and list_contains($names, column_name)",
+        {"names": list(_VERDICT_CONTRACT)},
+    ).scalar()
+    return int(found or 0) == len(_VERDICT_CONTRACT)
+
+
+@check(
+    "MATCH_FBP_MISMATCH",
+    "medium",
+    "A conversion Meta merges across channels (shared event_id) whose browser and server copies carry "
+    "different fbp values: the server side reads a stale or foreign cookie.",
+    "Have the page pass the current _fbp cookie to the server with the shared event_id, and let the "
+    "server event send exactly that value; the event contract should require fbp on both channels.",
+)
+def match_fbp_mismatch(store: Store, scope: Scope) -> list[Finding]:
+    """Merged pairs whose fbp differs between the channels."""
+    if not _has_verdict_contract(store):
+        return []
+    return [
+        CHECKS["MATCH_FBP_MISMATCH"].finding(
+            f"{row['mismatched']} of {row['pairs']} merged {row['event_name']} pairs carry a different "
+            "fbp on each channel",
+            count=row["mismatched"],
+            share=row["mismatched"] / row["pairs"],
+            examples=examples(row["examples"]),
+            pixel_id=row["pixel_id"],
+            event_name=row["event_name"],
+        )
+        for row in run_quality(store, "quality_fbp_mismatch", scope)
+        if row["mismatched"]
+    ]

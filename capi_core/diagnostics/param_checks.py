@@ -1,0 +1,229 @@
+"""Parameter diagnostics (SPEC §5, PARAM_*): required parameters, event_time, value, currency, names.
+
+Every check reads ``capi_core.metrics.completeness`` (whose SQL holds the parameter rules) or the
+per-name counts of ``quality_event_names.sql``; none decides validity itself. Findings are per pixel x
+event_name x channel. ``user_data`` without any key is left to MATCH_INSUFFICIENT_KEYS, which covers it
+together with the too-broad combinations Meta rejects.
+
+PARAM_NONSTANDARD_EVENT_NAME: a name is a near-miss of a standard event (reference §6) when it differs
+from one only in case, spaces, underscores or hyphens (``purchase``, ``AddToCart ``, ``add_to_cart``,
+``Add To Cart``) or is the GA4 name of one (``begin_checkout`` -> InitiateCheckout); other custom names
+are fine.
+"""
+
+from __future__ import annotations
+
+import re
+
+from capi_core.diagnostics.registry import CHECKS, Finding, check
+from capi_core.metrics.completeness import CompletenessRow, completeness
+from capi_core.metrics.quality_sql import examples, run_quality
+from capi_core.models import Scope
+from capi_core.store import Store
+
+#: Meta's standard events (reference §6).
+STANDARD_EVENTS: tuple[str, ...] = (
+    "AddPaymentInfo", "AddToCart", "AddToWishlist", "CompleteRegistration", "Contact", "CustomizeProduct",
+    "Donate", "FindLocation", "InitiateCheckout", "Lead", "Purchase", "Schedule", "Search", "StartTrial",
+    "SubmitApplication", "Subscribe", "ViewContent", "PageView",
+)  # fmt: skip
+#: GA4 event names a tag may forward unmapped (the mapping vendors apply, reference §2.7.4).
+GA4_NAMES: dict[str, str] = {
+    "purchase": "Purchase", "add_to_cart": "AddToCart", "begin_checkout": "InitiateCheckout",
+    "add_payment_info": "AddPaymentInfo", "add_to_wishlist": "AddToWishlist", "generate_lead": "Lead",
+    "view_item": "ViewContent", "sign_up": "CompleteRegistration", "page_view": "PageView",
+    "search": "Search",
+}  # fmt: skip
+_SEPARATORS = re.compile(r"[\s_\-]+")
+
+
+def _squash(name: str) -> str:
+    return _SEPARATORS.sub("", name).lower()
+
+
+_SQUASHED = {_squash(name): name for name in STANDARD_EVENTS}
+
+
+def intended_standard_name(name: str) -> str | None:
+    """The standard event a near-miss ``name`` stands for; None for standard names and other custom names."""
+    if name in STANDARD_EVENTS:
+        return None
+    return GA4_NAMES.get(name.strip().lower()) or _SQUASHED.get(_squash(name))
+
+
+def _rows(store: Store, scope: Scope, parameter: str, outcome: str) -> list[tuple[CompletenessRow, int]]:
+    rows = completeness(store, scope, by_pixel=True)
+    return [(r, r.outcomes[outcome]) for r in rows if r.parameter == parameter and r.outcomes.get(outcome)]
+
+
+def _outcome_findings(
+    store: Store, scope: Scope, code: str, parameter: str, outcome: str, what: str
+) -> list[Finding]:
+    return [
+        CHECKS[code].finding(
+            f"{n} of {row.copies} {row.event_name} {row.channel} copies {what}",
+            count=n,
+            share=n / row.copies,
+            examples=row.examples.get(outcome, []),
+            pixel_id=row.pixel_id,
+            event_name=row.event_name,
+            channel=row.channel,
+        )
+        for row, n in _rows(store, scope, parameter, outcome)
+    ]
+
+
+@check(
+    "PARAM_MISSING_REQUIRED",
+    "high",
+    "Copies without a parameter Meta requires where it applies (event_name, event_time, action_source on "
+    "server copies, event_source_url and client_user_agent on server website copies, value and currency "
+    "on Purchase and on copies carrying either); one finding per parameter.",
+    "Name an owner for each required parameter in the event contract and have the sending code fill it "
+    "from the order or page it already has; validate payloads against the contract before they are sent.",
+)
+def param_missing_required(store: Store, scope: Scope) -> list[Finding]:
+    """One finding per pixel x event x channel x required parameter with missing copies."""
+    findings = []
+    for row in completeness(store, scope, by_pixel=True):
+        missing = row.outcomes.get("missing", 0)
+        if row.requirement != "required" or row.parameter == "user_data" or not missing:
+            continue
+        findings.append(
+            CHECKS["PARAM_MISSING_REQUIRED"].finding(
+                f"{missing} of {row.copies} {row.event_name} {row.channel} copies lack {row.parameter} "
+                f"(required on {row.applies_to})",
+                count=missing,
+                share=missing / row.copies,
+                examples=row.examples.get("missing", []),
+                pixel_id=row.pixel_id,
+                event_name=row.event_name,
+                channel=row.channel,
+            )
+        )
+    return findings
+
+
+@check(
+    "PARAM_EVENT_TIME_MS",
+    "critical",
+    "event_time sent in milliseconds: Meta expects Unix seconds and reads the value as a time far in the "
+    "future, so the event (and its whole request) fails.",
+    "Fix the sender's event contract to send event_time as integer Unix seconds (divide JavaScript "
+    "Date.now() by 1000 and floor it); the owner of the CAPI integration should add a unit test for it.",
+)
+def param_event_time_ms(store: Store, scope: Scope) -> list[Finding]:
+    """Copies whose event_time was sent in milliseconds."""
+    return _outcome_findings(
+        store, scope, "PARAM_EVENT_TIME_MS", "event_time", "milliseconds", "send event_time in milliseconds"
+    )
+
+
+@check(
+    "PARAM_EVENT_TIME_STALE",
+    "critical",
+    "event_time more than 7 days before Meta received the copy: Meta rejects the whole request that "
+    "carries it (subcode 2804003).",
+    "Send events as they happen (within an hour); the owner of retries and backfills must drop events "
+    "older than 7 days before sending, as the event contract's time rule says, so one stale event cannot "
+    "sink a batch.",
+)
+def param_event_time_stale(store: Store, scope: Scope) -> list[Finding]:
+    """Copies received more than 7 days after their event_time."""
+    return _outcome_findings(
+        store, scope, "PARAM_EVENT_TIME_STALE", "event_time", "stale",
+        "reached Meta more than 7 days after their event_time",
+    )  # fmt: skip
+
+
+@check(
+    "PARAM_EVENT_TIME_FUTURE",
+    "medium",
+    "event_time more than 5 minutes after the copy was received (Meta documents no future limit; 5 "
+    "minutes of clock skew are tolerated): a time zone or clock bug in the sender.",
+    "Have the sender's owner build event_time from a UTC clock (Unix seconds), never from a local time "
+    "string; add the rule to the event contract.",
+)
+def param_event_time_future(store: Store, scope: Scope) -> list[Finding]:
+    """Copies whose event_time lies in the future of their receipt."""
+    return _outcome_findings(
+        store, scope, "PARAM_EVENT_TIME_FUTURE", "event_time", "future",
+        "carry an event_time more than 5 minutes after they were sent",
+    )  # fmt: skip
+
+
+@check(
+    "PARAM_INVALID_CURRENCY",
+    "high",
+    "custom_data.currency present but not an ISO 4217 code: Meta cannot value the conversion.",
+    "Send the order's ISO 4217 code (USD, EUR) from the shop's order record, not a symbol or a display "
+    "name; pin the allowed codes in the event contract.",
+)
+def param_invalid_currency(store: Store, scope: Scope) -> list[Finding]:
+    """Copies with a currency that is not ISO 4217."""
+    return _outcome_findings(
+        store,
+        scope,
+        "PARAM_INVALID_CURRENCY",
+        "currency",
+        "malformed",
+        "carry a currency that is not ISO 4217",
+    )
+
+
+@check(
+    "PARAM_INVALID_VALUE",
+    "high",
+    "custom_data.value present but not a non-negative number (text, a formatted amount, a negative or "
+    "non-finite number): value optimization and ROAS break.",
+    "Send value as a plain non-negative number (12.5, not '12,50 €') taken from the order total the event "
+    "contract names; the integration's owner should validate it before sending.",
+)
+def param_invalid_value(store: Store, scope: Scope) -> list[Finding]:
+    """Copies with a value that is not a non-negative number."""
+    return _outcome_findings(
+        store,
+        scope,
+        "PARAM_INVALID_VALUE",
+        "value",
+        "malformed",
+        "carry a value that is not a non-negative number",
+    )
+
+
+@check(
+    "PARAM_NONSTANDARD_EVENT_NAME",
+    "high",
+    "An event name that is a near-miss of a standard event (case, spacing, underscores, or a GA4 name such "
+    "as purchase / add_to_cart / begin_checkout): Meta treats it as a custom event, so it neither "
+    "optimizes as the standard event nor deduplicates with copies under the right name.",
+    "Map the name to the standard event in the tag or server code that owns it, and write the exact name "
+    "into the event contract so the Pixel and CAPI copies share event_name and event_id.",
+)
+def param_nonstandard_event_name(store: Store, scope: Scope) -> list[Finding]:
+    """One finding per pixel x channel x near-miss name, naming the intended standard event."""
+    rows = run_quality(store, "quality_event_names", scope)
+    families: dict[tuple[str | None, str, str], int] = {}
+    for row in rows:
+        intended = intended_standard_name(row["event_name"]) or row["event_name"]
+        key = (row["pixel_id"], row["channel"], intended)
+        families[key] = families.get(key, 0) + row["copies"]
+    findings = []
+    for row in rows:
+        intended = intended_standard_name(row["event_name"])
+        if intended is None:
+            continue
+        total = families[(row["pixel_id"], row["channel"], intended)]
+        findings.append(
+            CHECKS["PARAM_NONSTANDARD_EVENT_NAME"].finding(
+                f"{row['copies']} {row['channel']} copies are named {row['event_name']!r}; "
+                f"the standard event is {intended!r}",
+                count=row["copies"],
+                share=row["copies"] / total,
+                examples=examples(row["examples"]),
+                pixel_id=row["pixel_id"],
+                event_name=row["event_name"],
+                channel=row["channel"],
+            )
+        )
+    return findings

@@ -1,0 +1,70 @@
+"""Parameter completeness (SPEC §4): per event_name x channel and parameter, share present and valid.
+
+The parameter list, requirements and validity rules live in ``queries/quality_completeness.sql`` only;
+this module folds its outcome rows into one typed row per parameter. It must not decide validity itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from capi_core.metrics.quality_sql import examples, run_quality
+from capi_core.models import Scope
+from capi_core.store import Store
+
+Requirement = Literal["required", "recommended"]
+
+
+class CompletenessRow(BaseModel):
+    """One parameter of one event_name x channel (x pixel when asked)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pixel_id: str | None = None
+    event_name: str | None
+    channel: str
+    parameter: str
+    requirement: Requirement
+    applies_to: str  # which copies the parameter is checked on
+    copies: int  # copies the parameter applies to
+    present: int
+    valid: int
+    share_present: float
+    share_valid: float
+    outcomes: dict[str, int]  # valid | missing | malformed | milliseconds | stale | future | ...
+    examples: dict[str, list[str]]  # up to 5 example ids per outcome other than valid
+
+
+def completeness(store: Store, scope: Scope, *, by_pixel: bool = False) -> list[CompletenessRow]:
+    """Parameter completeness over ``scope``, ordered by event, channel and the parameter list."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in run_quality(store, "quality_completeness", scope, by_pixel=by_pixel):
+        key = (row["pixel_id"], row["event_name"], row["channel"], row["ordinal"], row["parameter"])
+        groups.setdefault(key, []).append(row)
+    ordered = sorted(groups.items(), key=lambda item: (item[0][0] or "", item[0][1] or "", *item[0][2:4]))
+    return [_fold(rows) for _, rows in ordered]
+
+
+def _fold(rows: list[dict[str, Any]]) -> CompletenessRow:
+    first = rows[0]
+    outcomes = {row["outcome"]: int(row["copies"]) for row in rows}
+    copies = sum(outcomes.values())
+    present = copies - outcomes.get("missing", 0)
+    valid = outcomes.get("valid", 0)
+    return CompletenessRow(
+        pixel_id=first["pixel_id"],
+        event_name=first["event_name"],
+        channel=first["channel"],
+        parameter=first["parameter"],
+        requirement=first["requirement"],
+        applies_to=first["applies_to"],
+        copies=copies,
+        present=present,
+        valid=valid,
+        share_present=present / copies,
+        share_valid=valid / copies,
+        outcomes=outcomes,
+        examples={row["outcome"]: examples(row["examples"]) for row in rows if row["outcome"] != "valid"},
+    )

@@ -1,0 +1,473 @@
+"""Reconciliation (SPEC §4): backend truth against what Meta would count, as typed results.
+
+Owns the parameters and result models of the ``recon_*.sql`` chain; all linking and counting happens in
+SQL, and only aggregates or bounded lists come back. It must not touch DuckDB directly, nor compute
+per-row facts in Python.
+
+Decisions where the spec is silent (the report and the docs repeat them):
+
+- Truth status: a record repeated across batches (overlapping exports) is read from its latest batch
+  (highest batch_id, then highest line).
+- Join key: candidates in SPEC order (``order_id``, ``event_id``, ``event_id_token``); the chosen key is
+  the first that links at least ``MIN_KEY_RATE`` of the copies, else the one that links the most. A copy
+  links by the chosen key first, then by the other keys; a token is a maximal run of letters and digits
+  (or of letters, digits and dashes) of the normalized event_id.
+- Fallback: a copy with no key link and no order_id links through the record's fbp, then hashed email,
+  within 10 minutes of the record's created_at (the checkout moment; paid_at can lag by days); copies
+  Meta folds into one conversion (same kept copy) share one link.
+- Value: a counted copy whose value differs from the truth value (``total`` or ``subtotal`` policy) by
+  more than max(0.01, 1 %) flags the record; Meta books the kept copy, whichever channel it came from.
+- Eligible: status paid and no linked copy logged consent as denied (truth rows carry no consent).
+- Meta count: every counted copy of the event (name variants included: they reached Meta), by event_time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from functools import cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from capi_core.models import Scope, TruthKind
+from capi_core.store import Results, Store, load_query
+
+JoinKeyName = Literal["order_id", "event_id", "event_id_token"]
+Verdict = Literal["both_channels", "browser_only", "server_only", "none"]
+Flag = Literal[
+    "counted_more_than_once",
+    "value_mismatch",
+    "currency_mismatch",
+    "not_paid_sent",
+    "late_2h",
+    "late_24h",
+    "name_variant",
+    "consent_denied",
+    "missing",
+]
+PhantomReason = Literal["test_code", "reused_id", "outside_truth_window", "unknown_id"]
+ValuePolicy = Literal["total", "subtotal"]
+
+VERDICTS: tuple[Verdict, ...] = ("both_channels", "browser_only", "server_only", "none")
+#: Record flags (``missing`` is a filter only: an eligible record with no copy).
+FLAGS: tuple[str, ...] = (
+    "counted_more_than_once", "value_mismatch", "currency_mismatch", "not_paid_sent",
+    "late_2h", "late_24h", "name_variant", "consent_denied",
+)  # fmt: skip
+PHANTOM_REASONS: tuple[PhantomReason, ...] = ("test_code", "reused_id", "outside_truth_window", "unknown_id")
+
+MIN_KEY_RATE = 0.5  # a key linking half the copies is the dataset's key, even if a looser one links more
+VALUE_TOLERANCE_ABS = 0.01
+VALUE_TOLERANCE_REL = 0.01
+REUSED_MIN_COPIES = 4  # more copies than a browser + server pair and a retry: the id is not one conversion
+DEFAULT_LIMIT = 500
+#: (event, truth kind) pairs the report reconciles; leads join when the lead reader lands.
+DATASETS: tuple[tuple[str, TruthKind], ...] = (("Purchase", "order"),)
+
+_PARAM = re.compile(r"\$([a-z_]+)")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class KeyCandidate(_Frozen):
+    """One candidate join key: copies it links to a truth record."""
+
+    key: JoinKeyName
+    linked: int
+    match_rate: float | None  # linked / copies of the event; None without copies
+
+
+class JoinKeyResolution(_Frozen):
+    """The join key of one dataset (event <-> truth kind) and the match rate of every candidate."""
+
+    event_name: str
+    kind: TruthKind
+    copies: int
+    key: JoinKeyName | None  # None when no candidate links any copy
+    match_rate: float | None
+    candidates: list[KeyCandidate]
+
+
+class RecordVerdict(_Frozen):
+    """One truth record against the copies linked to it."""
+
+    truth_id: str
+    raw_id: str | None
+    created_at: dt.datetime | None
+    status: str | None
+    eligible: bool
+    truth_value: float | None
+    currency: str | None
+    verdict: Verdict
+    copies: int
+    browser_copies: int
+    server_copies: int
+    counted_copies: int
+    meta_value: float | None
+    first_server_at: dt.datetime | None
+    flags: list[str]
+
+
+class Phantom(_Frozen):
+    """A counted copy that links to no truth record."""
+
+    fingerprint: str
+    occurrence: int
+    channel: str
+    pixel_id: str | None
+    event_name: str | None
+    event_id: str | None
+    order_id: str | None
+    event_time: dt.datetime | None
+    value: float | None
+    currency: str | None
+    reason: PhantomReason
+
+
+class PhantomReport(_Frozen):
+    """Phantom copies: total, per sub-reason, and a bounded list."""
+
+    total: int
+    by_reason: dict[str, int]
+    copies: list[Phantom]
+
+
+class PeriodRow(_Frozen):
+    """Truth against the estimated Meta count in one day or ISO week."""
+
+    period: dt.date  # the day, or the Monday of the ISO week
+    label: str  # 2026-11-02, or 2026-W45
+    truth_count: int
+    truth_value: float
+    meta_count: int
+    meta_value: float
+    gap_pct: float | None  # (meta - truth) / truth; None when truth is 0
+    value_gap_pct: float | None
+    reached: int
+    accuracy: float | None  # eligible records reaching Meta / eligible records
+
+
+class WaterfallStep(_Frozen):
+    """One step of the truth -> counted-exactly-once waterfall."""
+
+    step: str
+    count: int
+    share_of_previous: float | None
+    share_of_truth: float | None
+
+
+class ReconSummary(_Frozen):
+    """The reconciliation block of the report for one event (SPEC §6)."""
+
+    event_name: str
+    kind: TruthKind
+    value_policy: ValuePolicy
+    join_key: JoinKeyName | None
+    join_match_rate: float | None
+    records: int  # every record in scope, eligible or not
+    records_reached: int  # records in scope with at least one linked copy
+    truth_count: int  # eligible records
+    truth_value: float
+    meta_count: int
+    meta_value: float
+    gap_pct: float | None
+    value_gap_pct: float | None
+    accuracy: float | None
+    verdicts: dict[str, int]  # over eligible records
+    flags: dict[str, int]  # over every record in scope
+    waterfall: list[WaterfallStep]
+    phantom_count: int
+    phantoms_by_reason: dict[str, int]
+    name_variant_copies: int  # counted copies under a case/spacing variant of the name
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def _gap(meta: float, truth: float) -> float | None:
+    return (meta - truth) / truth if truth else None
+
+
+@cache
+def _chain(name: str, *, links: bool = True) -> str:
+    parts = ["recon_base", "recon_links", name] if links else ["recon_base", name]
+    return "\n".join(load_query(part) for part in parts)
+
+
+def _verdicts_ready(store: Store) -> bool:
+    # copy_verdicts is derived on the first ingest: a store that never ingested has nothing to reconcile
+    found = store.query(
+        "copy_verdicts exists",
+        "select count(*) from information_schema.tables where table_name = 'copy_verdicts'",
+    ).scalar()
+    return bool(found)
+
+
+def _run(
+    store: Store,
+    name: str,
+    scope: Scope,
+    *,
+    event_name: str,
+    kind: TruthKind,
+    value_policy: ValuePolicy = "total",
+    links: bool = True,
+    **extra: Any,
+) -> Results:
+    if not _verdicts_ready(store):
+        return Results([], [])
+    sql = _chain(name, links=links)
+    params: dict[str, Any] = {
+        **scope.params(),
+        "event_name": event_name,
+        "kind": kind,
+        "min_key_rate": MIN_KEY_RATE,
+        "value_policy": value_policy,
+        "tol_abs": VALUE_TOLERANCE_ABS,
+        "tol_rel": VALUE_TOLERANCE_REL,
+        "reused_min_copies": REUSED_MIN_COPIES,
+        **extra,
+    }
+    # DuckDB rejects parameters the statement does not use, and each chain uses a different subset
+    used = set(_PARAM.findall(sql))
+    return store.query(name, sql, {k: v for k, v in params.items() if k in used})
+
+
+def has_truth(store: Store, kind: TruthKind = "order") -> bool:
+    """Whether the store holds any truth record of ``kind`` (no truth: nothing to reconcile against)."""
+    found = store.query(
+        "has truth", "select count(*) from truth where kind = $kind and truth_id is not null", {"kind": kind}
+    ).scalar()
+    return bool(found)
+
+
+def canonical_name_in_scope(scope: Scope, event_name: str) -> bool:
+    """Whether the scope's event-name filter lets any case/spacing variant of ``event_name`` through."""
+    if not scope.event_names:
+        return True
+    wanted = event_name.strip().replace(" ", "").lower()
+    return any(name.strip().replace(" ", "").lower() == wanted for name in scope.event_names)
+
+
+def join_key(
+    store: Store, scope: Scope, event_name: str = "Purchase", kind: TruthKind = "order"
+) -> JoinKeyResolution:
+    """Resolve the join key between copies of ``event_name`` and truth records of ``kind``.
+
+    Returns:
+        The chosen key with its match rate and the match rate of every candidate key.
+    """
+    rows = _run(store, "recon_join_key", scope, event_name=event_name, kind=kind, links=False).dicts()
+    copies = int(rows[0]["copies"]) if rows else 0
+    candidates = [
+        KeyCandidate(key=r["method"], linked=int(r["linked"]), match_rate=_ratio(r["linked"], copies))
+        for r in rows
+    ]
+    chosen = next((c for c in candidates if any(r["chosen"] and r["method"] == c.key for r in rows)), None)
+    return JoinKeyResolution(
+        event_name=event_name,
+        kind=kind,
+        copies=copies,
+        key=chosen.key if chosen else None,
+        match_rate=chosen.match_rate if chosen else None,
+        candidates=candidates,
+    )
+
+
+def record_verdicts(
+    store: Store,
+    scope: Scope,
+    *,
+    verdict: Verdict | None = None,
+    flag: Flag | None = None,
+    limit: int = DEFAULT_LIMIT,
+    event_name: str = "Purchase",
+    kind: TruthKind = "order",
+    value_policy: ValuePolicy = "total",
+) -> list[RecordVerdict]:
+    """Per-record verdicts and flags, oldest first, filtered by verdict and/or flag, at most ``limit``."""
+    rows = _run(
+        store, "recon_records", scope, event_name=event_name, kind=kind, value_policy=value_policy,
+        verdict=verdict, flag=flag, limit=limit,
+    ).dicts()  # fmt: skip
+    return [
+        RecordVerdict(
+            **{k: r[k] for k in RecordVerdict.model_fields if k != "flags"},
+            flags=[f for f in FLAGS if r[f]],
+        )
+        for r in rows
+    ]
+
+
+def phantoms(
+    store: Store,
+    scope: Scope,
+    limit: int = DEFAULT_LIMIT,
+    *,
+    reason: PhantomReason | None = None,
+    event_name: str = "Purchase",
+    kind: TruthKind = "order",
+) -> PhantomReport:
+    """Counted copies of ``event_name`` with no truth record: counts per sub-reason and up to ``limit``."""
+    listed = _run(
+        store, "recon_phantoms", scope, event_name=event_name, kind=kind, reason=reason, limit=limit
+    ).dicts()
+    summary = _summary_row(store, scope, event_name, kind, "total")
+    by_reason: dict[str, int] = {r: int(summary[f"p_{r}"] or 0) for r in PHANTOM_REASONS}
+    return PhantomReport(
+        total=int(summary["phantoms"] or 0),
+        by_reason=by_reason,
+        copies=[Phantom(**{k: r[k] for k in Phantom.model_fields}) for r in listed],
+    )
+
+
+def _periods(
+    store: Store, scope: Scope, grain: str, event_name: str, kind: TruthKind, value_policy: ValuePolicy
+) -> list[PeriodRow]:
+    rows = _run(
+        store,
+        "recon_periods",
+        scope,
+        event_name=event_name,
+        kind=kind,
+        value_policy=value_policy,
+        grain=grain,
+    ).dicts()
+    out: list[PeriodRow] = []
+    for r in rows:
+        day = r["period"].date() if isinstance(r["period"], dt.datetime) else r["period"]
+        iso = day.isocalendar()
+        out.append(
+            PeriodRow(
+                period=day,
+                label=day.isoformat() if grain == "day" else f"{iso.year}-W{iso.week:02d}",
+                truth_count=int(r["truth_count"]),
+                truth_value=float(r["truth_value"] or 0),
+                meta_count=int(r["meta_count"]),
+                meta_value=float(r["meta_value"] or 0),
+                gap_pct=_gap(r["meta_count"], r["truth_count"]),
+                value_gap_pct=_gap(float(r["meta_value"] or 0), float(r["truth_value"] or 0)),
+                reached=int(r["reached"]),
+                accuracy=_ratio(r["reached"], r["truth_count"]),
+            )
+        )
+    return out
+
+
+def daily(
+    store: Store,
+    scope: Scope,
+    event_name: str = "Purchase",
+    kind: TruthKind = "order",
+    value_policy: ValuePolicy = "total",
+) -> list[PeriodRow]:
+    """Truth (eligible records, by created_at) vs estimated Meta (counted copies, by event_time) per day."""
+    return _periods(store, scope, "day", event_name, kind, value_policy)
+
+
+def weekly(
+    store: Store,
+    scope: Scope,
+    event_name: str = "Purchase",
+    kind: TruthKind = "order",
+    value_policy: ValuePolicy = "total",
+) -> list[PeriodRow]:
+    """The same as ``daily`` per ISO week (Monday to Sunday, UTC)."""
+    return _periods(store, scope, "week", event_name, kind, value_policy)
+
+
+def _summary_row(
+    store: Store, scope: Scope, event_name: str, kind: TruthKind, value_policy: ValuePolicy
+) -> dict[str, Any]:
+    rows = _run(
+        store, "recon_summary", scope, event_name=event_name, kind=kind, value_policy=value_policy
+    ).dicts()
+    return rows[0] if rows else defaultdict(lambda: None)
+
+
+def _waterfall(row: dict[str, Any]) -> list[WaterfallStep]:
+    steps = [
+        ("truth", row["records"]),
+        ("eligible", row["eligible"]),
+        ("reached_meta", row["reached"]),
+        ("has_server_copy", row["has_server"]),
+        ("merged_correctly", row["merged_ok"]),
+        ("counted_exactly_once", row["counted_once"]),
+    ]
+    total = int(steps[0][1] or 0)
+    out: list[WaterfallStep] = []
+    previous: int | None = None
+    for step, raw in steps:
+        count = int(raw or 0)
+        out.append(
+            WaterfallStep(
+                step=step,
+                count=count,
+                share_of_previous=None if previous is None else _ratio(count, previous),
+                share_of_truth=_ratio(count, total),
+            )
+        )
+        previous = count
+    return out
+
+
+def waterfall(
+    store: Store,
+    scope: Scope,
+    event_name: str = "Purchase",
+    kind: TruthKind = "order",
+) -> list[WaterfallStep]:
+    """truth -> eligible -> reached Meta -> has a server copy -> merged correctly -> counted exactly once."""
+    return _waterfall(_summary_row(store, scope, event_name, kind, "total"))
+
+
+def reconcile_summary(
+    store: Store,
+    scope: Scope,
+    event_name: str = "Purchase",
+    kind: TruthKind = "order",
+    value_policy: ValuePolicy = "total",
+) -> ReconSummary:
+    """The reconciliation headline of one event: join key, truth vs Meta, verdicts, waterfall, phantoms."""
+    row = _summary_row(store, scope, event_name, kind, value_policy)
+    copies = int(row["copies"] or 0)
+    truth_count = int(row["eligible"] or 0)
+    truth_value = float(row["truth_value"] or 0)
+    meta_count = int(row["meta_count"] or 0)
+    meta_value = float(row["meta_value"] or 0)
+    return ReconSummary(
+        event_name=event_name,
+        kind=kind,
+        value_policy=value_policy,
+        join_key=row["join_key"],
+        join_match_rate=_ratio(row["join_linked"], copies) if row["join_key"] else None,
+        records=int(row["records"] or 0),
+        records_reached=int(row["records_reached"] or 0),
+        truth_count=truth_count,
+        truth_value=truth_value,
+        meta_count=meta_count,
+        meta_value=meta_value,
+        gap_pct=_gap(meta_count, truth_count),
+        value_gap_pct=_gap(meta_value, truth_value),
+        accuracy=_ratio(int(row["reached"] or 0), truth_count),
+        verdicts={v: int(row[f"v_{v}"] or 0) for v in VERDICTS},
+        flags={f: int(row[f"f_{f}"] or 0) for f in FLAGS},
+        waterfall=_waterfall(row),
+        phantom_count=int(row["phantoms"] or 0),
+        phantoms_by_reason={r: int(row[f"p_{r}"] or 0) for r in PHANTOM_REASONS},
+        name_variant_copies=int(row["variant_copies"] or 0),
+    )
+
+
+def reconcile_all(store: Store, scope: Scope) -> list[ReconSummary]:
+    """One summary per reconciled dataset (``DATASETS``) whose truth kind is in the store and in scope."""
+    return [
+        reconcile_summary(store, scope, event_name, kind)
+        for event_name, kind in DATASETS
+        if has_truth(store, kind) and canonical_name_in_scope(scope, event_name)
+    ]

@@ -1,0 +1,148 @@
+-- Parameter completeness: copies per event_name x channel x parameter x outcome, with example ids.
+-- The one place for the parameter list, each parameter's requirement, where it applies and what makes it
+-- valid (reference §2.2-2.9); event contracts will later replace the `requirement` column.
+-- Outcome per applicable copy: valid | missing | malformed | milliseconds | stale | future | raw_pii |
+-- hashed_forbidden | expired; a copy a parameter does not apply to has no outcome for it.
+-- params: $date_from, $date_to, $pixel_id, $event_names, $by_pixel (false: pixel_id is null)
+with parameters (ordinal, parameter, requirement, applies_to) as (
+  values
+    (1, 'event_name', 'required', 'every copy'),
+    (2, 'event_time', 'required', 'every copy'),
+    (3, 'action_source', 'required', 'server copies'),
+    (4, 'user_data', 'required', 'every copy'),
+    (5, 'event_source_url', 'required', 'server copies with action_source website'),
+    (6, 'client_user_agent', 'required', 'server copies with action_source website'),
+    (7, 'value', 'required', 'Purchase, and copies carrying value or currency'),
+    (8, 'currency', 'required', 'Purchase, and copies carrying value or currency'),
+    (9, 'event_id', 'recommended', 'every copy'),
+    (10, 'external_id', 'recommended', 'every copy'),
+    (11, 'fbp', 'recommended', 'every copy'),
+    (12, 'fbc', 'recommended', 'every copy'),
+    (13, 'client_ip_address', 'recommended', 'every copy'),
+    (14, 'em/ph', 'recommended', 'every copy')
+),
+outcomes as (
+  select
+    case when $by_pixel then c.pixel_id end as pixel_id,
+    c.event_name,
+    c.channel,
+    c.example_id,
+    case
+      when c.event_name is null or trim(c.event_name) = '' then 'missing'
+      when length(c.event_name) > 50 then 'malformed'  -- custom names: at most 50 characters
+      else 'valid'
+    end as o_event_name,
+    case
+      when c.event_time_format = 'missing' then 'missing'
+      when c.event_time_format = 'invalid' then 'malformed'
+      when c.event_time_format = 'milliseconds' then 'milliseconds'
+      -- Meta documents no future limit; 5 minutes of clock skew are tolerated
+      when c.event_time > c.received_at + interval '5' minute then 'future'
+      -- older than 7 days when Meta receives it: the whole request is rejected (2804003)
+      when c.received_at - c.event_time > interval '7' day then 'stale'
+      else 'valid'
+    end as o_event_time,
+    -- the Pixel sets action_source itself; only server payloads must carry it
+    case
+      when c.channel <> 'server' then null
+      when c.action_source is null or trim(c.action_source) = '' then 'missing'
+      when c.action_source in (
+        'email', 'website', 'app', 'phone_call', 'chat', 'physical_store', 'system_generated',
+        'business_messaging', 'other'
+      ) then 'valid'
+      else 'malformed'
+    end as o_action_source,
+    case
+      when c.any_key_valid then 'valid'
+      when c.any_key_present then 'malformed'
+      else 'missing'
+    end as o_user_data,
+    -- required for server website events only: the browser supplies URL and user agent itself
+    case
+      when c.channel <> 'server' or coalesce(c.action_source, '') <> 'website' then null
+      when c.event_source_url is null or trim(c.event_source_url) = '' then 'missing'
+      when lower(c.event_source_url) like 'http://_%' or lower(c.event_source_url) like 'https://_%'
+        then 'valid'
+      else 'malformed'
+    end as o_event_source_url,
+    case
+      when c.channel <> 'server' or coalesce(c.action_source, '') <> 'website' then null
+      when c.client_user_agent_ok then 'valid'
+      else c.client_user_agent_check
+    end as o_client_user_agent,
+    case
+      when c.event_name = 'Purchase' or c.value_check <> 'missing' or c.currency_check <> 'missing'
+        then c.value_check
+    end as o_value,
+    case
+      when c.event_name = 'Purchase' or c.value_check <> 'missing' or c.currency_check <> 'missing'
+        then c.currency_check
+    end as o_currency,
+    case when c.event_id is null or trim(c.event_id) = '' then 'missing' else 'valid' end as o_event_id,
+    case when c.external_id_ok then 'valid' else c.external_id_check end as o_external_id,
+    case when c.fbp_ok then 'valid' when c.fbp_check <> 'valid' then c.fbp_check else c.fbp_issue end as o_fbp,
+    case when c.fbc_ok then 'valid' when c.fbc_check <> 'valid' then c.fbc_check else c.fbc_issue end as o_fbc,
+    case when c.client_ip_address_ok then 'valid' else c.client_ip_address_check end as o_client_ip_address,
+    case
+      when c.em_ok or c.ph_ok then 'valid'
+      when c.em_check = 'missing' and c.ph_check = 'missing' then 'missing'
+      when c.em_check = 'raw_pii' or c.ph_check = 'raw_pii' then 'raw_pii'
+      else 'malformed'
+    end as o_em_ph
+  from copy_checks c
+),
+grouped as (
+  -- one grouping set per parameter: a single pass instead of an unpivot of every copy
+  select
+    o.pixel_id,
+    o.event_name,
+    o.channel,
+    case
+      when grouping(o.o_event_name) = 0 then 'event_name'
+      when grouping(o.o_event_time) = 0 then 'event_time'
+      when grouping(o.o_action_source) = 0 then 'action_source'
+      when grouping(o.o_user_data) = 0 then 'user_data'
+      when grouping(o.o_event_source_url) = 0 then 'event_source_url'
+      when grouping(o.o_client_user_agent) = 0 then 'client_user_agent'
+      when grouping(o.o_value) = 0 then 'value'
+      when grouping(o.o_currency) = 0 then 'currency'
+      when grouping(o.o_event_id) = 0 then 'event_id'
+      when grouping(o.o_external_id) = 0 then 'external_id'
+      when grouping(o.o_fbp) = 0 then 'fbp'
+      when grouping(o.o_fbc) = 0 then 'fbc'
+      when grouping(o.o_client_ip_address) = 0 then 'client_ip_address'
+      else 'em/ph'
+    end as parameter,
+    coalesce(
+      o.o_event_name, o.o_event_time, o.o_action_source, o.o_user_data, o.o_event_source_url,
+      o.o_client_user_agent, o.o_value, o.o_currency, o.o_event_id, o.o_external_id, o.o_fbp, o.o_fbc,
+      o.o_client_ip_address, o.o_em_ph
+    ) as outcome,
+    count(*) as copies,
+    min(o.example_id, 5) as examples  -- DuckDB: the 5 smallest values (no standard bounded form)
+  from outcomes o
+  group by
+    o.pixel_id,
+    o.event_name,
+    o.channel,
+    grouping sets (
+      (o.o_event_name), (o.o_event_time), (o.o_action_source), (o.o_user_data), (o.o_event_source_url),
+      (o.o_client_user_agent), (o.o_value), (o.o_currency), (o.o_event_id), (o.o_external_id),
+      (o.o_fbp), (o.o_fbc), (o.o_client_ip_address), (o.o_em_ph)
+    )
+)
+select
+  g.pixel_id,
+  g.event_name,
+  g.channel,
+  p.ordinal,
+  g.parameter,
+  p.requirement,
+  p.applies_to,
+  g.outcome,
+  g.copies,
+  g.examples
+from grouped g
+join parameters p
+  on p.parameter = g.parameter
+where g.outcome is not null

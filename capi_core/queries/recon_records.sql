@@ -1,0 +1,26 @@
+-- Per-record reconciliation verdicts (continues recon_base.sql + recon_links.sql), filtered by verdict and flag, oldest first, at most $limit rows.
+-- params: those of recon_links.sql, $verdict, $flag, $limit
+select
+  truth_id, raw_id, created_at, paid_at, status, eligible, truth_value, currency, verdict,
+  copies, browser_copies, server_copies, counted_copies, meta_value, sent_value_min, sent_value_max,
+  first_server_at, counted_more_than_once, value_mismatch, currency_mismatch, not_paid_sent,
+  late_2h, late_24h, name_variant, consent_denied, merged_ok
+from record_facts
+where (cast($verdict as varchar) is null or verdict = $verdict)
+  and (
+    cast($flag as varchar) is null
+    or case cast($flag as varchar)
+      when 'counted_more_than_once' then counted_more_than_once
+      when 'value_mismatch' then value_mismatch
+      when 'currency_mismatch' then currency_mismatch
+      when 'not_paid_sent' then not_paid_sent
+      when 'late_2h' then late_2h
+      when 'late_24h' then late_24h
+      when 'name_variant' then name_variant
+      when 'consent_denied' then consent_denied
+      when 'missing' then eligible and copies = 0
+      else false
+    end
+  )
+order by created_at, truth_id
+limit $limit

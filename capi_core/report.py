@@ -1,0 +1,227 @@
+"""The report: one typed model gathering every metric and finding, rendered as JSON, Markdown or HTML.
+
+JSON is ``Report.model_dump_json()`` with stable keys and a ``schema_version``; Markdown and HTML are
+rendered from the same dump, so the three never disagree. The HTML file is self-contained (inline CSS,
+no scripts, no external resources) and every value from a file or a browser is escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+
+from pydantic import BaseModel
+
+from capi_core import __version__
+from capi_core.diagnostics import Finding, run_checks
+from capi_core.metrics import dedup, quality, reconcile
+from capi_core.models import Scope
+from capi_core.store import Store
+
+REPORT_SCHEMA_VERSION = 1
+ASSUMPTIONS = (
+    "Meta's documented rules do not merge two copies from the same channel: repeats on one channel are "
+    "each counted (and flagged as DEDUP_SAME_CHANNEL_REPEAT).",
+    "event_name matching for dedup is exact and case-sensitive (Meta does not document otherwise).",
+    "Estimated EMQ is our transparent heuristic, not Meta's Event Match Quality score.",
+)
+
+
+class Window(BaseModel):
+    """The slice the report covers."""
+
+    date_from: dt.date | None
+    date_to: dt.date | None
+    pixel_id: str | None
+    event_names: list[str]
+    first_event_time: dt.datetime | None
+    last_event_time: dt.datetime | None
+
+
+class EventCount(BaseModel):
+    """Copies of one event name on one channel."""
+
+    event_name: str | None
+    channel: str
+    copies: int
+
+
+class Counts(BaseModel):
+    """How many copies the report looked at."""
+
+    total: int
+    per_channel: dict[str, int]
+    per_event: list[EventCount]
+
+
+class Report(BaseModel):
+    """Everything the report says (SPEC §6 "Report JSON")."""
+
+    schema_version: int = REPORT_SCHEMA_VERSION
+    tool_version: str = __version__
+    window: Window
+    counts: Counts
+    dedup: list[dedup.DedupEventStats]
+    reconciliation: list[reconcile.ReconSummary]
+    completeness: list[quality.CompletenessRow]
+    match_keys: quality.MatchKeyReport
+    freshness: quality.FreshnessReport
+    drift: list[dict[str, Any]] = []  # weekly drift lands with the drift issue
+    leads: dict[str, Any] | None = None  # lead quality lands with the leads issue
+    consent: quality.ConsentReport
+    findings: list[Finding]
+    assumptions: list[str] = list(ASSUMPTIONS)
+
+
+def _counts(store: Store, scope: Scope) -> tuple[Counts, dt.datetime | None, dt.datetime | None]:
+    rows = store.query_file("report_counts", scope.params()).dicts()
+    per_channel: dict[str, int] = {}
+    for row in rows:
+        per_channel[row["channel"]] = per_channel.get(row["channel"], 0) + int(row["copies"])
+    firsts = [r["first_event_time"] for r in rows if r["first_event_time"] is not None]
+    lasts = [r["last_event_time"] for r in rows if r["last_event_time"] is not None]
+    counts = Counts(
+        total=sum(per_channel.values()),
+        per_channel=per_channel,
+        per_event=[
+            EventCount(event_name=r["event_name"], channel=r["channel"], copies=r["copies"]) for r in rows
+        ],
+    )
+    return counts, min(firsts, default=None), max(lasts, default=None)
+
+
+def build_report(store: Store, scope: Scope | None = None) -> Report:
+    """Compute every metric and finding for ``scope`` (the whole store by default)."""
+    scope = scope or Scope()
+    counts, first, last = _counts(store, scope)
+    window = Window(
+        date_from=scope.date_from,
+        date_to=scope.date_to,
+        pixel_id=scope.pixel_id,
+        event_names=list(scope.event_names),
+        first_event_time=first,
+        last_event_time=last,
+    )
+    return Report(
+        window=window,
+        counts=counts,
+        dedup=dedup.dedup_by_event(store, scope),
+        reconciliation=reconcile.reconcile_all(store, scope),
+        completeness=quality.completeness(store, scope),
+        match_keys=quality.match_key_report(store, scope),
+        freshness=quality.freshness(store, scope),
+        consent=quality.consent(store, scope),
+        findings=run_checks(store, scope),
+    )
+
+
+# --- rendering -------------------------------------------------------------------------------------
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1 else f"{value:,.2f}"
+    if isinstance(value, list | dict):
+        return ", ".join(_fmt(v) for v in value) if isinstance(value, list) else str(value)
+    return str(value)
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _md_table(rows: list[dict[str, Any]], columns: list[str]) -> list[str]:
+    if not rows:
+        return ["_none_", ""]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_md_escape(_fmt(row.get(c))) for c in columns) + " |" for row in rows]
+    return [*lines, ""]
+
+
+_SECTIONS: tuple[tuple[str, str, list[str]], ...] = (
+    ("Deduplication", "dedup", ["event_name", "pixel_id", "browser", "server", "merged_pairs",
+                                "would_be_pairs", "dedup_health", "event_coverage", "estimated_meta_count"]),
+    ("Reconciliation", "reconciliation", ["event_name", "join_key", "join_match_rate", "truth_count",
+                                          "meta_count", "gap_pct", "truth_value", "meta_value", "accuracy"]),
+)  # fmt: skip
+
+
+def render_markdown(report: Report) -> str:
+    """The report as Markdown, the way an analyst would forward it."""
+    data = report.model_dump(mode="json")
+    window = data["window"]
+    lines = [
+        "# CAPI Signal Desk report",
+        "",
+        f"Window: {window['date_from'] or window['first_event_time'] or '—'} to "
+        f"{window['date_to'] or window['last_event_time'] or '—'}; copies: {data['counts']['total']:,} "
+        f"({', '.join(f'{k} {v:,}' for k, v in data['counts']['per_channel'].items()) or 'none'}).",
+        "",
+        "## Findings",
+        "",
+        *_md_table(
+            data["findings"], ["severity", "code", "event_name", "count", "message", "fix", "examples"]
+        ),
+    ]
+    for title, key, columns in _SECTIONS:
+        lines += [f"## {title}", "", *_md_table(data[key], columns)]
+    lines += ["## Assumptions", "", *[f"- {a}" for a in data["assumptions"]], ""]
+    return "\n".join(lines)
+
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:2rem;color:#1f2933}table{border-collapse:collapse;
+margin:0 0 1.5rem}th,td{border:1px solid #cbd2d9;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f0f4f8}.critical{color:#b00020;font-weight:bold}.high{color:#c05621}"""
+
+
+def _html_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    if not rows:
+        return "<p><em>none</em></p>"
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="{html.escape(str(row.get("severity", "")))}">{html.escape(_fmt(row.get(c)))}</td>'
+            for c in columns
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render_html(report: Report) -> str:
+    """The report as one self-contained HTML file (no scripts, every value escaped)."""
+    data = report.model_dump(mode="json")
+    parts = [
+        "<!doctype html><html lang=en><head><meta charset=utf-8>",
+        "<title>CAPI Signal Desk report</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>CAPI Signal Desk report</h1>",
+        f"<p>Copies: {data['counts']['total']:,}</p>",
+        "<h2>Findings</h2>",
+        _html_table(
+            data["findings"], ["severity", "code", "event_name", "count", "message", "fix", "examples"]
+        ),
+    ]
+    for title, key, columns in _SECTIONS:
+        parts += [f"<h2>{html.escape(title)}</h2>", _html_table(data[key], columns)]
+    parts += [
+        "<h2>Assumptions</h2><ul>",
+        *[f"<li>{html.escape(a)}</li>" for a in data["assumptions"]],
+        "</ul>",
+    ]
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def render(report: Report, fmt: str) -> str:
+    """``json`` | ``md`` | ``html``."""
+    if fmt == "md":
+        return render_markdown(report)
+    if fmt == "html":
+        return render_html(report)
+    return report.model_dump_json(indent=2) + "\n"

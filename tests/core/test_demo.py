@@ -1,0 +1,334 @@
+"""The demo shop generator: determinism, the real file formats, and a manifest that matches the files.
+
+Every expected figure here is recomputed independently from the written files (csv / json / urllib
+parsing, no demo code), then compared with the manifest the generator computed while writing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from capi_core.demo import DemoConfig, DemoManifest, generate, scaled_config
+from capi_core.demo.shop import from_ms, shop_time, to_ms
+from capi_core.demo.wire import quote as demo_quote
+
+ENVELOPE_KEYS = {"sent_at", "pixel_id", "consent", "request", "response"}
+PAID = ("paid", "partially_refunded")
+SMALL = DemoConfig(orders=200)
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The parsed files of one generated demo shop."""
+
+    folder: Path
+    manifest: DemoManifest
+    header: list[str]
+    rows: list[dict[str, str]]
+    envelopes: list[dict[str, Any]]
+    beacons: list[dict[str, list[str]]]
+
+    @property
+    def events(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(envelope, server event) pairs."""
+        return [(env, event) for env in self.envelopes for event in env["request"]["data"]]
+
+
+def _read(folder: Path, manifest: DemoManifest) -> Demo:
+    with (folder / "orders_export.csv").open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        rows = [dict(zip(header, row, strict=True)) for row in reader]
+    lines = (folder / "capi_log.jsonl").read_text(encoding="utf-8").splitlines()
+    urls = (folder / "pixel_beacons.txt").read_text(encoding="utf-8").splitlines()
+    beacons = [parse_qs(urlsplit(url).query, keep_blank_values=True) for url in urls]
+    return Demo(folder, manifest, header, rows, [json.loads(line) for line in lines], beacons)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """The default demo shop (1,500 orders, seed 42), generated once for the module."""
+    folder = tmp_path_factory.mktemp("demo")
+    return _read(folder, generate(folder))
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_same_seed_writes_identical_bytes_and_another_seed_does_not(tmp_path: Path) -> None:
+    generate(tmp_path / "a", SMALL)
+    generate(tmp_path / "b", SMALL)
+    generate(tmp_path / "c", DemoConfig(orders=200, seed=7))
+    first, again, other = _files(tmp_path / "a"), _files(tmp_path / "b"), _files(tmp_path / "c")
+    assert list(first) == ["capi_log.jsonl", "manifest.json", "orders_export.csv", "pixel_beacons.txt"]
+    assert first == again
+    assert all(first[name] != other[name] for name in first)
+
+
+def test_orders_export_has_shopify_layout(demo: Demo) -> None:
+    """79 columns, one row per line item, order columns on the first row only, ``#1001``-style names."""
+    assert len(demo.header) == 79
+    assert demo.header[:3] == ["Name", "Email", "Financial Status"]
+    assert demo.header[-1] == "Payment References"
+    names = [row["Name"] for row in demo.rows]
+    assert len(set(names)) == demo.manifest.counts["orders"] == 1500
+    assert len(demo.rows) == demo.manifest.counts["order_rows"]
+    assert all(name.startswith("#") and name[1:].isdigit() for name in names)
+    seen: set[str] = set()
+    for row in demo.rows:
+        first = row["Name"] not in seen
+        seen.add(row["Name"])
+        assert bool(row["Financial Status"]) == first and bool(row["Total"]) == first
+        assert row["Lineitem sku"] and row["Created at"]
+    statuses = {row["Financial Status"] for row in demo.rows if row["Financial Status"]}
+    assert statuses == {"paid", "pending", "refunded", "partially_refunded", "voided"}
+
+
+def test_orders_export_header_matches_real_shopify_export(demo: Demo, samples: Path) -> None:
+    with (samples / "shopify" / "paramxjyot_orders_export_1.csv").open(
+        encoding="utf-8", newline=""
+    ) as handle:
+        assert demo.header == next(csv.reader(handle))
+
+
+def test_created_at_crosses_the_dst_change(demo: Demo) -> None:
+    """US Eastern: -0400 until 2026-11-01 06:00 UTC, -0500 after; both parse back to UTC in the period."""
+    offsets = {}
+    for row in demo.rows:
+        moment = dt.datetime.strptime(row["Created at"], "%Y-%m-%d %H:%M:%S %z")
+        utc = moment.astimezone(dt.UTC).replace(tzinfo=None)
+        assert demo.manifest.period_start <= utc < demo.manifest.period_end
+        expected = "-0400" if utc < dt.datetime(2026, 11, 1, 6) else "-0500"
+        assert row["Created at"].endswith(expected)
+        offsets[expected] = True
+    assert set(offsets) == {"-0400", "-0500"}
+
+
+def test_orders_carry_messy_but_fake_contact_shapes(demo: Demo) -> None:
+    firsts = [row for row in demo.rows if row["Financial Status"]]
+    emails = [row["Email"] for row in firsts if row["Email"]]
+    phones = [row["Billing Phone"] for row in firsts if row["Billing Phone"]]
+    assert all(
+        e.strip().lower().split("@")[1] in ("example.com", "example.net", "example.org") for e in emails
+    )
+    assert all("555" in p or "7946" in p for p in phones)
+    assert any(p.startswith("'+1 ") for p in phones) and any(p.startswith("(") for p in phones)
+    assert any(e != e.strip() for e in emails) and any(e != e.lower() for e in emails)
+    with_fbp = [row for row in firsts if row["Note Attributes"].startswith("_fbp: fb.1.")]
+    assert len(with_fbp) > 0.8 * len(firsts)
+
+
+def test_capi_log_lines_are_envelopes_in_send_order(demo: Demo) -> None:
+    assert len(demo.envelopes) == demo.manifest.counts["capi_log_lines"]
+    sent = [env["sent_at"] for env in demo.envelopes]
+    assert sent == sorted(sent)
+    for env in demo.envelopes:
+        assert set(env) == ENVELOPE_KEYS
+        assert env["consent"] in ("granted", "denied", "unknown")
+        assert env["sent_at"].endswith("Z")
+        assert ("events_received" in env["response"]) != ("error" in env["response"])
+        (event,) = env["request"]["data"]
+        assert event["action_source"] == "website"
+        assert isinstance(event["event_time"], int) and isinstance(event["user_data"], dict)
+
+
+def test_beacon_lines_are_pixel_urls(demo: Demo) -> None:
+    urls = (demo.folder / "pixel_beacons.txt").read_text(encoding="utf-8").splitlines()
+    assert len(urls) == demo.manifest.counts["pixel_beacon_lines"]
+    assert all(url.startswith("https://www.facebook.com/tr/?id=") for url in urls)
+    assert all(b["id"] == ["1234567890123456"] and len(b["ev"]) == 1 for b in demo.beacons)
+    stamps = [int(b["ts"][0]) for b in demo.beacons]
+    assert stamps == sorted(stamps)
+
+
+def test_event_volume_and_copy_counts(demo: Demo) -> None:
+    """~10–15k copies at 1,500 orders; the manifest's per-event counts add up to the file lines."""
+    server = sum(n for key, n in demo.manifest.copies.items() if key.startswith("server:"))
+    browser = sum(n for key, n in demo.manifest.copies.items() if key.startswith("browser:"))
+    assert (server, browser) == (len(demo.envelopes), len(demo.beacons))
+    assert 10_000 <= server + browser <= 15_000
+    purchases = sum(1 for b in demo.beacons if b["ev"] == ["Purchase"])
+    assert purchases == demo.manifest.copies["browser:Purchase"]
+
+
+def _server_ids(demo: Demo) -> set[str]:
+    ids = set()
+    for _, event in demo.events:
+        if event["event_name"].lower() == "purchase":
+            ids.add(str(event.get("custom_data", {}).get("order_id", "")))
+            ids.add(str(event.get("event_id", "")))
+    return ids
+
+
+def _sent_ms(env: dict[str, Any]) -> int:
+    return to_ms(dt.datetime.fromisoformat(env["sent_at"].removesuffix("Z")))
+
+
+def _event_ms(event: dict[str, Any]) -> int:
+    seconds = event["event_time"]
+    return seconds if seconds > 100_000_000_000 else seconds * 1000
+
+
+def _drift_eidless_purchases(demo: Demo) -> int:
+    start = to_ms(dt.datetime(2026, 11, 4))
+    return sum(
+        1
+        for b in demo.beacons
+        if b["ev"] == ["Purchase"] and "eid" not in b and start <= int(b["ts"][0]) < start + 2 * 86_400_000
+    )
+
+
+def _missing_orders(demo: Demo) -> int:
+    reached = _server_ids(demo) | {b["eid"][0].lstrip("#") for b in demo.beacons if "eid" in b}
+    paid = {row["Name"][1:] for row in demo.rows if row["Financial Status"] in PAID}
+    return len(paid - reached)
+
+
+def _phantoms(demo: Demo) -> int:
+    known = {row["Name"][1:] for row in demo.rows}
+    return sum(
+        1
+        for _, event in demo.events
+        if event["event_name"] == "Purchase" and event["custom_data"]["order_id"] not in known
+    )
+
+
+def _server_count(predicate: Callable[[dict[str, Any], dict[str, Any]], bool]) -> Callable[[Demo], int]:
+    return lambda demo: sum(1 for env, event in demo.events if predicate(env, event))
+
+
+#: code -> how to count it from the files alone (each a direct reading of the injection).
+RECOUNTS: dict[str, Callable[[Demo], int]] = {
+    "DEDUP_EVENT_NAME_MISMATCH": _server_count(lambda env, ev: ev["event_name"] == "purchase"),
+    "SECRET_IN_LOGS": _server_count(lambda env, ev: "access_token" in env["request"]),
+    "RECON_SPIKE": _drift_eidless_purchases,
+    "DEDUP_PIXEL_MISMATCH": _server_count(lambda env, ev: env["pixel_id"] == "6543210987654321"),
+    "PARAM_INVALID_CURRENCY": _server_count(
+        lambda env, ev: ev.get("custom_data", {}).get("currency") == "US$"
+    ),
+    "PARAM_INVALID_VALUE": _server_count(
+        lambda env, ev: isinstance(ev.get("custom_data", {}).get("value"), str)
+    ),
+    "PARAM_EVENT_TIME_MS": _server_count(lambda env, ev: ev["event_time"] > 100_000_000_000),
+    "MATCH_SHARED_IP": _server_count(lambda env, ev: ev["user_data"].get("client_ip_address") == "10.0.0.5"),
+    "CONSENT_DENIED_SENT": _server_count(lambda env, ev: env["consent"] == "denied"),
+    "TEST_CODE_IN_PRODUCTION": _server_count(lambda env, ev: "test_event_code" in env["request"]),
+    "EMQ_LOW": _server_count(
+        lambda env, ev: (
+            ev["event_name"] == "InitiateCheckout"
+            and set(ev["user_data"]) == {"fbp", "client_ip_address", "client_user_agent"}
+        )
+    ),
+    "FRESHNESS_DELAYED": _server_count(lambda env, ev: _sent_ms(env) - _event_ms(ev) > 2 * 3_600_000),
+    "PARAM_EVENT_TIME_STALE": _server_count(lambda env, ev: _sent_ms(env) - _event_ms(ev) > 7 * 86_400_000),
+    "MATCH_INSUFFICIENT_KEYS": _server_count(
+        lambda env, ev: set(ev["user_data"]) == {"ct", "country", "st", "zp", "ge", "client_user_agent"}
+    ),
+    "DEDUP_REUSED_EVENT_ID": lambda demo: (
+        sum(1 for _, ev in demo.events if ev.get("event_id") == "undefined")
+        + sum(1 for b in demo.beacons if b.get("eid") == ["undefined"])
+    ),
+    "PARAM_NONSTANDARD_EVENT_NAME": lambda demo: (
+        sum(1 for _, ev in demo.events if ev["event_name"] in ("purchase", "AddToCart "))
+        + sum(1 for b in demo.beacons if b["ev"] == ["AddToCart "])
+    ),
+    "DEDUP_EVENT_ID_MISMATCH": lambda demo: sum(
+        1 for b in demo.beacons if b.get("eid", [""])[0].startswith("#")
+    ),
+    "RECON_MISSING": _missing_orders,
+    "RECON_PHANTOM": _phantoms,
+}
+
+
+@pytest.mark.parametrize("code", sorted(RECOUNTS))
+def test_manifest_counts_equal_counts_recomputed_from_files(demo: Demo, code: str) -> None:
+    """Each figure is a plain count over the parsed files, e.g. envelopes whose event_name is "purchase"."""
+    record = demo.manifest.defect(code)
+    assert record.count == RECOUNTS[code](demo)
+    assert record.count > 0
+    assert 1 <= len(record.examples) <= 5
+
+
+def test_deploy_day_is_the_only_time_purchase_beacons_lose_their_eid(demo: Demo) -> None:
+    eidless = sum(1 for b in demo.beacons if b["ev"] == ["Purchase"] and "eid" not in b)
+    assert eidless == _drift_eidless_purchases(demo) == demo.manifest.defect("RECON_SPIKE").count
+    spike = demo.manifest.defect("RECON_SPIKE").details
+    assert (spike["deploy_day"], spike["note"]) == ("2026-11-04", "checkout redeploy")
+    assert demo.manifest.annotations == [(dt.date(2026, 11, 4), "checkout redeploy")]
+
+
+def test_raw_email_appears_only_where_unhashed_pii_was_injected(demo: Demo) -> None:
+    raw = sum(1 for _, ev in demo.events if any("@" in value for value in ev["user_data"].get("em", [])))
+    assert raw == demo.manifest.defect("MATCH_UNHASHED_PII").details.get("em", 0)
+
+
+def test_coverage_ground_truth_for_browser_only_events(demo: Demo) -> None:
+    """AddToCart coverage = browser copies whose eid has a server copy of the same name / browser copies."""
+    server_ids = {ev.get("event_id") for _, ev in demo.events if ev["event_name"] == "AddToCart"}
+    carts = [b for b in demo.beacons if b["ev"] == ["AddToCart"]]
+    covered = sum(1 for b in carts if b["eid"][0] in server_ids)
+    details = demo.manifest.defect("COVERAGE_BELOW_GOAL").details
+    assert details["AddToCart:browser"] == len(carts)
+    assert details["AddToCart:coverage"] == round(covered / len(carts), 4) < 0.75
+
+
+def test_every_paid_tracked_order_sends_purchase_with_its_number(demo: Demo) -> None:
+    """Server Purchase event_id and order_id are the order number without '#', when both are present."""
+    for _, event in demo.events:
+        if event["event_name"] == "Purchase" and "event_id" in event:
+            assert event["event_id"] == event["custom_data"]["order_id"]
+
+
+def test_manifest_json_round_trips(demo: Demo) -> None:
+    text = (demo.folder / "manifest.json").read_text(encoding="utf-8")
+    assert DemoManifest.model_validate_json(text) == demo.manifest
+    assert {record.code for record in demo.manifest.defects} >= set(RECOUNTS)
+
+
+def test_scaled_config_generates_at_a_small_size(tmp_path: Path) -> None:
+    config = scaled_config(300, seed=3)
+    assert (config.orders, config.seed, config.weeks) == (300, 3, 6)
+    manifest = generate(tmp_path, config)
+    assert manifest.counts["orders"] == 300
+    with (tmp_path / "orders_export.csv").open(encoding="utf-8", newline="") as handle:
+        assert len({row["Name"] for row in csv.DictReader(handle)}) == 300
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"orders": 0},
+        {"seed": -1},
+        {"refunded_rate": 1.5},
+        {"dedup_missing_event_id": 0.6, "recon_missing": 0.5},
+        {"refunded_rate": 0.5, "voided_rate": 0.5},
+    ],
+)
+def test_config_rejects_impossible_values(changes: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        DemoConfig(**changes)
+
+
+@given(st.integers(min_value=to_ms(dt.datetime(2025, 1, 1)), max_value=to_ms(dt.datetime(2028, 12, 31))))
+def test_shop_time_parses_back_to_the_same_instant(ms: int) -> None:
+    text = shop_time(ms)
+    moment = dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z").astimezone(dt.UTC).replace(tzinfo=None)
+    assert moment == from_ms(ms - ms % 1000)
+    assert text[-5:] in ("-0400", "-0500")
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_beacon_quoting_matches_urllib(text: str) -> None:
+    assert demo_quote(text) == quote(text, safe="")
