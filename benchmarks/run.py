@@ -42,6 +42,10 @@ FILES: tuple[tuple[str, str], ...] = (
 HEADLINE_EVENT = "Purchase"
 
 
+class MeasureError(RuntimeError):
+    """A measurement subprocess failed (its stderr has been shown)."""
+
+
 # ------------------------------------------------------------------------------ measured (child side)
 
 
@@ -155,8 +159,17 @@ def _child(kind: str, **options: Any) -> dict[str, Any]:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.stderr.write(done.stderr[-4000:])
-        raise SystemExit(f"measurement {kind} failed (exit {done.returncode})")
+        raise MeasureError(f"measurement {kind} failed (exit {done.returncode})")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _optional_child(kind: str, **options: Any) -> dict[str, Any] | None:
+    """A measurement whose failure is reported and leaves a gap in the table instead of ending the run."""
+    try:
+        return _child(kind, **options)
+    except MeasureError as err:
+        print(f"WARNING: {err}", file=sys.stderr)
+        return None
 
 
 def shop_folder(out: Path, orders: int, seed: int) -> Path:
@@ -210,17 +223,20 @@ def bench_size(args: argparse.Namespace, orders: int) -> dict[str, Any]:
     folder = shop_folder(args.out, orders, args.seed)
     db, ingests = build_store(args.out, folder, f"orders-{orders}-seed-{args.seed}")
     derive = _child("derive", db=db)
-    report = _child("report", db=db)
-    print(f"  report: {report['seconds']:.2f} s, peak {report['peak_rss_mb']:.0f} MB", file=sys.stderr)
+    report = _optional_child("report", db=db)
+    if report:
+        print(f"  report: {report['seconds']:.2f} s, peak {report['peak_rss_mb']:.0f} MB", file=sys.stderr)
     row: dict[str, Any] = {
-        "orders": orders, "events": report["events"], "truth": report["truth"], "ingest": ingests,
-        "derive_s": derive["seconds"], "report": report, "pandas": None, "agree": None,
+        "orders": orders,
+        "events": ingests["server"]["rows_stored"] + ingests["browser"]["rows_stored"],
+        "ingest": ingests, "derive_s": derive["seconds"], "report": report, "pandas": None, "agree": None,
     }  # fmt: skip
     if args.skip_pandas_above is None or orders <= args.skip_pandas_above:
         pandas = _child("pandas", folder=folder)
         print(f"  pandas: {pandas['seconds']:.2f} s, peak {pandas['peak_rss_mb']:.0f} MB", file=sys.stderr)
         row["pandas"] = pandas
-        row["agree"] = compare(report["headline"], pandas["headline"], f"{orders:,} orders")
+        if report:
+            row["agree"] = compare(report["headline"], pandas["headline"], f"{orders:,} orders")
     return row
 
 
@@ -258,28 +274,25 @@ def results_table(rows: list[dict[str, Any]]) -> str:
         "|" + "---|" * 13,
     ]
     for row in rows:
-        ingest = row["ingest"]
-        server = ingest["server"]
-        ingest_total = sum(step["seconds"] for step in ingest.values())
-        pandas = row["pandas"]
+        ingest, report, pandas = row["ingest"], row["report"], row["pandas"]
+        ingest_s = sum(step["seconds"] for step in ingest.values())
+        report_s = report["seconds"] if report else None
         pandas_s = pandas["seconds"] if pandas else None
-        speedup = f"{pandas_s / row['report']['seconds']:.1f}" if pandas_s else "-"
-        speedup_all = f"{pandas_s / (ingest_total + row['report']['seconds']):.2f}" if pandas_s else "-"
-        agree = "-" if row["agree"] is None else ("yes" if row["agree"] else "NO")
+        both = pandas_s is not None and report_s is not None
         cells = [
             f"{row['orders']:,}",
             f"{row['events']:,}",
             " / ".join(_fmt_s(ingest[s]["seconds"]) for s, _ in FILES),
-            f"{server['rows_read'] / server['seconds']:,.0f}",
+            f"{ingest['server']['rows_read'] / ingest['server']['seconds']:,.0f}",
             _fmt_s(row["derive_s"]),
-            _fmt_s(row["report"]["seconds"]),
-            f"{row['report']['peak_rss_mb']:,.0f}",
+            _fmt_s(report_s),
+            f"{report['peak_rss_mb']:,.0f}" if report else "-",
             f"{max(step['peak_rss_mb'] for step in ingest.values()):,.0f}",
             _fmt_s(pandas_s),
             f"{pandas['peak_rss_mb']:,.0f}" if pandas else "-",
-            speedup,
-            speedup_all,
-            agree,
+            f"{pandas_s / report_s:.1f}" if both else "-",
+            f"{pandas_s / (ingest_s + report_s):.2f}" if both else "-",
+            {None: "-", True: "yes", False: "NO"}[row["agree"]],
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

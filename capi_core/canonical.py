@@ -15,7 +15,7 @@ import orjson
 import pycountry
 
 from capi_core.models import MATCH_KEYS, IncomingEvent, IncomingTruth
-from capi_core.normalize import assess_key, hash_value, normalize
+from capi_core.normalize import assess_key, hash_value, is_sha256, normalize
 
 #: Epoch values above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
 _MS_THRESHOLD = 100_000_000_000
@@ -120,9 +120,10 @@ def _first(value: Any) -> Any:
 
 
 def _plain_country(user_data: dict[str, Any], default: str | None) -> str | None:
+    """The record's country as an ISO code when it was sent unhashed (it decides the phone region)."""
     raw = _first(user_data.get("country"))
-    if isinstance(raw, str) and len(raw.strip()) == 2 and raw.strip().isalpha():
-        return raw.strip().lower()
+    if isinstance(raw, str) and raw.strip() and not is_sha256(raw):
+        return normalize("country", raw) or default
     return default
 
 
@@ -164,7 +165,8 @@ def _user_data_columns(event: IncomingEvent, default_country: str | None) -> dic
 
 def _response_columns(response: dict[str, Any] | None) -> dict[str, Any]:
     response = response or {}
-    error = response.get("error") if isinstance(response.get("error"), dict) else {}
+    raw_error = response.get("error")
+    error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
     return {
         "response_events_received": _int_or_none(response.get("events_received")),
         "response_error_code": _int_or_none(error.get("code")),

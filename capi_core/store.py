@@ -90,6 +90,7 @@ _SCHEMA_V1: tuple[str, ...] = (
   http_status integer,
   response varchar
 )""",
+    """create table derived_state (sql_sha256 varchar not null)""",
     """create table meta_quality_snapshots (
   fetched_at timestamp not null,
   pixel_id varchar not null,
@@ -206,6 +207,7 @@ class Store:
         self._write_lock = threading.Lock()
         if not read_only:
             self._migrate()
+            self._ensure_derived()
 
     def close(self) -> None:
         """Close the connection (the file stays)."""
@@ -241,6 +243,16 @@ class Store:
                     "insert into schema_info values ($v, $at)",
                     {"v": version, "at": dt.datetime.now(dt.UTC).replace(tzinfo=None)},
                 )
+
+    def _ensure_derived(self) -> None:
+        """Rebuild the derived tables when their SQL differs from the SQL that built them (or never ran)."""
+        from capi_core import derived  # derived runs through this module; imported late to avoid a cycle
+
+        wanted = derived.definition_sha256()
+        built = self.query("derived state", "select max(sql_sha256) from derived_state").scalar()
+        if built != wanted:
+            with self.transaction() as tx:
+                derived.refresh(tx)
 
     @property
     def schema_version(self) -> int:

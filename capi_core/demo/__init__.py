@@ -4,13 +4,13 @@ with each diagnostic's defect injected at a known rate and recorded as exact gro
 Modules: ``config`` (parameters and rates), ``catalog`` (fixed fake vocabulary), ``shop`` (orders as a
 pure function of seed and index), ``orders_csv`` (Shopify export rows), ``funnel`` (visitors -> copies),
 ``purchase_defects`` (one function per Purchase defect), ``wire`` (envelope JSON, beacon URLs),
-``manifest`` (tally and models), ``generate`` (streaming writer). The package never reads the store:
-ingesting the files is the caller's job (``capi_core.demo_store``).
+``manifest`` (tally and models), ``writer`` (``generate``: streaming, optionally parallel). The package
+never reads the store: ingesting the files is the caller's job (``capi_core.demo_store``).
 """
 
 from capi_core.demo.config import DemoConfig, scaled_config
-from capi_core.demo.generate import BROWSER_FILE, MANIFEST_FILE, ORDERS_FILE, SERVER_FILE, generate
 from capi_core.demo.manifest import DefectRecord, DemoManifest
+from capi_core.demo.writer import BROWSER_FILE, MANIFEST_FILE, ORDERS_FILE, SERVER_FILE, generate
 
 __all__ = [
     "BROWSER_FILE",

@@ -18,7 +18,7 @@ from capi_core.demo.catalog import PRODUCTS, TEST_EVENT_CODE, USER_AGENTS, Produ
 from capi_core.demo.config import DemoConfig
 from capi_core.demo.copies import BrowserCopy, Copy, ServerCopy
 from capi_core.demo.purchase_defects import apply_purchase_defect
-from capi_core.demo.shop import Order, hash_common, token
+from capi_core.demo.shop import Order, hash_common, hash_phone, token
 from capi_core.normalize import hash_value
 
 _MINUTE_MS = 60_000
@@ -219,7 +219,7 @@ def purchase_keys(order: Order, visitor: Visitor, em_hash: str | None) -> dict[s
     if em_hash is not None:
         keys["em"] = [em_hash]
     if order.billing_phone:
-        keys["ph"] = [hash_value("ph", f"+{who.phone_digits}")]
+        keys["ph"] = [hash_phone(who.phone_digits)]
     keys.update({
         "fn": hash_common("fn", who.first_name), "ln": hash_common("ln", who.last_name),
         "ct": hash_common("ct", place.city), "st": hash_common("st", place.province or place.city),

@@ -121,8 +121,18 @@ class Ledger:
         for code, detail in copy.tags:
             self.tag(code, copy.example, detail)
 
+    def merge(self, other: Ledger) -> None:
+        """Add the tally of a later range of orders (examples keep generation order)."""
+        self.copies.update(other.copies)
+        self._counts.update(other._counts)
+        for code in ALL_CODES:
+            self._details[code].update(other._details[code])
+            for example in other._examples[code]:
+                if len(self._examples[code]) < _MAX_EXAMPLES and example not in self._examples[code]:
+                    self._examples[code].append(example)
+
     def _coverage(self) -> dict[str, int | float | str]:
-        details: dict[str, int | float | str] = dict(self._details["COVERAGE_BELOW_GOAL"])
+        details: dict[str, int | float | str] = dict(sorted(self._details["COVERAGE_BELOW_GOAL"].items()))
         for name in COVERAGE_EVENTS:
             browser = self.copies[f"browser:{name}"]
             alone = self._details["COVERAGE_BELOW_GOAL"][f"{name}:browser_only"]

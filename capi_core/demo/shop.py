@@ -60,8 +60,10 @@ def token(rng: random.Random, length: int) -> str:
 
 @lru_cache(maxsize=64)
 def _us_dst_bounds(year: int) -> tuple[int, int]:
-    """(start, end) in epoch ms of US daylight time: 2nd Sunday of March 07:00 UTC to 1st Sunday of
-    November 06:00 UTC (02:00 local both times)."""
+    """(start, end) in epoch ms of US daylight time (02:00 local on both ends).
+
+    Second Sunday of March 07:00 UTC to first Sunday of November 06:00 UTC.
+    """
     march = dt.datetime(year, 3, 8)
     november = dt.datetime(year, 11, 1)
     start = march + dt.timedelta(days=(6 - march.weekday()) % 7, hours=7)
@@ -81,6 +83,16 @@ def shop_time(ms: int) -> str:
 def hash_common(key: str, value: str) -> str | None:
     """``hash_value`` for low-cardinality keys (names, places, gender): the same few values recur."""
     return hash_value(key, value)
+
+
+@lru_cache(maxsize=1 << 17)
+def hash_phone(digits: str) -> str | None:
+    """``hash_value("ph", "+<digits>")``, cached.
+
+    Phone parsing is the slowest normalization, and the demo's ~130k distinct numbers recur across
+    customers at benchmark sizes.
+    """
+    return hash_value("ph", f"+{digits}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,8 +258,11 @@ def _money(rng: random.Random, place: Place) -> tuple[tuple[tuple[Product, int],
 
 
 def build_order(config: DemoConfig, index: int, rng: random.Random) -> Order:
-    """Order ``index`` (0-based; number 1001 + index), the same every time ``rng`` is fresh from
-    ``order_rng(config, index)``."""
+    """Order ``index`` (0-based; number 1001 + index).
+
+    The same order every time ``rng`` comes fresh from ``order_rng(config, index)``; draws that only
+    one pass needs (export shapes, funnel) are taken from ``rng`` after this returns.
+    """
     created = order_time_ms(config, index, rng.random())
     who = customer(rng.randrange(max(1, config.orders * 3 // 4)))
     status = _status(config, rng)

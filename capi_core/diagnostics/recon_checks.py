@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+import weakref
+from typing import Any
 
 from capi_core.diagnostics.registry import CHECKS, MAX_EXAMPLES, Finding, check
 from capi_core.metrics import reconcile
@@ -28,6 +30,24 @@ SPIKE_WINDOW_DAYS = 7
 SPIKE_MIN_BASELINE_DAYS = 3
 
 
+#: per store: the last (batches signature, scope) and its summary, so the seven checks of one report
+#: share one reconciliation run instead of running it seven times
+_SUMMARIES: weakref.WeakKeyDictionary[Store, tuple[Any, reconcile.ReconSummary]] = weakref.WeakKeyDictionary()
+
+
+def _summary(store: Store, scope: Scope) -> reconcile.ReconSummary:
+    signature = (
+        store.query("batches signature", "select count(*), max(batch_id) from batches").rows[0],
+        scope,
+    )
+    cached = _SUMMARIES.get(store)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    summary = reconcile.reconcile_summary(store, scope, EVENT)
+    _SUMMARIES[store] = (signature, summary)
+    return summary
+
+
 def _applies(store: Store, scope: Scope) -> bool:
     return reconcile.canonical_name_in_scope(scope, EVENT) and reconcile.has_truth(store, KIND)
 
@@ -40,7 +60,7 @@ def _examples(store: Store, scope: Scope, flag: reconcile.Flag) -> list[str]:
 def _flag_finding(store: Store, scope: Scope, code: str, flag: reconcile.Flag, what: str) -> list[Finding]:
     if not _applies(store, scope):
         return []
-    summary = reconcile.reconcile_summary(store, scope, EVENT)
+    summary = _summary(store, scope)
     count = summary.flags[flag]
     if not count:
         return []
@@ -68,7 +88,7 @@ def recon_missing(store: Store, scope: Scope) -> list[Finding]:
     """Eligible orders with no linked copy."""
     if not _applies(store, scope):
         return []
-    summary = reconcile.reconcile_summary(store, scope, EVENT)
+    summary = _summary(store, scope)
     count = summary.verdicts["none"]
     if not count:
         return []
@@ -96,17 +116,17 @@ def recon_phantom(store: Store, scope: Scope) -> list[Finding]:
     """Counted copies with no truth record, with the sub-reason counts in the message."""
     if not _applies(store, scope):
         return []
-    report = reconcile.phantoms(store, scope, MAX_EXAMPLES, event_name=EVENT)
-    if not report.total:
+    summary = _summary(store, scope)
+    if not summary.phantom_count:
         return []
-    summary = reconcile.reconcile_summary(store, scope, EVENT)
-    reasons = ", ".join(f"{reason} {n}" for reason, n in report.by_reason.items() if n)
+    listed = reconcile.phantom_list(store, scope, MAX_EXAMPLES, event_name=EVENT)
+    reasons = ", ".join(f"{reason} {n}" for reason, n in summary.phantoms_by_reason.items() if n)
     return [
         CHECKS["RECON_PHANTOM"].finding(
-            f"{report.total} counted Purchase copies match no order ({reasons})",
-            count=report.total,
-            share=report.total / summary.meta_count if summary.meta_count else None,
-            examples=[p.event_id or p.order_id or p.fingerprint[:12] for p in report.copies],
+            f"{summary.phantom_count} counted Purchase copies match no order ({reasons})",
+            count=summary.phantom_count,
+            share=summary.phantom_count / summary.meta_count if summary.meta_count else None,
+            examples=[p.event_id or p.order_id or p.fingerprint[:12] for p in listed],
             event_name=EVENT,
         )
     ]

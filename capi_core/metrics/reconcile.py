@@ -304,6 +304,22 @@ def record_verdicts(
     ]
 
 
+def phantom_list(
+    store: Store,
+    scope: Scope,
+    limit: int = DEFAULT_LIMIT,
+    *,
+    reason: PhantomReason | None = None,
+    event_name: str = "Purchase",
+    kind: TruthKind = "order",
+) -> list[Phantom]:
+    """Up to ``limit`` phantom copies (oldest first), optionally of one sub-reason."""
+    listed = _run(
+        store, "recon_phantoms", scope, event_name=event_name, kind=kind, reason=reason, limit=limit
+    ).dicts()
+    return [Phantom(**{k: r[k] for k in Phantom.model_fields}) for r in listed]
+
+
 def phantoms(
     store: Store,
     scope: Scope,
@@ -314,15 +330,12 @@ def phantoms(
     kind: TruthKind = "order",
 ) -> PhantomReport:
     """Counted copies of ``event_name`` with no truth record: counts per sub-reason and up to ``limit``."""
-    listed = _run(
-        store, "recon_phantoms", scope, event_name=event_name, kind=kind, reason=reason, limit=limit
-    ).dicts()
     summary = _summary_row(store, scope, event_name, kind, "total")
     by_reason: dict[str, int] = {r: int(summary[f"p_{r}"] or 0) for r in PHANTOM_REASONS}
     return PhantomReport(
         total=int(summary["phantoms"] or 0),
         by_reason=by_reason,
-        copies=[Phantom(**{k: r[k] for k in Phantom.model_fields}) for r in listed],
+        copies=phantom_list(store, scope, limit, reason=reason, event_name=event_name, kind=kind),
     )
 
 

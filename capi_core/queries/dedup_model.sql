@@ -50,186 +50,247 @@ base as (
     case when e.channel = 'browser' then 0 else 1 end as channel_rank
   from events as e
 ),
-keyed_sizes as (
-  select
-    b.dedup_key,
-    count(*) as copies,
-    min(b.received_at) as first_at,
-    max(b.received_at) as last_at
-  from base as b
-  where b.dedup_key is not null
-    and b.received_at is not null
-  group by b.dedup_key
-),
--- keys with two or more timed copies: the only ones that need ordering
-ordered as (
+-- keyed copies with a receipt time and the facts of their whole key, in one sort of the key's copies:
+-- when the key spans at most 48 h (nearly every key) the key is one window and these facts decide
+timed as materialized (
   select
     b.fingerprint,
     b.occurrence,
     b.channel,
-    b.dedup_key,
+    b.channel_rank,
+    b.pixel_key,
+    b.name_key,
     b.received_at,
-    k.copies,
-    k.last_at > k.first_at + interval '48 hours' as multi_window,
-    row_number() over (
-      partition by b.dedup_key
-      order by b.received_at, b.channel_rank, b.fingerprint, b.occurrence
-    ) as seq
+    b.fbp,
+    b.external_id,
+    b.dedup_key,
+    max(b.received_at) over k > min(b.received_at) over k + interval '48 hours' as multi_window,
+    first_value(b.fingerprint) over k as first_fingerprint,
+    first_value(b.occurrence) over k as first_occurrence,
+    first_value(case when b.channel = 'browser' then b.fingerprint end ignore nulls) over k
+      as browser_fingerprint,
+    first_value(case when b.channel = 'browser' then b.occurrence end ignore nulls) over k
+      as browser_occurrence,
+    min(case when b.channel = 'browser' then b.received_at end) over k as browser_at,
+    first_value(case when b.channel = 'server' then b.fingerprint end ignore nulls) over k
+      as server_fingerprint,
+    first_value(case when b.channel = 'server' then b.occurrence end ignore nulls) over k
+      as server_occurrence,
+    min(case when b.channel = 'server' then b.received_at end) over k as server_at
   from base as b
-  inner join keyed_sizes as k
-    on k.dedup_key = b.dedup_key
-  where k.copies > 1
+  where b.dedup_key is not null
     and b.received_at is not null
+  window k as (
+    partition by b.dedup_key
+    order by b.received_at, b.channel_rank, b.fingerprint, b.occurrence
+    rows between unbounded preceding and unbounded following
+  )
 ),
--- for keys spanning more than 48 h: the seq of the first copy after this copy's 48 h (null at the end)
-pointers as (
+-- keys spanning more than 48 h: number their copies and point each to the first copy after its 48 h
+multi as (
   select
-    o.dedup_key,
-    o.seq,
-    case when o.inside < o.copies then o.inside + 1 end as next_seq
-  from (
-    select
-      m.dedup_key,
-      m.seq,
-      m.copies,
-      count(*) over (
-        partition by m.dedup_key
-        order by m.received_at
-        range between unbounded preceding and interval '48 hours' following
-      ) as inside
-    from ordered as m
-    where m.multi_window
-  ) as o
+    t.fingerprint,
+    t.occurrence,
+    t.channel,
+    t.channel_rank,
+    t.pixel_key,
+    t.name_key,
+    t.received_at,
+    t.fbp,
+    t.external_id,
+    t.dedup_key,
+    row_number() over (
+      partition by t.dedup_key
+      order by t.received_at, t.channel_rank, t.fingerprint, t.occurrence
+    ) as seq,
+    count(*) over (partition by t.dedup_key) as copies,
+    count(*) over (
+      partition by t.dedup_key
+      order by t.received_at
+      range between unbounded preceding and interval '48 hours' following
+    ) as inside
+  from timed as t
+  where t.multi_window
 ),
 anchors (dedup_key, window_no, anchor_seq) as (
-  select distinct
-    o.dedup_key,
+  select
+    m.dedup_key,
     1,
-    1
-  from ordered as o
-  where o.multi_window
+    m.seq
+  from multi as m
+  where m.seq = 1
   union all
   select
     a.dedup_key,
     a.window_no + 1,
-    p.next_seq
+    m.inside + 1
   from anchors as a
-  inner join pointers as p
-    on p.dedup_key = a.dedup_key
-    and p.seq = a.anchor_seq
-  where p.next_seq is not null
+  inner join multi as m
+    on m.dedup_key = a.dedup_key
+    and m.seq = a.anchor_seq
+  where m.inside < m.copies
 ),
-windowed as (
+multi_windowed as (
   select
-    o.fingerprint,
-    o.occurrence,
-    o.channel,
-    o.dedup_key,
-    o.received_at,
-    o.seq,
-    case
-      when o.multi_window then sum(case when a.anchor_seq is not null then 1 else 0 end) over (
-        partition by o.dedup_key
-        order by o.seq
-        rows between unbounded preceding and current row
-      )
-      else 1
-    end as window_no
-  from ordered as o
+    m.fingerprint,
+    m.occurrence,
+    m.channel,
+    m.channel_rank,
+    m.pixel_key,
+    m.name_key,
+    m.received_at,
+    m.fbp,
+    m.external_id,
+    m.dedup_key,
+    sum(case when a.anchor_seq is not null then 1 else 0 end) over (
+      partition by m.dedup_key
+      order by m.seq
+      rows between unbounded preceding and current row
+    ) as window_no
+  from multi as m
   left join anchors as a
-    on a.dedup_key = o.dedup_key
-    and a.anchor_seq = o.seq
+    on a.dedup_key = m.dedup_key
+    and a.anchor_seq = m.seq
 ),
-window_firsts as (
+-- every timed keyed copy with the first copy of its window and the first copy of each channel in it
+firsts as (
+  select
+    t.fingerprint,
+    t.occurrence,
+    t.channel,
+    t.pixel_key,
+    t.name_key,
+    t.received_at,
+    t.fbp,
+    t.external_id,
+    t.dedup_key,
+    1 as window_no,
+    t.first_fingerprint,
+    t.first_occurrence,
+    t.browser_fingerprint,
+    t.browser_occurrence,
+    t.browser_at,
+    t.server_fingerprint,
+    t.server_occurrence,
+    t.server_at
+  from timed as t
+  where not t.multi_window
+  union all
   select
     w.fingerprint,
     w.occurrence,
     w.channel,
+    w.pixel_key,
+    w.name_key,
+    w.received_at,
+    w.fbp,
+    w.external_id,
     w.dedup_key,
     w.window_no,
-    w.seq,
-    min(w.seq) over win as first_seq,
-    min(case when w.channel = 'browser' then w.seq end) over win as first_browser_seq,
-    min(case when w.channel = 'server' then w.seq end) over win as first_server_seq,
-    -- seq follows received_at, so the earliest time of a channel is the time of its first copy
-    min(case when w.channel = 'browser' then w.received_at end) over win as first_browser_at,
-    min(case when w.channel = 'server' then w.received_at end) over win as first_server_at
-  from windowed as w
-  window win as (partition by w.dedup_key, w.window_no)
+    first_value(w.fingerprint) over k,
+    first_value(w.occurrence) over k,
+    first_value(case when w.channel = 'browser' then w.fingerprint end ignore nulls) over k,
+    first_value(case when w.channel = 'browser' then w.occurrence end ignore nulls) over k,
+    min(case when w.channel = 'browser' then w.received_at end) over k,
+    first_value(case when w.channel = 'server' then w.fingerprint end ignore nulls) over k,
+    first_value(case when w.channel = 'server' then w.occurrence end ignore nulls) over k,
+    min(case when w.channel = 'server' then w.received_at end) over k
+  from multi_windowed as w
+  window k as (
+    partition by w.dedup_key, w.window_no
+    order by w.received_at, w.channel_rank, w.fingerprint, w.occurrence
+    rows between unbounded preceding and unbounded following
+  )
 ),
-window_kept as (
+kept as (
   select
     f.fingerprint,
     f.occurrence,
     f.channel,
+    f.pixel_key,
+    f.name_key,
+    f.received_at,
+    f.fbp,
+    f.external_id,
     f.dedup_key,
     f.window_no,
-    f.seq,
-    f.first_seq,
+    f.first_fingerprint,
+    f.first_occurrence,
     case
-      when f.first_browser_seq is null or f.first_server_seq is null then null
-      when f.first_browser_at between f.first_server_at - interval '5 minutes'
-        and f.first_server_at + interval '5 minutes' then f.first_browser_seq
-      else f.first_seq
-    end as kept_seq
-  from window_firsts as f
+      when f.browser_fingerprint is null or f.server_fingerprint is null then null
+      when f.browser_at between f.server_at - interval '5 minutes' and f.server_at + interval '5 minutes'
+        then 'browser'
+      when f.browser_at < f.server_at then 'browser'
+      else 'server'
+    end as kept_channel,
+    f.browser_fingerprint,
+    f.browser_occurrence,
+    f.server_fingerprint,
+    f.server_occurrence
+  from firsts as f
 ),
-window_verdicts as (
-  select
-    k.fingerprint,
-    k.occurrence,
-    k.channel,
-    k.dedup_key,
-    k.window_no,
-    k.seq,
-    k.kept_seq,
-    max(case when k.seq = k.kept_seq then k.fingerprint end) over win as kept_fingerprint,
-    max(case when k.seq = k.kept_seq then k.occurrence end) over win as kept_occurrence,
-    max(case when k.seq = k.kept_seq then k.channel end) over win as kept_channel
-  from window_kept as k
-  window win as (partition by k.dedup_key, k.window_no)
-),
--- every copy with its event_id verdict (copies without event_id: counted for now)
-provisional as (
+-- every copy with its event_id verdict (copies without event_id or receipt time: counted for now)
+provisional as materialized (
   select
     v.fingerprint,
     v.occurrence,
+    v.channel,
+    v.pixel_key,
+    v.name_key,
+    v.received_at,
+    v.fbp,
+    v.external_id,
     v.dedup_key,
     v.window_no,
-    case when v.kept_seq is null or v.seq = v.kept_seq then 'counted' else 'discarded' end as verdict,
+    case when v.kept_channel is null or v.is_kept then 'counted' else 'discarded' end as verdict,
     case
-      when v.kept_seq is null or v.seq = v.kept_seq then null
+      when v.kept_channel is null or v.is_kept then null
       when v.channel = v.kept_channel then 'repeat_in_merged_window'
       else 'duplicate_of_' || v.kept_channel
     end as reason,
-    v.kept_seq is not null as merged,
-    case when v.kept_seq is null then v.fingerprint else v.kept_fingerprint end as kept_fingerprint,
-    case when v.kept_seq is null then v.occurrence else v.kept_occurrence end as kept_occurrence,
-    v.kept_seq is null and v.seq > v.first_seq as same_channel_repeat
+    v.kept_channel is not null as merged,
+    case when v.kept_channel is null then v.fingerprint else v.kept_fingerprint end as kept_fingerprint,
+    case when v.kept_channel is null then v.occurrence else v.kept_occurrence end as kept_occurrence,
+    v.kept_channel is null
+      and not (v.fingerprint = v.first_fingerprint and v.occurrence = v.first_occurrence)
+      as same_channel_repeat
   from (
     select
       k.fingerprint,
       k.occurrence,
       k.channel,
+      k.pixel_key,
+      k.name_key,
+      k.received_at,
+      k.fbp,
+      k.external_id,
       k.dedup_key,
       k.window_no,
-      k.seq,
-      k.kept_seq,
-      k.kept_fingerprint,
-      k.kept_occurrence,
+      k.first_fingerprint,
+      k.first_occurrence,
       k.kept_channel,
-      f.first_seq
-    from window_verdicts as k
-    inner join window_firsts as f
-      on f.fingerprint = k.fingerprint
-      and f.occurrence = k.occurrence
+      case when k.kept_channel = 'browser' then k.browser_fingerprint else k.server_fingerprint end
+        as kept_fingerprint,
+      case when k.kept_channel = 'browser' then k.browser_occurrence else k.server_occurrence end
+        as kept_occurrence,
+      k.kept_channel = 'browser' and k.fingerprint = k.browser_fingerprint
+        and k.occurrence = k.browser_occurrence
+        or k.kept_channel = 'server' and k.fingerprint = k.server_fingerprint
+        and k.occurrence = k.server_occurrence as is_kept
+    from kept as k
   ) as v
   union all
   select
     b.fingerprint,
     b.occurrence,
+    b.channel,
+    b.pixel_key,
+    b.name_key,
+    b.received_at,
+    b.fbp,
+    b.external_id,
     b.dedup_key,
-    case when b.received_at is not null then 1 end as window_no,
+    cast(null as bigint) as window_no,
     'counted' as verdict,
     cast(null as varchar) as reason,
     false as merged,
@@ -237,11 +298,8 @@ provisional as (
     b.occurrence as kept_occurrence,
     false as same_channel_repeat
   from base as b
-  left join keyed_sizes as k
-    on k.dedup_key = b.dedup_key
   where b.dedup_key is null
     or b.received_at is null
-    or k.copies = 1
 ),
 -- candidates of the fbp / external_id fallback: server copies without event_id, and the browser copies
 -- that can absorb one (counted, not the kept copy of a merged window)
@@ -266,20 +324,17 @@ fallback_browsers as (
     b.fingerprint,
     b.occurrence,
     b.channel,
-    b.channel_rank,
+    0 as channel_rank,
     b.pixel_key,
     b.name_key,
     b.received_at,
     b.fbp,
     b.external_id
-  from base as b
-  inner join provisional as p
-    on p.fingerprint = b.fingerprint
-    and p.occurrence = b.occurrence
+  from provisional as b
   where b.channel = 'browser'
     and b.received_at is not null
-    and p.verdict = 'counted'
-    and not p.merged
+    and b.verdict = 'counted'
+    and not b.merged
     and (
       exists (
         select 1

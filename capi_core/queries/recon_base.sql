@@ -33,7 +33,7 @@ records as (
   where (cast($date_from as timestamp) is null or t.created_at >= $date_from)
     and (cast($date_to as timestamp) is null or t.created_at < $date_to)
 ),
-copies as (
+copies as materialized (
   -- copies under a case or spacing variant of the name reached Meta too: they belong here, flagged
   select
     e.fingerprint, e.occurrence, e.channel, e.pixel_id, e.event_name, e.event_id, e.order_id,
@@ -79,7 +79,7 @@ event_tokens as (
   ) split_ids
   where token <> ''
 ),
-key_links as (
+key_links as materialized (
   select c.fingerprint, c.occurrence, r.truth_id, 'order_id' as method, 1 as key_rank
   from copies c
   join records r

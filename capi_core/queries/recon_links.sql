@@ -60,7 +60,7 @@ direct_fallback_links as (
   ) ranked
   where pick = 1
 ),
-direct_links as (
+direct_links as materialized (
   select fingerprint, occurrence, truth_id, method, link_rank
   from direct_key_links
   union all
@@ -113,7 +113,7 @@ link_options as (
     on g.group_key = m.group_key
   where m.order_key is null
 ),
-copy_links as (
+copy_links as materialized (
   -- TODO(dedup_would_be_pairs.sql): also link the other half of a would-be pair whose partner is linked
   select fingerprint, occurrence, truth_id, method
   from (
@@ -127,7 +127,7 @@ copy_links as (
   ) ranked
   where pick = 1
 ),
-linked_copies as (
+linked_copies as materialized (
   select
     c.fingerprint, c.occurrence, c.channel, c.pixel_id, c.event_name, c.event_id, c.order_id, c.event_key,
     c.name_variant, c.event_time, c.received_at, c.value, c.currency, c.consent, c.test_event_code,
