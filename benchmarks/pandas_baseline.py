@@ -41,6 +41,7 @@ import pandas as pd
 WINDOW = pd.Timedelta(hours=48)
 PREFER_BROWSER = pd.Timedelta(minutes=5)
 LINK_WINDOW = pd.Timedelta(minutes=10)
+WEEK = pd.Timedelta(days=7)
 MIN_KEY_RATE = 0.5
 SERVER_FILE, BROWSER_FILE, ORDERS_FILE = "capi_log.jsonl", "pixel_beacons.txt", "orders_export.csv"
 VERDICTS = ("both_channels", "browser_only", "server_only", "none")
@@ -281,6 +282,7 @@ def _dedup_by_event_id(keyed: pd.DataFrame) -> pd.DataFrame:
             "merged": both,
             "kept": np.where(both, kept_index, keyed.index),
             "same_channel_repeat": ~both & (window_rank > 0),
+            "window": keyed["key"] + ":" + keyed["window_no"].astype(str),
         },
         index=keyed.index,
     )
@@ -338,7 +340,7 @@ def dedup(events: pd.DataFrame) -> pd.DataFrame:
     events = events.reset_index(drop=True)
     verdicts = pd.DataFrame(
         {"verdict": "counted", "reason": None, "merged": False, "kept": events.index,
-         "same_channel_repeat": False},
+         "same_channel_repeat": False, "window": None},
         index=events.index,
     )  # fmt: skip
     keyed = events[events["event_id"].notna() & events["received_at"].notna()]
@@ -401,35 +403,114 @@ def _fallback_links(purchase: pd.DataFrame, keyless: pd.Index, orders: pd.DataFr
     return found.drop_duplicates("copy")[["copy", "truth_id"]]
 
 
+#: would-be pair evidence joined on columns (1: same event_id; 3-5: same user key), and its time limit;
+#: evidence 2 (the same order id, from order_id or event_id) is joined separately.
+_EVIDENCE = (
+    (1, ["pixel_id", "event_name", "event_id"], WEEK),
+    (3, ["name_norm", "fbp"], LINK_WINDOW),
+    (4, ["name_norm", "external_id"], LINK_WINDOW),
+    (5, ["name_norm", "em"], LINK_WINDOW),
+)
+
+
+def would_be_pairs(purchase: pd.DataFrame) -> pd.DataFrame:
+    """Browser/server copies of one conversion the dedup model did not merge: (browser, server) indexes.
+
+    Candidates are counted, unmerged copies with a receipt time; evidence: the same event_id (same pixel
+    and name) or order id within 7 days, else the same fbp / external_id / em (a value on at most 50
+    candidates) within 10 minutes without conflicting order ids. Each copy keeps its best candidate
+    (id evidence first, then the nearest); a pair stands when the choice is mutual.
+    """
+    loose = purchase[
+        (purchase["verdict"] == "counted") & ~purchase["merged"] & purchase["received_at"].notna()
+    ]
+    loose = loose.assign(
+        name_norm=loose["event_name"].str.strip().str.lower(),
+        order_norm=normalize_id(loose["order_id"]),
+        id_norm=normalize_id(loose["event_id"]),
+    )
+    b = loose[loose["channel"] == "browser"].reset_index(names="b")
+    s = loose[loose["channel"] == "server"].reset_index(names="s")
+    found = []
+    for evidence, on, limit in _EVIDENCE:
+        left = b
+        if evidence > 2:
+            crowded = loose.groupby(on)[on[-1]].transform("size") > 50
+            left = b[~crowded.loc[b["b"]].to_numpy()]
+        pairs = left.dropna(subset=on[-1:]).merge(s.dropna(subset=on[-1:]), on=on, suffixes=("", "_s"))
+        if evidence > 2:
+            conflict = pairs["order_norm"].notna() & pairs["order_norm_s"].notna()
+            pairs = pairs[~(conflict & (pairs["order_norm"] != pairs["order_norm_s"]))]
+        found.append(pairs[["b", "s", "received_at", "received_at_s"]].assign(evidence=evidence, limit=limit))
+    ids_b = pd.concat(
+        [
+            b[["b", "order_norm", "received_at"]].rename(columns={"order_norm": "key"}),
+            b[["b", "id_norm", "received_at"]].rename(columns={"id_norm": "key"}),
+        ]
+    ).dropna()
+    ids_s = pd.concat(
+        [
+            s[["s", "order_norm", "received_at"]].rename(columns={"order_norm": "key"}),
+            s[["s", "id_norm", "received_at"]].rename(columns={"id_norm": "key"}),
+        ]
+    ).dropna()
+    by_id = ids_b.drop_duplicates(["b", "key"]).merge(
+        ids_s.drop_duplicates(["s", "key"]), on="key", suffixes=("", "_s")
+    )
+    found.append(by_id[["b", "s", "received_at", "received_at_s"]].assign(evidence=2, limit=WEEK))
+    cand = pd.concat(found, ignore_index=True)
+    cand["gap"] = (cand["received_at_s"] - cand["received_at"]).abs()
+    cand = cand[cand["gap"] <= cand["limit"]]
+    cand = cand.sort_values("evidence").drop_duplicates(["b", "s"])
+    cand["strong"] = (cand["evidence"] > 2).astype("int64")
+    best_b = cand.sort_values(["strong", "gap", "s"]).drop_duplicates("b")
+    best_s = cand.sort_values(["strong", "gap", "b"]).drop_duplicates("s")
+    return best_b.merge(best_s[["b", "s"]], on=["b", "s"])[["b", "s"]]
+
+
 def link_copies(purchase: pd.DataFrame, orders: pd.DataFrame) -> tuple[pd.Series, str | None]:
-    """Each Purchase copy's order (or NaN), and the chosen join key."""
+    """Each Purchase copy's order (or NaN), and the chosen join key (the engine's link rules 1-3)."""
     links = _key_links(purchase, pd.Index(orders["truth_id"]))
     chosen = _chosen_key(links, len(purchase))
     links = links.assign(order=np.where(links["method"] == chosen, 0, links["key_rank"]))
     direct = links.sort_values(["copy", "order", "truth_id"]).drop_duplicates("copy").set_index("copy")
     direct = direct[["truth_id"]].assign(link_rank=1)
+    order_key = normalize_id(purchase["order_id"])
     # An order_id naming no order is the shop's claim of another order: only copies without one fall back.
     keyless = purchase.index.difference(direct.index)
-    keyless = keyless[normalize_id(purchase.loc[keyless, "order_id"]).isna().to_numpy()]
-    fallback = _fallback_links(purchase, keyless, orders).set_index("copy").assign(link_rank=2)
-    direct = pd.concat([direct, fallback])
-    # Copies Meta folds into one conversion share a link: a key link first, then the kept copy's own.
-    grouped = direct.join(purchase[["kept"]]).reset_index(names="copy")
-    grouped["not_kept"] = grouped["copy"] != grouped["kept"]
-    group = grouped.sort_values(["kept", "link_rank", "not_kept", "truth_id"]).drop_duplicates("kept")
-    inherited = (
-        purchase[["kept"]]
-        .reset_index(names="copy")
-        .merge(group[["kept", "truth_id", "link_rank"]], on="kept")
+    keyless = keyless[order_key.loc[keyless].isna().to_numpy()]
+    fallback = _fallback_links(purchase, keyless, orders).set_index("copy")["truth_id"]
+    own = pd.concat([direct["truth_id"], fallback])
+    pairs = would_be_pairs(purchase)
+    sides = pd.concat([pairs.rename(columns={"b": "copy", "s": "partner"}),
+                       pairs.rename(columns={"s": "copy", "b": "partner"})])  # fmt: skip
+    sides = sides[sides["copy"].isin(keyless)]
+    sides = sides.assign(truth_id=sides["partner"].map(own)).dropna(subset=["truth_id"])
+    paired = sides.groupby("copy")["truth_id"].min().to_frame().assign(link_rank=2)
+    fallback = fallback[~fallback.index.isin(paired.index)].to_frame().assign(link_rank=3)
+    direct = pd.concat([direct, paired, fallback])
+    # Copies Meta folds into one conversion (same kept copy, or same event_id window) share the best
+    # link of the group, the kept copy's first; a copy naming an order_id itself keeps its own.
+    members = pd.concat(
+        [
+            pd.DataFrame({"copy": purchase.index, "group": "k" + purchase["kept"].astype(str),
+                          "member_rank": (purchase.index != purchase["kept"]).astype("int64")}),
+            pd.DataFrame({"copy": purchase.index, "group": "w" + purchase["window"], "member_rank": 1}),
+        ]
+    ).dropna(subset=["group"])  # fmt: skip
+    ranked = members.merge(direct.reset_index(names="copy"), on="copy")
+    best = ranked.sort_values(["group", "link_rank", "member_rank", "truth_id"]).drop_duplicates("group")
+    inherited = members[order_key.loc[members["copy"]].isna().to_numpy()].merge(
+        best[["group", "truth_id", "link_rank"]], on="group"
     )
     options = pd.concat(
         [
             direct.reset_index(names="copy").assign(inherited=0),
-            inherited.drop(columns="kept").assign(inherited=1),
+            inherited[["copy", "truth_id", "link_rank"]].assign(inherited=1),
         ]
     )
-    best = options.sort_values(["copy", "link_rank", "inherited", "truth_id"]).drop_duplicates("copy")
-    return best.set_index("copy")["truth_id"].reindex(purchase.index), chosen
+    chosen_link = options.sort_values(["copy", "link_rank", "inherited", "truth_id"]).drop_duplicates("copy")
+    return chosen_link.set_index("copy")["truth_id"].reindex(purchase.index), chosen
 
 
 def reconcile(copies: pd.DataFrame, orders: pd.DataFrame) -> tuple[dict[str, Any], pd.DataFrame]:

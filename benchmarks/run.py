@@ -20,6 +20,7 @@ Usage: ``python benchmarks/run.py [--sizes 10000,100000,1000000] [--out benchmar
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import resource
@@ -40,6 +41,7 @@ FILES: tuple[tuple[str, str], ...] = (
     ("browser", "pixel_beacons.txt"),
 )
 HEADLINE_EVENT = "Purchase"
+SLOWEST = 8  # named queries listed per report measurement
 
 
 class MeasureError(RuntimeError):
@@ -78,6 +80,24 @@ def _measure_derive(args: argparse.Namespace) -> dict[str, Any]:
         return {"seconds": time.perf_counter() - start}
 
 
+def _timed_queries() -> dict[str, float]:
+    """Seconds spent per named store query from now on (wraps the store's one query chokepoint)."""
+    from capi_core import store as store_module
+
+    spent: dict[str, float] = {}
+    run_query = store_module._run
+
+    def timed(cursor: Any, name: str, sql: str, params: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return run_query(cursor, name, sql, params)
+        finally:
+            spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+
+    store_module._run = timed  # type: ignore[assignment]
+    return spent
+
+
 def _measure_report(args: argparse.Namespace) -> dict[str, Any]:
     from capi_core.models import Scope
     from capi_core.report import build_report
@@ -86,10 +106,13 @@ def _measure_report(args: argparse.Namespace) -> dict[str, Any]:
     with Store(args.db, read_only=True) as store:
         events = int(store.query("count events", "select count(*) from events").scalar())
         truth = int(store.query("count truth", "select count(*) from truth").scalar())
+        spent = _timed_queries()
         start = time.perf_counter()
         report = build_report(store, Scope())
         seconds = time.perf_counter() - start
-    return {"seconds": seconds, "events": events, "truth": truth, "headline": engine_headline(report)}
+    slowest = dict(sorted(spent.items(), key=lambda item: -item[1])[:SLOWEST])
+    return {"seconds": seconds, "events": events, "truth": truth, "headline": engine_headline(report),
+            "queries": len(spent), "slowest_queries": slowest}  # fmt: skip
 
 
 def _measure_pandas(args: argparse.Namespace) -> dict[str, Any]:
@@ -126,11 +149,12 @@ MEASURES: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
 def engine_headline(report: Any) -> dict[str, Any]:
     """The compared figures of Purchase from a Report: dedup (exact name) and reconciliation (variants)."""
     dump = report.model_dump(mode="json")
-    dedup = next((d for d in dump.get("dedup", []) if d.get("event_name") == HEADLINE_EVENT), {})
+    # The report's dedup block has one row per pixel and event name: Purchase is summed over pixels.
+    dedup = [d for d in dump.get("dedup", []) if d.get("event_name") == HEADLINE_EVENT]
     recon = next((r for r in dump.get("reconciliation", []) if r.get("event_name") == HEADLINE_EVENT), {})
     return {
-        "estimated_meta_count": dedup.get("estimated_meta_count"),
-        "merged_pairs": dedup.get("merged_pairs"),
+        "estimated_meta_count": sum(d["estimated_meta_count"] for d in dedup),
+        "merged_pairs": sum(d["merged_pairs"] for d in dedup),
         "join_key": recon.get("join_key"),
         "meta_count": recon.get("meta_count"),
         "verdicts": recon.get("verdicts"),
@@ -172,9 +196,19 @@ def _optional_child(kind: str, **options: Any) -> dict[str, Any] | None:
         return None
 
 
+def demo_version() -> str:
+    """A short hash of the demo generator's source: cached shops from other generator code are not reused."""
+    import capi_core.demo
+
+    digest = hashlib.sha256()
+    for source in sorted(Path(capi_core.demo.__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def shop_folder(out: Path, orders: int, seed: int) -> Path:
     """The cached demo files for ``orders`` (generated on first use)."""
-    folder = out / "data" / f"orders-{orders}-seed-{seed}"
+    folder = out / "data" / f"orders-{orders}-seed-{seed}-demo-{demo_version()}"
     if (folder / ".complete").exists():
         return folder
     from capi_core.demo import generate, scaled_config
@@ -195,14 +229,19 @@ def build_store(out: Path, folder: Path, name: str) -> tuple[Path, dict[str, dic
     """A fresh store with the three files ingested, one subprocess per file; the per-file measurements."""
     db = out / "stores" / f"{name}.duckdb"
     db.parent.mkdir(parents=True, exist_ok=True)
-    for stale in (db, Path(f"{db}.wal")):
+    for stale in (db, Path(f"{db}.wal"), Path(f"{db}.complete")):
         stale.unlink(missing_ok=True)
     ingests = {}
     for source, file_name in FILES:
         ingests[source] = _child("ingest", db=db, file=folder / file_name, source=source)
         took = ingests[source]
         print(f"  ingest {source}: {took['rows_read']:,} rows in {took['seconds']:.2f} s", file=sys.stderr)
+    Path(f"{db}.complete").write_text(json.dumps(ingests), encoding="utf-8")
     return db, ingests
+
+
+def _store_name(orders: int, seed: int) -> str:
+    return f"orders-{orders}-seed-{seed}-demo-{demo_version()}"
 
 
 def compare(engine: dict[str, Any], baseline: dict[str, Any], label: str) -> bool:
@@ -221,7 +260,7 @@ def bench_size(args: argparse.Namespace, orders: int) -> dict[str, Any]:
     """Every measurement at one size; one row of the results table."""
     print(f"size {orders:,} orders", file=sys.stderr)
     folder = shop_folder(args.out, orders, args.seed)
-    db, ingests = build_store(args.out, folder, f"orders-{orders}-seed-{args.seed}")
+    db, ingests = build_store(args.out, folder, _store_name(orders, args.seed))
     derive = _child("derive", db=db)
     report = _optional_child("report", db=db)
     if report:
@@ -245,7 +284,13 @@ def bench_events_only(args: argparse.Namespace) -> dict[str, Any]:
     import replicate
 
     folder = shop_folder(args.out, args.base_orders, args.seed)
-    db, _ = build_store(args.out, folder, f"replicated-{args.events_only}")
+    base_db = args.out / "stores" / f"{_store_name(args.base_orders, args.seed)}.duckdb"
+    if not Path(f"{base_db}.complete").exists():
+        base_db, _ = build_store(args.out, folder, _store_name(args.base_orders, args.seed))
+    # The size run's store is reused (copied) when present: replication starts from the ingested shop.
+    db = args.out / "stores" / f"replicated-{args.events_only}.duckdb"
+    Path(f"{db}.wal").unlink(missing_ok=True)
+    shutil.copyfile(base_db, db)
     base = replicate.count_events(db)
     factor = max(1, math.ceil(args.events_only / base))
     print(f"  replicating {base:,} events x{factor}", file=sys.stderr)
@@ -256,6 +301,11 @@ def bench_events_only(args: argparse.Namespace) -> dict[str, Any]:
     report = _child("report", db=db)
     print(f"  report: {report['seconds']:.2f} s, peak {report['peak_rss_mb']:.0f} MB", file=sys.stderr)
     return {"base_orders": args.base_orders, "factor": factor, "replicate": grown, "report": report}
+
+
+def _events_only_text(result: dict[str, Any]) -> str:
+    return events_only_table(result) + slowest_queries([{"orders": result["base_orders"] * result["factor"],
+                                                         "report": result["report"]}])  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------- rendering
@@ -298,6 +348,22 @@ def results_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def slowest_queries(rows: list[dict[str, Any]]) -> str:
+    """The report's slowest named queries at the largest size measured (where to look first)."""
+    measured = [row for row in rows if row["report"]]
+    if not measured:
+        return ""
+    row = measured[-1]
+    lines = [
+        "",
+        "",
+        f"Slowest report queries at {row['orders']:,} orders (seconds, summed per query name):",
+        "",
+    ]
+    lines += [f"- `{name}`: {seconds:.2f}" for name, seconds in row["report"]["slowest_queries"].items()]
+    return "\n".join(lines)
+
+
 def events_only_table(result: dict[str, Any]) -> str:
     """The Markdown table of an ``--events-only`` run."""
     report = result["report"]
@@ -320,11 +386,11 @@ def _machine() -> str:
     return f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
 
 
-def write_results(out: Path, title: str, table: str) -> None:
-    """Print the table and write it (with the machine it ran on) to ``out/results.md``."""
+def write_results(out: Path, title: str, table: str, name: str = "results.md") -> None:
+    """Print the table and write it (with the machine it ran on) to ``out/<name>``."""
     text = f"# {title}\n\n{_machine()}, {time.strftime('%Y-%m-%d %H:%M')}\n\n{table}\n"
     print(text)
-    (out / "results.md").write_text(text, encoding="utf-8")
+    (out / name).write_text(text, encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------------------------- cli
@@ -357,11 +423,17 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     if args.events_only:
         result = bench_events_only(args)
-        write_results(args.out, f"Report over {args.events_only:,}+ events", events_only_table(result))
+        (args.out / "results_events_only.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+        write_results(
+            args.out,
+            f"Report over {args.events_only:,}+ events",
+            _events_only_text(result),
+            "results_events_only.md",
+        )
         return
     rows = [bench_size(args, int(size)) for size in args.sizes.split(",") if size.strip()]
     (args.out / "results.json").write_text(json.dumps(rows, indent=2, default=str), encoding="utf-8")
-    write_results(args.out, "CAPI Signal Desk benchmark", results_table(rows))
+    write_results(args.out, "CAPI Signal Desk benchmark", results_table(rows) + slowest_queries(rows))
     if any(row["agree"] is False for row in rows):
         print("WARNING: the pandas baseline and the engine disagree (see above)", file=sys.stderr)
 

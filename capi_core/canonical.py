@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -134,11 +135,16 @@ def _text(value: Any, limit: int = 2048) -> str | None:
     return text[:limit] if text != "" else None
 
 
+_INT32 = 2**31 - 1
+
+
 def _int_or_none(value: Any) -> int | None:
+    """An integer column value; None when absent, not an integer, or beyond the int32 column."""
     try:
-        return int(value) if value is not None and value != "" else None
-    except (TypeError, ValueError):
+        number = int(value) if value is not None and value != "" else None
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if number is not None and -_INT32 - 1 <= number <= _INT32 else None
 
 
 def _content_ids(custom: dict[str, Any]) -> str | None:
@@ -262,14 +268,32 @@ def canonical_truth(record: IncomingTruth, *, default_country: str | None = None
     }
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
+#: Columns that are bookkeeping, not content: never part of a fingerprint.
+FINGERPRINT_EXCLUDED = frozenset({"batch_id", "fingerprint", "occurrence", "line_no"})
+#: Column type -> how a value is rendered as text for the fingerprint (SQL twin: fast_ingest.fingerprint_sql).
+_RENDER: dict[str, Callable[[Any], str]] = {
+    "varchar": str,
+    "integer": lambda value: str(int(value)),
+    "double": lambda value: repr(float(value)),
+    "timestamp": lambda value: value.isoformat(timespec="microseconds"),
+}
 
 
-def fingerprint(row: dict[str, Any]) -> str:
-    """SHA-256 of a row's canonical content (line number excluded, so re-exports match)."""
-    content = {k: v for k, v in row.items() if k != "line_no"}
-    blob = orjson.dumps(content, option=orjson.OPT_SORT_KEYS, default=_json_default)
-    return hashlib.sha256(blob).hexdigest()
+def fingerprint(row: dict[str, Any], columns: dict[str, str]) -> str:
+    """SHA-256 of a row's canonical content (line number excluded, so re-exports match).
+
+    Each content column of ``columns`` (table order) is rendered as ``<length>:<text>``, or ``-`` when
+    null, and the parts are joined with ``|``: unambiguous, and simple enough that SQL computes the same
+    digest (``fast_ingest.fingerprint_sql``) for rows it builds itself.
+    """
+    parts = []
+    for name, sql_type in columns.items():
+        if name in FINGERPRINT_EXCLUDED:
+            continue
+        value = row.get(name)
+        if value is None:
+            parts.append("-")
+        else:
+            text = _RENDER[sql_type](value)
+            parts.append(f"{len(text)}:{text}")
+    return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()

@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from capi_core import __version__, derived
+from capi_core import __version__, derived, fast_ingest
 from capi_core.canonical import canonical_event, canonical_truth, fingerprint
 from capi_core.errors import UnreadableFileError
 from capi_core.models import (
@@ -95,7 +95,7 @@ class _Batch:
         self.stored = self.already = 0
 
     def add(self, row: dict[str, Any]) -> None:
-        key = fingerprint(row)
+        key = fingerprint(row, self.columns)
         self.occurrences[key] += 1
         row.update(batch_id=self.batch_id, fingerprint=key, occurrence=self.occurrences[key])
         self.pending.append(row)
@@ -129,15 +129,26 @@ def ingest_file(
     fmt: str | None = None,
     options: ReadOptions | None = None,
     progress: Callable[[int], None] | None = None,
+    fast: bool = True,
 ) -> IngestResult:
-    """Read one file into the store as one batch (see the module docstring for the guarantees)."""
+    """Read one file into the store as one batch (see the module docstring for the guarantees).
+
+    ``fast=False`` forces the Python reader where the DuckDB fast path would apply (server JSONL);
+    both store the same rows.
+    """
     options = options or ReadOptions()
     path = Path(path)
     sha = file_sha256(path)
     reader = get_reader(source, fmt) if fmt else detect(path, source)
-    return _ingest(
-        store, _read_all(reader, path, options), source, reader.format, path.name, sha, options, progress
-    )
+    if fast and source == "server" and fast_ingest.fast_format(reader, path):
+        try:
+            return _ingest(
+                store, _FastLoader(path, reader, options), source, reader.format, path.name, sha, progress
+            )
+        except fast_ingest.FastPathUnavailable:
+            pass  # rolled back; the Python reader reads the file (and explains what is wrong with it)
+    loader = _PythonLoader(_read_all(reader, path, options), options)
+    return _ingest(store, loader, source, reader.format, path.name, sha, progress)
 
 
 def ingest_records(
@@ -145,17 +156,72 @@ def ingest_records(
 ) -> IngestResult:
     """Ingest records built in code (tests, demo) as one batch identified by ``label``."""
     sha = hashlib.sha256(f"records:{label}".encode()).hexdigest()
-    return _ingest(store, records, source, fmt, label, sha, ReadOptions(), None)
+    return _ingest(store, _PythonLoader(records, ReadOptions()), source, fmt, label, sha, None)
+
+
+@dataclass
+class _Loaded:
+    """What a loader did inside the transaction; the batch record and checks are shared."""
+
+    read: int
+    stored: int
+    already: int
+    secrets: int
+    quarantined: list[RowError]
+
+
+class _PythonLoader:
+    """Reader items -> canonical rows in Python (the reference path, every format)."""
+
+    def __init__(self, items: Iterable[Item], options: ReadOptions) -> None:
+        self.items, self.options = items, options
+
+    def __call__(
+        self, tx: Transaction, batch_id: int, truth_kind: bool, progress: Callable[[int], None] | None
+    ) -> _Loaded:
+        table, columns = ("truth", TRUTH_COLUMNS) if truth_kind else ("events", EVENT_COLUMNS)
+        batch = _Batch(tx, batch_id, table, columns)
+        quarantined: list[RowError] = []
+        read = secrets = 0
+        country = self.options.default_country
+        for item in self.items:
+            read += 1
+            if isinstance(item, RowError):
+                quarantined.append(item)
+            elif isinstance(item, IncomingEvent) and not truth_kind:
+                secrets += item.secrets_stripped
+                batch.add(canonical_event(item, default_country=country))
+            elif isinstance(item, IncomingTruth) and truth_kind:
+                batch.add(canonical_truth(item, default_country=country))
+            if progress is not None and read % 1000 == 0:
+                progress(read)
+        batch.flush()
+        return _Loaded(read, batch.stored, batch.already, secrets, quarantined)
+
+
+class _FastLoader:
+    """Server JSONL through DuckDB (``fast_ingest``)."""
+
+    def __init__(self, path: Path, reader: Reader, options: ReadOptions) -> None:
+        self.path, self.reader, self.options = path, reader, options
+
+    def __call__(
+        self, tx: Transaction, batch_id: int, truth_kind: bool, progress: Callable[[int], None] | None
+    ) -> _Loaded:
+        counts = fast_ingest.load(tx, self.path, self.reader, self.options, batch_id, progress)
+        return _Loaded(counts.read, counts.stored, counts.already, counts.secrets, counts.quarantined)
+
+
+Loader = Callable[[Transaction, int, bool, Callable[[int], None] | None], _Loaded]
 
 
 def _ingest(
     store: Store,
-    items: Iterable[Item],
+    loader: Loader,
     source: SourceKind,
     fmt: str,
     name: str,
     sha: str,
-    options: ReadOptions,
     progress: Callable[[int], None] | None,
 ) -> IngestResult:
     existing = store.query(
@@ -164,56 +230,41 @@ def _ingest(
     if existing is not None:
         return IngestResult(existing, source, fmt, name, 0, 0, 0, 0, 0, already_ingested=True)
 
-    truth_kind = source in ("orders", "leads")
-    table, columns = ("truth", TRUTH_COLUMNS) if truth_kind else ("events", EVENT_COLUMNS)
     with store.transaction() as tx:
         batch_id = int(tx.execute("next batch id", "select nextval('batch_ids')").scalar())
-        batch = _Batch(tx, batch_id, table, columns)
-        quarantined: list[dict[str, Any]] = []
-        read = secrets = 0
-        first_error: RowError | None = None
-        for item in items:
-            read += 1
-            if isinstance(item, RowError):
-                first_error = first_error or item
-                quarantined.append(
-                    {"batch_id": batch_id, "line_no": item.line_no, "reason": item.reason[:500],
-                     "raw_masked": item.raw[:2000]}
-                )  # fmt: skip
-            elif isinstance(item, IncomingEvent) and not truth_kind:
-                secrets += item.secrets_stripped
-                batch.add(canonical_event(item, default_country=options.default_country))
-            elif isinstance(item, IncomingTruth) and truth_kind:
-                batch.add(canonical_truth(item, default_country=options.default_country))
-            if progress is not None and read % 1000 == 0:
-                progress(read)
-        batch.flush()
-        if read == 0:
+        loaded = loader(tx, batch_id, source in ("orders", "leads"), progress)
+        if loaded.read == 0:
             raise UnreadableFileError(f"{name}: no records found as {fmt}")
-        if batch.stored + batch.already == 0:
-            assert first_error is not None
+        if loaded.stored + loaded.already == 0:
+            first_error = min(loaded.quarantined, key=lambda error: error.line_no)
             raise UnreadableFileError(
                 f"{name}: no record could be read as {fmt} "
                 f"(line {first_error.line_no}: {first_error.reason})",
                 hint="check --source/--format; nothing was stored",
             )
-        if quarantined:
-            tx.insert_arrow("quarantine", pa.Table.from_pylist(quarantined))
+        if loaded.quarantined:
+            rows = [
+                {"batch_id": batch_id, "line_no": error.line_no, "reason": error.reason[:500],
+                 "raw_masked": error.raw[:2000]}
+                for error in loaded.quarantined
+            ]  # fmt: skip
+            tx.insert_arrow("quarantine", pa.Table.from_pylist(rows))
         tx.execute(
             "record batch",
             """insert into batches values ($id, $source, $format, $name, $sha, $read, $stored, $already,
             $quarantined, $secrets, $at, $version)""",
             {"id": batch_id, "source": source, "format": fmt, "name": name, "sha": sha,
-             "read": read, "stored": batch.stored, "already": batch.already,
-             "quarantined": len(quarantined), "secrets": secrets,
+             "read": loaded.read, "stored": loaded.stored, "already": loaded.already,
+             "quarantined": len(loaded.quarantined), "secrets": loaded.secrets,
              "at": dt.datetime.now(dt.UTC).replace(tzinfo=None), "version": __version__},
         )  # fmt: skip
         derived.refresh(tx)
     if progress is not None:
-        progress(read)
+        progress(loaded.read)
     return IngestResult(
-        batch_id, source, fmt, name, read, batch.stored, batch.already, len(quarantined), secrets
-    )
+        batch_id, source, fmt, name, loaded.read, loaded.stored, loaded.already,
+        len(loaded.quarantined), loaded.secrets,
+    )  # fmt: skip
 
 
 def delete_batch(store: Store, batch_id: int) -> bool:

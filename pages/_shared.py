@@ -1,40 +1,202 @@
-"""What every page shares: the store handle, cached core calls, the demo banner and error display.
+"""What every page shares: the store handle, the sidebar filters and the Scope they make, cached core calls,
+table downloads, empty states, the demo banner, the login gate and the one way errors are shown.
 
-Caching lives here, in the UI layer (STYLE: Streamlit guidance); capi_core knows nothing of it.
+Caching lives here, in the UI layer (STYLE: Streamlit guidance); capi_core knows nothing of it. Every
+cached call is keyed by the store path and its data version, so an ingest or an undo is seen at once.
 """
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
+from capi_core import dashboard_api as api
+from capi_core.demo_store import build_demo_store
 from capi_core.errors import CapiDeskError
+from capi_core.metrics import quality, reconcile
 from capi_core.models import Scope
 from capi_core.report import Report, build_report
 from capi_core.store import DEFAULT_DB, Store, default_db_path
 
+APP_DIR = Path(__file__).resolve().parent.parent
+#: page key -> (file relative to app.py, title, icon); a page is listed only when its file exists.
+PAGES: dict[str, tuple[str, str, str]] = {
+    "overview": ("pages/overview.py", "Overview", ":material/dashboard:"),
+    "deduplication": ("pages/deduplication.py", "Deduplication", ":material/join:"),
+    "reconciliation": ("pages/reconciliation.py", "Reconciliation", ":material/balance:"),
+    "signal_quality": ("pages/signal_quality.py", "Signal quality", ":material/signal_cellular_alt:"),
+    "inspector": ("pages/inspector.py", "Event inspector", ":material/search:"),
+    "data": ("pages/data.py", "Data", ":material/upload_file:"),
+}
+FILTER_KEYS = ("filter_all_dates", "filter_dates", "filter_pixel", "filter_events")
 
-@st.cache_resource
+
+def available_pages() -> list[str]:
+    """Keys of the pages whose file exists, in menu order."""
+    return [key for key, (file, _, _) in PAGES.items() if (APP_DIR / file).is_file()]
+
+
+def page_link(key: str, label: str | None = None) -> None:
+    """A link to another page (nothing when that page does not exist yet)."""
+    if key in available_pages():
+        file, title, icon = PAGES[key]
+        st.page_link(file, label=label or title, icon=icon)
+
+
+# --- the store ------------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
 def open_store(path: str) -> Store:
-    """One store handle per process (DuckDB connections are shared; each query gets its own cursor)."""
+    """One store handle per process and file (each query runs on its own cursor)."""
     return Store(path)
 
 
+def store_path() -> str:
+    """The store file this dashboard looks at ($CAPI_DESK_DB, else the embedded demo store)."""
+    return str(default_db_path())
+
+
 def store() -> Store:
-    """The store this dashboard looks at."""
-    return open_store(str(default_db_path()))
+    """The open store."""
+    return open_store(store_path())
 
 
 def is_demo() -> bool:
     """True when the embedded demo store is in use."""
-    return Path(default_db_path()).resolve() == DEFAULT_DB.resolve()
+    return Path(store_path()).resolve() == DEFAULT_DB.resolve()
 
 
-@st.cache_data(show_spinner="Computing the report…")
-def report(_store_key: str, scope: Scope) -> Report:
-    """The report for a scope (cached per store file and scope)."""
-    return build_report(store(), scope)
+def ensure_demo_store() -> None:
+    """Build the demo store on first use, so a fresh clone opens on data without another step."""
+    if is_demo() and not DEFAULT_DB.exists():
+        with st.spinner("Building the demo store (first start only, about 15 seconds)…"):
+            build_demo_store(DEFAULT_DB)
+
+
+def version() -> str:
+    """The store's data version (changes with every ingest and undo)."""
+    return api.data_version(store())
+
+
+# --- cached core calls ----------------------------------------------------------------------------
+
+_CALLS: dict[str, Callable[..., Any]] = {
+    "report": lambda s, scope: build_report(s, scope),
+    "daily": lambda s, scope, **kw: reconcile.daily(s, scope, **kw),
+    "weekly": lambda s, scope, **kw: reconcile.weekly(s, scope, **kw),
+    "verdicts": lambda s, scope, **kw: reconcile.record_verdicts(s, scope, **kw),
+    "phantoms": lambda s, scope, **kw: reconcile.phantoms(s, scope, **kw),
+    "what_if": lambda s, scope, **kw: quality.emq_what_if(s, scope, **kw),
+    "pixels": lambda s, _: api.pixels(s),
+    "event_names": lambda s, _: api.event_names(s),
+    "date_bounds": lambda s, _: api.date_bounds(s),
+}
+
+
+@st.cache_data(show_spinner="Computing…", max_entries=256)
+def _cached(name: str, path: str, data_version: str, scope: Scope | None, kwargs: tuple[Any, ...]) -> Any:
+    return _CALLS[name](open_store(path), scope, **dict(kwargs))
+
+
+def _call(name: str, scope: Scope | None = None, **kwargs: Any) -> Any:
+    return _cached(name, store_path(), version(), scope, tuple(sorted(kwargs.items())))
+
+
+def report(scope: Scope) -> Report:
+    """The full report for ``scope`` (the figures every page shows come from here when they can)."""
+    result: Report = _call("report", scope)
+    return result
+
+
+def periods(scope: Scope, grain: str, event_name: str, kind: str) -> list[reconcile.PeriodRow]:
+    """Truth vs estimated Meta per day (``grain="day"``) or ISO week."""
+    rows: list[reconcile.PeriodRow] = _call(
+        "daily" if grain == "day" else "weekly", scope, event_name=event_name, kind=kind
+    )
+    return rows
+
+
+def verdicts(scope: Scope, **filters: Any) -> list[reconcile.RecordVerdict]:
+    """Per-record verdicts (``reconcile.record_verdicts`` keyword filters)."""
+    rows: list[reconcile.RecordVerdict] = _call("verdicts", scope, **filters)
+    return rows
+
+
+def phantoms(scope: Scope, event_name: str, kind: str) -> reconcile.PhantomReport:
+    """Counted copies with no backend record."""
+    result: reconcile.PhantomReport = _call("phantoms", scope, event_name=event_name, kind=kind)
+    return result
+
+
+def emq_what_if(scope: Scope, key: str, coverage: float) -> list[quality.EmqWhatIf]:
+    """The estimated EMQ per event if ``key``'s coverage were ``coverage``."""
+    rows: list[quality.EmqWhatIf] = _call("what_if", scope, key=key, coverage=coverage)
+    return rows
+
+
+# --- sidebar filters -> Scope ---------------------------------------------------------------------
+
+
+def _keep_valid(key: str, options: list[Any], *, many: bool) -> None:
+    # a filter value may vanish with an undo; an option that no longer exists would make the widget fail
+    if key in st.session_state:
+        value = st.session_state[key]
+        if many:
+            st.session_state[key] = [v for v in value if v in options]
+        elif value not in options:
+            st.session_state[key] = None
+
+
+def _event_label(name: str) -> str:
+    return repr(name) if name != name.strip() else name
+
+
+def sidebar_filters() -> None:
+    """The global filters (date range, pixel, event names); their widget state survives page changes."""
+    first, last = _call("date_bounds")
+    pixel_options = [None, *_call("pixels")]
+    event_options: list[str] = _call("event_names")
+    _keep_valid("filter_pixel", pixel_options, many=False)
+    _keep_valid("filter_events", event_options, many=True)
+    with st.sidebar:
+        st.header("Filters")
+        st.toggle("All dates", value=True, key="filter_all_dates", help="Turn off to pick a date range.")
+        if first is not None and not st.session_state["filter_all_dates"]:
+            st.date_input(
+                "Date range (UTC days)", value=(first, last), key="filter_dates", format="YYYY-MM-DD"
+            )
+        st.selectbox(
+            "Pixel", pixel_options, key="filter_pixel", format_func=lambda p: "All pixels" if p is None else p
+        )
+        st.multiselect(
+            "Event names",
+            event_options,
+            key="filter_events",
+            format_func=_event_label,
+            placeholder="All events",
+        )
+        st.caption(f"Store: `{Path(store_path()).name}`")
+
+
+def scope() -> Scope:
+    """The Scope the sidebar filters describe."""
+    state = st.session_state
+    dates = () if state.get("filter_all_dates", True) else tuple(state.get("filter_dates") or ())
+    return Scope(
+        date_from=dates[0] if dates else None,
+        date_to=dates[1] if len(dates) > 1 else None,
+        pixel_id=state.get("filter_pixel"),
+        event_names=tuple(sorted(state.get("filter_events") or ())),
+    )
+
+
+# --- rendering helpers ----------------------------------------------------------------------------
 
 
 def demo_banner() -> None:
@@ -46,3 +208,94 @@ def demo_banner() -> None:
 def show_error(err: CapiDeskError) -> None:
     """The one way pages show an error: the message and what to do next."""
     st.error(str(err), icon=":material/error:")
+
+
+def empty_state(message: str, page: str | None = "data") -> None:
+    """A helpful empty state: what is missing and where to go next."""
+    st.info(message, icon=":material/info:")
+    if page is not None:
+        page_link(page, label=f"Go to the {PAGES[page][1]} page")
+
+
+def downloads(df: pd.DataFrame, name: str, key: str) -> None:
+    """CSV (formula-escaped) and Parquet download buttons for one table."""
+    left, right = st.columns(2, width=360)
+    left.download_button(
+        "CSV",
+        api.to_csv_bytes(df),
+        f"{name}.csv",
+        "text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    right.download_button(
+        "Parquet",
+        api.to_parquet_bytes(df),
+        f"{name}.parquet",
+        "application/octet-stream",
+        key=f"{key}_parquet",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def table(df: pd.DataFrame, name: str, *, empty: str, **config: Any) -> None:
+    """A table (cells are text, never HTML) with its downloads, or ``empty`` when it has no rows."""
+    if df.empty:
+        st.caption(empty)
+        return
+    st.dataframe(df, hide_index=True, **config)
+    downloads(df, name, key=f"dl_{name}")
+
+
+# --- login ----------------------------------------------------------------------------------------
+
+
+def _auth_settings() -> dict[str, Any] | None:
+    try:
+        auth = st.secrets.get("auth")
+    except FileNotFoundError:  # no secrets.toml: login is off
+        return None
+    return dict(auth) if auth else None
+
+
+def login_required() -> bool:
+    """True when ``[auth]`` is configured in the secrets and nobody is logged in yet."""
+    return _auth_settings() is not None and not st.user.get("is_logged_in", False)
+
+
+def login_screen() -> None:
+    """The only page shown until the user logs in through the configured provider."""
+    auth = _auth_settings() or {}
+    providers = [name for name, value in auth.items() if hasattr(value, "keys")]
+    provider = None if "client_id" in auth or not providers else providers[0]
+    st.title("CAPI Signal Desk")
+    st.write("This dashboard needs a login.")
+    st.button("Log in", on_click=st.login, args=(provider,), type="primary", key="login")
+
+
+def logout_button() -> None:
+    """A logout button in the sidebar when someone is logged in."""
+    if _auth_settings() is not None and st.user.get("is_logged_in", False):
+        st.sidebar.button("Log out", on_click=st.logout, key="logout")
+
+
+# --- uploads --------------------------------------------------------------------------------------
+
+
+def save_uploads(files: list[Any] | None) -> list[Path]:
+    """Write uploaded files to this session's temporary folder (once each) and return their paths."""
+    if not files:
+        return []
+    folder = Path(st.session_state.setdefault("upload_dir", tempfile.mkdtemp(prefix="capi-upload-")))
+    saved: dict[str, str] = st.session_state.setdefault("upload_paths", {})
+    paths = []
+    for file in files:
+        if file.file_id not in saved:
+            target = folder / file.file_id / api.safe_file_name(file.name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(file.getvalue())
+            saved[file.file_id] = str(target)
+        paths.append(Path(saved[file.file_id]))
+    return paths

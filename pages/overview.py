@@ -1,47 +1,67 @@
-"""Overview: the headline figures against their goals, and the top findings."""
+"""Overview: the headline figures against their goals, the daily Meta-vs-backend trend, the top findings."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import streamlit as st
 
-from capi_core.models import Scope
-from pages import _shared
+from capi_core import dashboard_api as api
+from pages import _charts, _shared
+
+COLORS: dict[str, Literal["green", "red", "gray"]] = {"good": "green", "bad": "red", "unknown": "gray"}
 
 st.title("Overview")
 _shared.demo_banner()
+scope = _shared.scope()
+report = _shared.report(scope)
 
-report = _shared.report(str(_shared.store().path), Scope())
-if report.counts.total == 0:
-    st.info(
-        "The store is empty. Ingest a CAPI log, a Pixel export and a shop export with `capi-desk ingest`."
+if report.counts.total == 0 and not report.reconciliation:
+    _shared.empty_state(
+        "Nothing to show yet for these filters. Load a CAPI log, a Pixel export and a shop export on the "
+        "Data page (or widen the filters in the sidebar)."
     )
     st.stop()
 
-purchase = next((d for d in report.dedup if d.event_name == "Purchase"), None)
-recon = next((r for r in report.reconciliation if r.event_name == "Purchase"), None)
-cols = st.columns(4)
-cols[0].metric("Copies received (browser + server)", f"{report.counts.total:,}")
-if purchase is not None:
-    health = purchase.dedup_health
-    cols[1].metric("Purchase dedup health (goal 100 %)", "—" if health is None else f"{health:.1%}")
-    coverage = purchase.event_coverage
-    cols[2].metric("Purchase event coverage (goal 75 %)", "—" if coverage is None else f"{coverage:.1%}")
-if recon is not None and recon.gap_pct is not None:
-    cols[3].metric("Meta vs shop, Purchases (goal 0 %)", f"{recon.gap_pct:+.1%}")
+window = report.window
+st.caption(
+    f"{report.counts.total:,} copies received (browser {report.counts.per_channel.get('browser', 0):,}, "
+    f"server {report.counts.per_channel.get('server', 0):,}) with event times from "
+    f"{window.first_event_time or '—'} to {window.last_event_time or '—'} (UTC)."
+)
+
+tiles = api.headlines(report)
+for column, tile in zip(st.columns(len(tiles)), tiles, strict=True):
+    column.metric(
+        tile.label,
+        tile.display,
+        delta=tile.goal,
+        delta_color=COLORS[tile.status],
+        delta_arrow="off",
+        help=tile.help,
+        border=True,
+    )
+
+st.subheader("Meta vs backend, day by day")
+recon = report.reconciliation[0] if report.reconciliation else None
+if recon is None:
+    _shared.empty_state("Load your orders (or CRM leads) on the Data page to compare Meta with the backend.")
+else:
+    days = api.frame(_shared.periods(scope, "day", recon.event_name, recon.kind))
+    if days.empty:
+        st.caption("No days with backend records or Meta copies in this window.")
+    else:
+        st.plotly_chart(_charts.meta_vs_backend(days, recon.event_name), key="trend")
 
 st.subheader("Top findings")
-st.dataframe(
-    [
-        {
-            "severity": f.severity,
-            "code": f.code,
-            "event": f.event_name,
-            "count": f.count,
-            "message": f.message,
-            "fix": f.fix,
-        }
-        for f in report.findings[:15]
-    ],
-    hide_index=True,
-    width="stretch",
+st.caption("Most severe first. Each row says what is wrong, how many copies it touches, and the fix.")
+findings = api.findings_frame(report.findings[:15])
+_shared.table(
+    findings,
+    "findings",
+    empty="No findings: nothing in this window breaks a rule we check.",
+    column_config={"share": st.column_config.NumberColumn("share", format="percent")},
 )
+pages = [p for p in dict.fromkeys(api.finding_page(f.code) for f in report.findings[:15])]
+for page in pages:
+    _shared.page_link(page, label=f"Explained on the {_shared.PAGES[page][1]} page")

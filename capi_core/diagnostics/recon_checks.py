@@ -1,7 +1,9 @@
 """Reconciliation diagnostics (SPEC §5, RECON_*): orders against the Purchase copies Meta would count.
 
 Each check reads the typed results of ``capi_core.metrics.reconcile``; it never runs SQL of its own and
-finds nothing when the store holds no orders or the scope filters Purchase out. Examples are order names
+finds nothing when the store holds no orders or the scope filters Purchase out. The checks of one run
+share one reconciliation summary (cached per store, batches and scope); beyond it each runs at most one
+cheap query (its examples, or the daily series), a filter over the derived reconciliation tables. Examples are order names
 as the shop writes them (``#1042``), event_ids for phantoms, days for spikes.
 
 RECON_SPIKE: for every day with at least ``SPIKE_MIN_TRUTH`` eligible orders, the Meta/truth count ratio

@@ -1,24 +1,34 @@
 """Reconciliation (SPEC §4): backend truth against what Meta would count, as typed results.
 
-Owns the parameters and result models of the ``recon_*.sql`` chain; all linking and counting happens in
-SQL, and only aggregates or bounded lists come back. It must not touch DuckDB directly, nor compute
-per-row facts in Python.
+Owns the parameters and result models of the ``recon_*.sql`` queries. Linking, verdicts and flags are
+computed once per change of the store, over the whole store, into derived tables (``truth_current``,
+``copy_truth_links``, ``truth_verdicts``: ``queries/derived_recon_*.sql``, rebuilt by ``derived.refresh``);
+the scoped queries here only filter and group them, and only aggregates or bounded lists come back. It
+must not touch DuckDB directly, nor compute per-row facts in Python.
 
 Decisions where the spec is silent (the report and the docs repeat them):
 
 - Truth status: a record repeated across batches (overlapping exports) is read from its latest batch
   (highest batch_id, then highest line).
+- Links are global: a copy links to its record whatever the date filter (a copy whose order was created
+  just outside the filter is not a phantom), and a record's verdict and flags count every copy linked to
+  it, whatever its date, pixel or name. A scope picks records by created_at and copies (Meta counts,
+  phantoms, join-key rates) by event_time, pixel and name.
 - Join key: candidates in SPEC order (``order_id``, ``event_id``, ``event_id_token``); the chosen key is
-  the first that links at least ``MIN_KEY_RATE`` of the copies, else the one that links the most. A copy
-  links by the chosen key first, then by the other keys; a token is a maximal run of letters and digits
-  (or of letters, digits and dashes) of the normalized event_id.
-- Fallback: a copy with no key link and no order_id links through the record's fbp, then hashed email,
-  within 10 minutes of the record's created_at (the checkout moment; paid_at can lag by days); copies
-  Meta folds into one conversion (same kept copy) share one link.
+  the first that links at least ``MIN_KEY_RATE`` of the dataset's copies in the whole store, else the one
+  that links the most; its match rate is reported over the copies in scope. A copy links by the chosen
+  key first, then by the other keys; a token is a maximal run of letters and digits (or of letters,
+  digits and dashes) of the normalized event_id.
+- Without a key (no key link and no order_id): the partner's link when the copy is one half of a
+  would-be pair (``dedup_would_be_pairs.sql``) whose other half is linked, else the record's fbp, then
+  hashed email, within 10 minutes of the record's created_at (the checkout moment; paid_at can lag by
+  days); copies Meta folds into one conversion (same kept copy, same event_id window) share one link.
 - Value: a counted copy whose value differs from the truth value (``total`` or ``subtotal`` policy) by
   more than max(0.01, 1 %) flags the record; Meta books the kept copy, whichever channel it came from.
 - Eligible: status paid and no linked copy logged consent as denied (truth rows carry no consent).
 - Meta count: every counted copy of the event (name variants included: they reached Meta), by event_time.
+- Reused id (a phantom sub-reason): the event_id is carried by a linked copy too, or by at least
+  ``REUSED_MIN_COPIES`` copies of the event in the whole store.
 """
 
 from __future__ import annotations
@@ -58,12 +68,15 @@ FLAGS: tuple[str, ...] = (
 )  # fmt: skip
 PHANTOM_REASONS: tuple[PhantomReason, ...] = ("test_code", "reused_id", "outside_truth_window", "unknown_id")
 
+# The next four constants are written into derived_recon_*.sql (derived tables take no parameters); they
+# are named here for the report and the docs, and a test checks the SQL still says the same.
 MIN_KEY_RATE = 0.5  # a key linking half the copies is the dataset's key, even if a looser one links more
 VALUE_TOLERANCE_ABS = 0.01
 VALUE_TOLERANCE_REL = 0.01
 REUSED_MIN_COPIES = 4  # more copies than a browser + server pair and a retry: the id is not one conversion
 DEFAULT_LIMIT = 500
-#: (event, truth kind) pairs the report reconciles; leads join when the lead reader lands.
+#: (event, truth kind) pairs the report reconciles (one event per kind); the ``datasets`` of
+#: derived_recon_links.sql must name the same pairs. Leads join when the lead reader lands.
 DATASETS: tuple[tuple[str, TruthKind], ...] = (("Purchase", "order"),)
 
 _PARAM = re.compile(r"\$([a-z_]+)")
@@ -193,19 +206,29 @@ def _gap(meta: float, truth: float) -> float | None:
     return (meta - truth) / truth if truth else None
 
 
+DERIVED = ("truth_current", "copy_truth_links", "truth_verdicts")
+
+
 @cache
-def _chain(name: str, *, links: bool = True) -> str:
-    parts = ["recon_base", "recon_links", name] if links else ["recon_base", name]
-    return "\n".join(load_query(part) for part in parts)
+def _chain(name: str) -> str:
+    return "\n".join(load_query(part) for part in ("recon_base", name))
 
 
-def _verdicts_ready(store: Store) -> bool:
-    # copy_verdicts is derived on the first ingest: a store that never ingested has nothing to reconcile
+def _derived_ready(store: Store) -> bool:
+    # derived tables are built when a writable store opens; a read-only store built by an older version
+    # may lack them, and then there is nothing to reconcile yet
     found = store.query(
-        "copy_verdicts exists",
-        "select count(*) from information_schema.tables where table_name = 'copy_verdicts'",
+        "recon derived tables exist",
+        "select count(*) from information_schema.tables where list_contains($names, table_name)",
+        {"names": list(DERIVED)},
     ).scalar()
-    return bool(found)
+    return bool(found == len(DERIVED))
+
+
+def dataset_event(event_name: str) -> str:
+    """The canonical event of the dataset ``event_name`` belongs to (``purchase`` -> ``Purchase``)."""
+    key = event_name.strip().replace(" ", "").lower()
+    return next((name for name, _ in DATASETS if name.lower() == key), event_name)
 
 
 def _run(
@@ -216,21 +239,16 @@ def _run(
     event_name: str,
     kind: TruthKind,
     value_policy: ValuePolicy = "total",
-    links: bool = True,
     **extra: Any,
 ) -> Results:
-    if not _verdicts_ready(store):
+    if not _derived_ready(store):
         return Results([], [])
-    sql = _chain(name, links=links)
+    sql = _chain(name)
     params: dict[str, Any] = {
         **scope.params(),
-        "event_name": event_name,
+        "event_name": dataset_event(event_name),
         "kind": kind,
-        "min_key_rate": MIN_KEY_RATE,
         "value_policy": value_policy,
-        "tol_abs": VALUE_TOLERANCE_ABS,
-        "tol_rel": VALUE_TOLERANCE_REL,
-        "reused_min_copies": REUSED_MIN_COPIES,
         **extra,
     }
     # DuckDB rejects parameters the statement does not use, and each chain uses a different subset
@@ -241,7 +259,9 @@ def _run(
 def has_truth(store: Store, kind: TruthKind = "order") -> bool:
     """Whether the store holds any truth record of ``kind`` (no truth: nothing to reconcile against)."""
     found = store.query(
-        "has truth", "select count(*) from truth where kind = $kind and truth_id is not null", {"kind": kind}
+        "has truth",
+        "select exists (select 1 from truth where kind = $kind and truth_id is not null)",
+        {"kind": kind},
     ).scalar()
     return bool(found)
 
@@ -260,9 +280,10 @@ def join_key(
     """Resolve the join key between copies of ``event_name`` and truth records of ``kind``.
 
     Returns:
-        The chosen key with its match rate and the match rate of every candidate key.
+        The dataset's key (chosen over the whole store) with its match rate over the copies in scope,
+        and the match rate of every candidate key; no key when no copy is in scope.
     """
-    rows = _run(store, "recon_join_key", scope, event_name=event_name, kind=kind, links=False).dicts()
+    rows = _run(store, "recon_join_key", scope, event_name=event_name, kind=kind).dicts()
     copies = int(rows[0]["copies"]) if rows else 0
     candidates = [
         KeyCandidate(key=r["method"], linked=int(r["linked"]), match_rate=_ratio(r["linked"], copies))

@@ -5,32 +5,36 @@
 -- then fingerprint, occurrence (deterministic). The first copy anchors a 48 h window (a copy with
 -- received_at <= anchor + 48 h is inside); the first copy after it anchors the next window, and so on.
 -- A window with both channels counts one copy: the first browser copy when the first browser and first
--- server copies arrived within 5 minutes of each other, otherwise the window's first copy. A one-channel
--- window counts every copy and flags the repeats (same_channel_repeat).
+-- server copies arrived within 5 minutes of each other, otherwise the window's first copy; the other
+-- copies are discarded. A one-channel window counts every copy and flags the repeats.
+--
+-- Speed (runs after every ingest over the whole store): one hash aggregate gives every key its facts.
+-- Keys with at most one copy per channel (nearly all: a lone copy or a browser + server pair) are decided
+-- from those facts alone; only keys repeating a channel are sorted; only keys spanning more than 48 h
+-- enter the recursion.
 --
 -- Why a recursive CTE: window k+1 is anchored on the first copy after anchor_k + 48 h, and anchor_k
--- itself depends on every earlier anchor, so the chain is not a function of a copy and its neighbours
--- (no lag/lead, gap or fixed time bucket reproduces it: 0 h, 40 h, 60 h, 100 h gives windows at 0 h and
--- 60 h, while gaps of 40/20/40 h never exceed 48 h). The recursion walks windows, not copies: a
--- non-recursive window function gives every copy a pointer to the first copy after its own 48 h
--- (`next_seq`), and the recursion follows the pointers from the first copy. It runs only over keys whose
--- copies span more than 48 h, so its depth is the number of windows of the longest-lived key (a reused
--- id like 'undefined' over a year: ~180), never its number of copies.
+-- depends on every earlier anchor, so the chain is not a function of a copy and its neighbours (no
+-- lag/lead, gap or fixed time bucket reproduces it: copies at 0 h, 40 h, 60 h, 100 h form windows at 0 h
+-- and 60 h, while no gap between them exceeds 48 h). The recursion walks windows, not copies: a window
+-- function tells every copy how many copies of its key lie within its own 48 h (`inside`), so the next
+-- anchor of a window anchored on copy n is copy inside(n) + 1. Its depth is the number of windows of the
+-- longest-lived key (a reused id like 'undefined' over a year: ~180), never its number of copies.
 --
 -- Copies without event_id: a server copy is discarded when it pairs one-to-one with an earlier browser
 -- copy (received at most 48 h before it) with the same pixel_id, event_name and fbp; server copies left
 -- unpaired then try the same with external_id. Browser copies that can absorb a server copy: counted
--- browser copies that are not the kept copy of a merged event_id window. Pairing rule (per pixel_id,
--- event_name, key value, on one timeline ordered like the keyed copies): the timeline is cut into runs,
--- each run being consecutive browser copies followed by the server copies received before the next
--- browser copy; in a run with m browser and k server copies, p = min(m, k) pairs are formed: the first p
--- server copies with the last p browser copies, in order (Meta compares a server event with "the
--- previously received browser event"). A pair more than 48 h apart is not formed. Browser copies left
--- over in one run are not offered to later runs (documented approximation of a greedy matching that
--- would need recursion over every copy).
+-- browser copies that are not the kept copy of a merged event_id window (with or without event_id).
+-- Pairing rule, per pixel_id, event_name and key value, on one timeline ordered like the keyed copies:
+-- the timeline is cut into runs, a run being consecutive browser copies followed by the server copies
+-- received before the next browser copy; in a run of m browser and k server copies, p = min(m, k) pairs
+-- are formed: the first p server copies with the last p browser copies, in order (Meta compares a server
+-- event with "the previously received browser event"). A pair more than 48 h apart is not formed.
+-- Browser copies left over in a run are not offered to later runs: an approximation of greedy matching,
+-- which would need a recursion over every copy of a timeline.
 --
 -- Copies with null received_at cannot be placed in any window: counted, window_no null, never paired.
--- A null pixel_id or event_name is part of the key as an empty string (they still only match each other).
+-- A null pixel_id or event_name takes part in the key as an empty string.
 with recursive
 base as (
   select
@@ -39,7 +43,6 @@ base as (
     e.channel,
     coalesce(e.pixel_id, '') as pixel_key,
     coalesce(e.event_name, '') as name_key,
-    e.event_id,
     e.received_at,
     e.fbp,
     e.external_id,
@@ -47,62 +50,175 @@ base as (
       when e.event_id is not null
         then coalesce(e.pixel_id, '') || chr(31) || coalesce(e.event_name, '') || chr(31) || e.event_id
     end as dedup_key,
-    case when e.channel = 'browser' then 0 else 1 end as channel_rank
+    e.event_id is null as no_event_id
   from events as e
 ),
--- keyed copies with a receipt time and the facts of their whole key, in one sort of the key's copies:
--- when the key spans at most 48 h (nearly every key) the key is one window and these facts decide
-timed as materialized (
+-- per key: copies per channel, first receipt per channel, and the copy when a channel has only one
+key_facts as (
+  select
+    b.dedup_key,
+    min(b.received_at) as first_at,
+    max(b.received_at) as last_at,
+    sum(case when b.channel = 'browser' then 1 else 0 end) as browser_copies,
+    sum(case when b.channel = 'server' then 1 else 0 end) as server_copies,
+    min(case when b.channel = 'browser' then b.received_at end) as browser_at,
+    min(case when b.channel = 'server' then b.received_at end) as server_at,
+    min(case when b.channel = 'browser' then b.fingerprint end) as browser_fingerprint,
+    min(case when b.channel = 'browser' then b.occurrence end) as browser_occurrence,
+    min(case when b.channel = 'server' then b.fingerprint end) as server_fingerprint,
+    min(case when b.channel = 'server' then b.occurrence end) as server_occurrence
+  from base as b
+  where b.dedup_key is not null
+    and b.received_at is not null
+  group by b.dedup_key
+),
+keyed as materialized (
   select
     b.fingerprint,
     b.occurrence,
     b.channel,
-    b.channel_rank,
     b.pixel_key,
     b.name_key,
     b.received_at,
     b.fbp,
     b.external_id,
     b.dedup_key,
-    max(b.received_at) over k > min(b.received_at) over k + interval '48 hours' as multi_window,
-    first_value(b.fingerprint) over k as first_fingerprint,
-    first_value(b.occurrence) over k as first_occurrence,
-    first_value(case when b.channel = 'browser' then b.fingerprint end ignore nulls) over k
-      as browser_fingerprint,
-    first_value(case when b.channel = 'browser' then b.occurrence end ignore nulls) over k
-      as browser_occurrence,
-    min(case when b.channel = 'browser' then b.received_at end) over k as browser_at,
-    first_value(case when b.channel = 'server' then b.fingerprint end ignore nulls) over k
-      as server_fingerprint,
-    first_value(case when b.channel = 'server' then b.occurrence end ignore nulls) over k
-      as server_occurrence,
-    min(case when b.channel = 'server' then b.received_at end) over k as server_at
+    k.first_at,
+    k.last_at,
+    k.browser_copies,
+    k.server_copies,
+    k.browser_fingerprint,
+    k.browser_occurrence,
+    k.server_fingerprint,
+    k.server_occurrence,
+    -- the channel kept when the key's (first) window has both channels: the browser copy when it
+    -- arrived first or at most 5 minutes after the server copy, else the first (server) copy
+    case
+      when k.browser_at is null or k.server_at is null then null
+      when k.browser_at <= k.server_at + interval '5 minutes' then 'browser'
+      else 'server'
+    end as kept_channel
   from base as b
-  where b.dedup_key is not null
-    and b.received_at is not null
-  window k as (
-    partition by b.dedup_key
-    order by b.received_at, b.channel_rank, b.fingerprint, b.occurrence
-    rows between unbounded preceding and unbounded following
-  )
+  inner join key_facts as k
+    on k.dedup_key = b.dedup_key
+  where b.received_at is not null
 ),
--- keys spanning more than 48 h: number their copies and point each to the first copy after its 48 h
+-- keys with at most one copy per channel: one copy, or a browser + server pair (one window when at
+-- most 48 h apart, else one window each, both counted)
+simple_verdicts as (
+  select
+    s.fingerprint,
+    s.occurrence,
+    s.channel,
+    s.pixel_key,
+    s.name_key,
+    s.received_at,
+    s.fbp,
+    s.external_id,
+    s.dedup_key,
+    case when s.one_window or s.received_at = s.first_at then 1 else 2 end as window_no,
+    case when s.merged and s.channel <> s.kept_channel then 'discarded' else 'counted' end as verdict,
+    case when s.merged and s.channel <> s.kept_channel then 'duplicate_of_' || s.kept_channel end as reason,
+    s.merged,
+    case
+      when s.merged and s.kept_channel = 'browser' then s.browser_fingerprint
+      when s.merged then s.server_fingerprint
+      else s.fingerprint
+    end as kept_fingerprint,
+    case
+      when s.merged and s.kept_channel = 'browser' then s.browser_occurrence
+      when s.merged then s.server_occurrence
+      else s.occurrence
+    end as kept_occurrence,
+    false as same_channel_repeat
+  from (
+    select
+      k.fingerprint,
+      k.occurrence,
+      k.channel,
+      k.pixel_key,
+      k.name_key,
+      k.received_at,
+      k.fbp,
+      k.external_id,
+      k.dedup_key,
+      k.first_at,
+      k.kept_channel,
+      k.browser_fingerprint,
+      k.browser_occurrence,
+      k.server_fingerprint,
+      k.server_occurrence,
+      k.last_at <= k.first_at + interval '48 hours' as one_window,
+      k.kept_channel is not null and k.last_at <= k.first_at + interval '48 hours' as merged
+    from keyed as k
+    where k.browser_copies <= 1
+      and k.server_copies <= 1
+  ) as s
+),
+-- keys repeating a channel: numbered in dedup order (the only sort of the model)
+timed as materialized (
+  select
+    k.fingerprint,
+    k.occurrence,
+    k.channel,
+    k.pixel_key,
+    k.name_key,
+    k.received_at,
+    k.fbp,
+    k.external_id,
+    k.dedup_key,
+    k.last_at > k.first_at + interval '48 hours' as multi_window,
+    k.kept_channel,
+    row_number() over (
+      partition by k.dedup_key
+      order by k.received_at, k.channel_rank, k.fingerprint, k.occurrence
+    ) as seq,
+    -- copies of the same channel before this one (0: the first copy of its channel)
+    case
+      when k.channel = 'browser' then count(case when k.channel_rank = 0 then 1 end) over (
+        partition by k.dedup_key
+        order by k.received_at, k.channel_rank, k.fingerprint, k.occurrence
+        rows between unbounded preceding and 1 preceding
+      )
+      else count(case when k.channel_rank = 1 then 1 end) over (
+        partition by k.dedup_key
+        order by k.received_at, k.channel_rank, k.fingerprint, k.occurrence
+        rows between unbounded preceding and 1 preceding
+      )
+    end as channel_before
+  from (
+    select
+      r.fingerprint,
+      r.occurrence,
+      r.channel,
+      case when r.channel = 'browser' then 0 else 1 end as channel_rank,
+      r.pixel_key,
+      r.name_key,
+      r.received_at,
+      r.fbp,
+      r.external_id,
+      r.dedup_key,
+      r.first_at,
+      r.last_at,
+      r.kept_channel
+    from keyed as r
+    where r.browser_copies > 1
+      or r.server_copies > 1
+  ) as k
+),
+-- keys spanning more than 48 h: each copy learns how many copies of its key lie within its own 48 h
 multi as (
   select
     t.fingerprint,
     t.occurrence,
     t.channel,
-    t.channel_rank,
     t.pixel_key,
     t.name_key,
     t.received_at,
     t.fbp,
     t.external_id,
     t.dedup_key,
-    row_number() over (
-      partition by t.dedup_key
-      order by t.received_at, t.channel_rank, t.fingerprint, t.occurrence
-    ) as seq,
+    t.seq,
     count(*) over (partition by t.dedup_key) as copies,
     count(*) over (
       partition by t.dedup_key
@@ -135,13 +251,13 @@ multi_windowed as (
     m.fingerprint,
     m.occurrence,
     m.channel,
-    m.channel_rank,
     m.pixel_key,
     m.name_key,
     m.received_at,
     m.fbp,
     m.external_id,
     m.dedup_key,
+    m.seq,
     sum(case when a.anchor_seq is not null then 1 else 0 end) over (
       partition by m.dedup_key
       order by m.seq
@@ -152,8 +268,8 @@ multi_windowed as (
     on a.dedup_key = m.dedup_key
     and a.anchor_seq = m.seq
 ),
--- every timed keyed copy with the first copy of its window and the first copy of each channel in it
-firsts as (
+-- copies of repeating keys with their window: first copy of the window, kept channel, copies before
+window_facts as (
   select
     t.fingerprint,
     t.occurrence,
@@ -165,14 +281,9 @@ firsts as (
     t.external_id,
     t.dedup_key,
     1 as window_no,
-    t.first_fingerprint,
-    t.first_occurrence,
-    t.browser_fingerprint,
-    t.browser_occurrence,
-    t.browser_at,
-    t.server_fingerprint,
-    t.server_occurrence,
-    t.server_at
+    t.seq = 1 as window_first,
+    t.kept_channel,
+    t.channel_before
   from timed as t
   where not t.multi_window
   union all
@@ -187,22 +298,42 @@ firsts as (
     w.external_id,
     w.dedup_key,
     w.window_no,
-    first_value(w.fingerprint) over k,
-    first_value(w.occurrence) over k,
-    first_value(case when w.channel = 'browser' then w.fingerprint end ignore nulls) over k,
-    first_value(case when w.channel = 'browser' then w.occurrence end ignore nulls) over k,
-    min(case when w.channel = 'browser' then w.received_at end) over k,
-    first_value(case when w.channel = 'server' then w.fingerprint end ignore nulls) over k,
-    first_value(case when w.channel = 'server' then w.occurrence end ignore nulls) over k,
-    min(case when w.channel = 'server' then w.received_at end) over k
-  from multi_windowed as w
-  window k as (
-    partition by w.dedup_key, w.window_no
-    order by w.received_at, w.channel_rank, w.fingerprint, w.occurrence
-    rows between unbounded preceding and unbounded following
-  )
+    w.seq = w.first_seq,
+    case
+      when w.browser_at is null or w.server_at is null then null
+      when w.browser_at <= w.server_at + interval '5 minutes' then 'browser'
+      else 'server'
+    end,
+    w.channel_before
+  from (
+    select
+      x.fingerprint,
+      x.occurrence,
+      x.channel,
+      x.pixel_key,
+      x.name_key,
+      x.received_at,
+      x.fbp,
+      x.external_id,
+      x.dedup_key,
+      x.window_no,
+      x.seq,
+      min(x.seq) over (partition by x.dedup_key, x.window_no) as first_seq,
+      min(case when x.channel = 'browser' then x.received_at end) over (
+        partition by x.dedup_key, x.window_no
+      ) as browser_at,
+      min(case when x.channel = 'server' then x.received_at end) over (
+        partition by x.dedup_key, x.window_no
+      ) as server_at,
+      count(*) over (
+        partition by x.dedup_key, x.window_no, x.channel
+        order by x.seq
+        rows between unbounded preceding and 1 preceding
+      ) as channel_before
+    from multi_windowed as x
+  ) as w
 ),
-kept as (
+window_verdicts as materialized (
   select
     f.fingerprint,
     f.occurrence,
@@ -214,23 +345,32 @@ kept as (
     f.external_id,
     f.dedup_key,
     f.window_no,
-    f.first_fingerprint,
-    f.first_occurrence,
-    case
-      when f.browser_fingerprint is null or f.server_fingerprint is null then null
-      when f.browser_at between f.server_at - interval '5 minutes' and f.server_at + interval '5 minutes'
-        then 'browser'
-      when f.browser_at < f.server_at then 'browser'
-      else 'server'
-    end as kept_channel,
-    f.browser_fingerprint,
-    f.browser_occurrence,
-    f.server_fingerprint,
-    f.server_occurrence
-  from firsts as f
+    f.window_first,
+    f.kept_channel,
+    f.kept_channel = f.channel and f.channel_before = 0 as is_kept
+  from window_facts as f
 ),
 -- every copy with its event_id verdict (copies without event_id or receipt time: counted for now)
 provisional as materialized (
+  select
+    s.fingerprint,
+    s.occurrence,
+    s.channel,
+    s.pixel_key,
+    s.name_key,
+    s.received_at,
+    s.fbp,
+    s.external_id,
+    s.dedup_key,
+    s.window_no,
+    s.verdict,
+    s.reason,
+    s.merged,
+    s.kept_fingerprint,
+    s.kept_occurrence,
+    s.same_channel_repeat
+  from simple_verdicts as s
+  union all
   select
     v.fingerprint,
     v.occurrence,
@@ -242,43 +382,43 @@ provisional as materialized (
     v.external_id,
     v.dedup_key,
     v.window_no,
-    case when v.kept_channel is null or v.is_kept then 'counted' else 'discarded' end as verdict,
+    'counted',
+    cast(null as varchar),
+    v.kept_channel is not null,
+    v.fingerprint,
+    v.occurrence,
+    v.kept_channel is null and not v.window_first
+  from window_verdicts as v
+  where v.kept_channel is null
+    or v.is_kept
+  union all
+  select
+    v.fingerprint,
+    v.occurrence,
+    v.channel,
+    v.pixel_key,
+    v.name_key,
+    v.received_at,
+    v.fbp,
+    v.external_id,
+    v.dedup_key,
+    v.window_no,
+    'discarded',
     case
-      when v.kept_channel is null or v.is_kept then null
       when v.channel = v.kept_channel then 'repeat_in_merged_window'
       else 'duplicate_of_' || v.kept_channel
-    end as reason,
-    v.kept_channel is not null as merged,
-    case when v.kept_channel is null then v.fingerprint else v.kept_fingerprint end as kept_fingerprint,
-    case when v.kept_channel is null then v.occurrence else v.kept_occurrence end as kept_occurrence,
-    v.kept_channel is null
-      and not (v.fingerprint = v.first_fingerprint and v.occurrence = v.first_occurrence)
-      as same_channel_repeat
-  from (
-    select
-      k.fingerprint,
-      k.occurrence,
-      k.channel,
-      k.pixel_key,
-      k.name_key,
-      k.received_at,
-      k.fbp,
-      k.external_id,
-      k.dedup_key,
-      k.window_no,
-      k.first_fingerprint,
-      k.first_occurrence,
-      k.kept_channel,
-      case when k.kept_channel = 'browser' then k.browser_fingerprint else k.server_fingerprint end
-        as kept_fingerprint,
-      case when k.kept_channel = 'browser' then k.browser_occurrence else k.server_occurrence end
-        as kept_occurrence,
-      k.kept_channel = 'browser' and k.fingerprint = k.browser_fingerprint
-        and k.occurrence = k.browser_occurrence
-        or k.kept_channel = 'server' and k.fingerprint = k.server_fingerprint
-        and k.occurrence = k.server_occurrence as is_kept
-    from kept as k
-  ) as v
+    end,
+    true,
+    k.fingerprint,
+    k.occurrence,
+    false
+  from window_verdicts as v
+  inner join window_verdicts as k
+    on k.dedup_key = v.dedup_key
+    and k.window_no = v.window_no
+    and k.is_kept
+  where v.kept_channel is not null
+    and not v.is_kept
   union all
   select
     b.fingerprint,
@@ -290,25 +430,23 @@ provisional as materialized (
     b.fbp,
     b.external_id,
     b.dedup_key,
-    cast(null as bigint) as window_no,
-    'counted' as verdict,
-    cast(null as varchar) as reason,
-    false as merged,
-    b.fingerprint as kept_fingerprint,
-    b.occurrence as kept_occurrence,
-    false as same_channel_repeat
+    cast(null as bigint),
+    'counted',
+    cast(null as varchar),
+    false,
+    b.fingerprint,
+    b.occurrence,
+    false
   from base as b
   where b.dedup_key is null
     or b.received_at is null
 ),
--- candidates of the fbp / external_id fallback: server copies without event_id, and the browser copies
--- that can absorb one (counted, not the kept copy of a merged window)
 fallback_servers as (
   select
     b.fingerprint,
     b.occurrence,
     b.channel,
-    b.channel_rank,
+    1 as channel_rank,
     b.pixel_key,
     b.name_key,
     b.received_at,
@@ -316,7 +454,7 @@ fallback_servers as (
     b.external_id
   from base as b
   where b.channel = 'server'
-    and b.event_id is null
+    and b.no_event_id
     and b.received_at is not null
 ),
 fallback_browsers as (
@@ -335,22 +473,6 @@ fallback_browsers as (
     and b.received_at is not null
     and b.verdict = 'counted'
     and not b.merged
-    and (
-      exists (
-        select 1
-        from fallback_servers as s
-        where s.pixel_key = b.pixel_key
-          and s.name_key = b.name_key
-          and s.fbp = b.fbp
-      )
-      or exists (
-        select 1
-        from fallback_servers as s
-        where s.pixel_key = b.pixel_key
-          and s.name_key = b.name_key
-          and s.external_id = b.external_id
-      )
-    )
 ),
 fbp_timeline as (
   select
@@ -370,7 +492,13 @@ fbp_timeline as (
     union all
     select f.fingerprint, f.occurrence, f.channel, f.channel_rank, f.pixel_key, f.name_key, f.received_at, f.fbp
     from fallback_browsers as f
-    where f.fbp is not null
+    where exists (
+      select 1
+      from fallback_servers as s
+      where s.pixel_key = f.pixel_key
+        and s.name_key = f.name_key
+        and s.fbp = f.fbp
+    )
   ) as c
 ),
 -- runs of one timeline: a run starts at a browser copy that follows a server copy (or opens the group)
@@ -464,7 +592,13 @@ ext_timeline as (
       f.fingerprint, f.occurrence, f.channel, f.channel_rank, f.pixel_key, f.name_key, f.received_at,
       f.external_id
     from fallback_browsers as f
-    where f.external_id is not null
+    where exists (
+        select 1
+        from fallback_servers as s
+        where s.pixel_key = f.pixel_key
+          and s.name_key = f.name_key
+          and s.external_id = f.external_id
+      )
       and not exists (
         select 1
         from fbp_matches as m

@@ -1,12 +1,21 @@
--- Join-key resolution (continues recon_base.sql): per candidate key, copies linked to a truth record, and the chosen key.
+-- Join-key resolution (continues recon_base.sql): per candidate key, the copies in scope it links to a truth record (of the whole store), and whether it is the dataset's chosen key.
 -- params: those of recon_base.sql
-select
-  kr.method,
-  kr.key_rank,
-  kr.linked,
-  kr.copies,
-  coalesce(kr.method = ck.method, false) as chosen
-from key_rates kr
-left join chosen_key ck
-  on ck.method = kr.method
-order by kr.key_rank
+,
+key_rates as (
+  select
+    count(*) as copies,
+    coalesce(sum(case when order_linked then 1 else 0 end), 0) as order_linked,
+    coalesce(sum(case when event_linked then 1 else 0 end), 0) as event_linked,
+    coalesce(sum(case when token_linked then 1 else 0 end), 0) as token_linked,
+    max(join_key) as join_key
+  from copies
+)
+select 'order_id' as method, 1 as key_rank, order_linked as linked, copies, coalesce(join_key = 'order_id', false) as chosen
+from key_rates
+union all
+select 'event_id', 2, event_linked, copies, coalesce(join_key = 'event_id', false)
+from key_rates
+union all
+select 'event_id_token', 3, token_linked, copies, coalesce(join_key = 'event_id_token', false)
+from key_rates
+order by key_rank

@@ -1,5 +1,5 @@
--- Truth vs estimated Meta per period (continues recon_base.sql + recon_links.sql): eligible records by created_at, counted copies by event_time, per $grain ('day' | 'week').
--- params: those of recon_links.sql, $grain
+-- Truth vs estimated Meta per period (continues recon_base.sql): eligible records by created_at, counted copies by event_time, per $grain ('day' | 'week').
+-- params: those of recon_base.sql, $grain
 ,
 truth_periods as (
   select
@@ -7,7 +7,7 @@ truth_periods as (
     count(*) as truth_count,
     sum(truth_value) as truth_value,
     sum(case when copies > 0 then 1 else 0 end) as reached
-  from record_facts
+  from records
   where eligible
     and created_at is not null
   group by date_trunc($grain, created_at)

@@ -1,10 +1,11 @@
--- Phantom copies (continues recon_base.sql + recon_links.sql): counted copies of the event linked to no truth record, with their sub-reason, at most $limit rows.
--- params: those of recon_links.sql, $reason, $limit
+-- Phantom copies (continues recon_base.sql): counted copies in scope linked to no truth record of the whole store, with their sub-reason, at most $limit rows.
+-- params: those of recon_base.sql, $reason, $limit
 select
   fingerprint, occurrence, channel, pixel_id, event_name, event_id, order_id, event_time, value, currency,
-  test_event_code, name_variant, reason
-from phantom_copies
-where cast($reason as varchar) is null
-  or reason = $reason
+  test_event_code, name_variant, phantom_reason as reason
+from copies
+where counted
+  and truth_id is null
+  and (cast($reason as varchar) is null or phantom_reason = $reason)
 order by event_time, fingerprint, occurrence
 limit $limit

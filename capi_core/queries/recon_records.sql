@@ -1,11 +1,11 @@
--- Per-record reconciliation verdicts (continues recon_base.sql + recon_links.sql), filtered by verdict and flag, oldest first, at most $limit rows.
--- params: those of recon_links.sql, $verdict, $flag, $limit
+-- Per-record reconciliation verdicts (continues recon_base.sql), filtered by verdict and flag, oldest first, at most $limit rows.
+-- params: those of recon_base.sql, $verdict, $flag, $limit
 select
   truth_id, raw_id, created_at, paid_at, status, eligible, truth_value, currency, verdict,
   copies, browser_copies, server_copies, counted_copies, meta_value, sent_value_min, sent_value_max,
   first_server_at, counted_more_than_once, value_mismatch, currency_mismatch, not_paid_sent,
   late_2h, late_24h, name_variant, consent_denied, merged_ok
-from record_facts
+from records
 where (cast($verdict as varchar) is null or verdict = $verdict)
   and (
     cast($flag as varchar) is null

@@ -1,5 +1,5 @@
--- Reconciliation headline (continues recon_base.sql + recon_links.sql): one row of counts for the summary, the waterfall, the verdicts, the flags and the phantoms.
--- params: those of recon_links.sql
+-- Reconciliation headline (continues recon_base.sql): one row of counts for the summary, the waterfall, the verdicts, the flags, the phantoms and the join key.
+-- params: those of recon_base.sql
 ,
 record_totals as (
   select
@@ -23,37 +23,32 @@ record_totals as (
     sum(case when late_24h then 1 else 0 end) as f_late_24h,
     sum(case when name_variant then 1 else 0 end) as f_name_variant,
     sum(case when consent_denied then 1 else 0 end) as f_consent_denied,
-    sum(case when copies > 0 then 1 else 0 end) as records_reached,
-    sum(case when copies > 0 and counted_copies > 1 then 1 else 0 end) as records_reached_multi
-  from record_facts
+    sum(case when copies > 0 then 1 else 0 end) as records_reached
+  from records
 ),
-meta_totals as (
+copy_totals as (
   select
-    count(*) as meta_count,
-    coalesce(sum(value), 0) as meta_value,
-    sum(case when name_variant then 1 else 0 end) as variant_copies
+    count(*) as copies,
+    max(join_key) as join_key,
+    sum(case join_key
+      when 'order_id' then case when order_linked then 1 else 0 end
+      when 'event_id' then case when event_linked then 1 else 0 end
+      when 'event_id_token' then case when token_linked then 1 else 0 end
+      else 0
+    end) as join_linked,
+    sum(case when counted then 1 else 0 end) as meta_count,
+    coalesce(sum(case when counted then value end), 0) as meta_value,
+    sum(case when counted and name_variant then 1 else 0 end) as variant_copies,
+    sum(case when counted and truth_id is null then 1 else 0 end) as phantoms,
+    sum(case when counted and phantom_reason = 'test_code' then 1 else 0 end) as p_test_code,
+    sum(case when counted and phantom_reason = 'reused_id' then 1 else 0 end) as p_reused_id,
+    sum(case when counted and phantom_reason = 'outside_truth_window' then 1 else 0 end)
+      as p_outside_truth_window,
+    sum(case when counted and phantom_reason = 'unknown_id' then 1 else 0 end) as p_unknown_id
   from copies
-  where counted
-),
-phantom_totals as (
-  select
-    count(*) as phantoms,
-    sum(case when reason = 'test_code' then 1 else 0 end) as p_test_code,
-    sum(case when reason = 'reused_id' then 1 else 0 end) as p_reused_id,
-    sum(case when reason = 'outside_truth_window' then 1 else 0 end) as p_outside_truth_window,
-    sum(case when reason = 'unknown_id' then 1 else 0 end) as p_unknown_id
-  from phantom_copies
 )
 select
-  ct.copies,
-  ck.method as join_key,
-  ck.linked as join_linked,
   rt.*,
-  mt.*,
-  pt.*
+  ct.*
 from record_totals rt
-cross join meta_totals mt
-cross join phantom_totals pt
-cross join copy_total ct
-left join chosen_key ck
-  on 1 = 1
+cross join copy_totals ct

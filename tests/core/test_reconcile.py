@@ -14,9 +14,10 @@ from factories import UA, copy, load, load_truth, order
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from capi_core.ingest import delete_batch
 from capi_core.metrics import reconcile as rc
 from capi_core.models import Scope
-from capi_core.store import Store
+from capi_core.store import Store, load_query
 
 ALL = Scope()
 DAY = 24 * 60
@@ -501,3 +502,98 @@ def test_waterfall_never_grows(
         counts = [s.count for s in summary.waterfall]
         assert counts == sorted(counts, reverse=True)
         assert sum(summary.verdicts.values()) == summary.truth_count
+
+
+# --- global links ------------------------------------------------------------------------------------
+
+
+def test_would_be_pair_partner_passes_its_link(store: Store) -> None:
+    """The browser copy has no event_id, no order_id and an fbp the order does not know (no fbp/em link);
+    the server copy 2 min later carries event_id 1001 and the same fbp: a would-be pair (not merged: the
+    browser copy has no event_id). The browser copy takes #1001 from its partner: both channels, counted
+    twice, no phantom."""
+    load_truth(store, [order("#1001", 0)])
+    load(
+        store,
+        [
+            copy("browser", event_id=None, minute=0, user_data=_ud("shared")),
+            copy("server", event_id="1001", minute=2, user_data=_ud("shared")),
+        ],
+    )
+    record = _by_id(store)["#1001"]
+    assert (record.verdict, record.counted_copies, record.flags) == (
+        "both_channels",
+        2,
+        ["counted_more_than_once"],
+    )
+    assert rc.phantoms(store, ALL).total == 0
+
+
+def test_would_be_pair_with_unlinked_partner_stays_phantom(store: Store) -> None:
+    """The same pair whose server copy names no order ('zzz'): nothing to pass on, two phantoms."""
+    load_truth(store, [order("#1001", 0)])
+    load(
+        store,
+        [
+            copy("browser", event_id=None, minute=0, user_data=_ud("shared")),
+            copy("server", event_id="zzz", minute=2, user_data=_ud("shared")),
+        ],
+    )
+    assert _by_id(store)["#1001"].verdict == "none"
+    assert rc.phantoms(store, ALL).total == 2
+
+
+def _midnight_fixture(store: Store) -> None:
+    """#1 created Mon 2 Nov 23:55, its server copy sent at 00:02 on Tue 3 Nov (event_time)."""
+    load_truth(store, [order("#1", 11 * 60 + 55)])
+    load(store, [copy("server", event_id="1", minute=12 * 60 + 2, user_data=_ud(1))])
+
+
+def test_copy_of_an_order_outside_the_filter_is_no_phantom(store: Store) -> None:
+    """From 3 Nov: no record in scope, the copy is in scope and counted (Meta 1) and still linked to #1."""
+    _midnight_fixture(store)
+    summary = rc.reconcile_summary(store, Scope(date_from=dt.date(2026, 11, 3)))
+    assert (summary.records, summary.meta_count, summary.phantom_count) == (0, 1, 0)
+
+
+def test_record_keeps_its_copy_outside_the_filter(store: Store) -> None:
+    """Up to 2 Nov: #1 in scope, its copy is not (Meta 0), yet #1 reached Meta: server only, accuracy 1."""
+    _midnight_fixture(store)
+    summary = rc.reconcile_summary(store, Scope(date_to=dt.date(2026, 11, 2)))
+    assert (summary.truth_count, summary.meta_count, summary.accuracy) == (1, 0, 1.0)
+    assert summary.verdicts["server_only"] == 1
+
+
+@pytest.mark.parametrize("split_day", [2, 3, 4, 9])
+def test_scoped_counts_add_up(store: Store, split_day: int) -> None:
+    """Links are global, so two complementary date scopes split every count of the unscoped summary:
+    records and truth by created_at, Meta copies and phantoms by event_time."""
+    _periods_fixture(store)
+    # #3 (created 3 Nov 12:00) gets a copy too, so a record and its copy can sit on either side
+    load(store, [copy("server", event_id="3", minute=DAY + 5, user_data=_ud(3))], label="copy of #3")
+    split = dt.date(2026, 11, split_day)
+    whole = rc.reconcile_summary(store, ALL)
+    before = rc.reconcile_summary(store, Scope(date_to=split - dt.timedelta(days=1)))
+    after = rc.reconcile_summary(store, Scope(date_from=split))
+    for field in ("records", "truth_count", "meta_count", "phantom_count", "records_reached"):
+        assert getattr(before, field) + getattr(after, field) == getattr(whole, field), field
+
+
+def test_sql_constants_match_python() -> None:
+    """The derived SQL takes no parameters: the constants named in reconcile.py are written into it."""
+    links, records = load_query("derived_recon_links"), load_query("derived_recon_records")
+    for event, kind in rc.DATASETS:
+        assert f"('{event}', '{kind}')" in links
+    assert f"linked >= {rc.MIN_KEY_RATE} * copies" in links
+    assert f"u.copies >= {rc.REUSED_MIN_COPIES}" in links
+    assert f"greatest({rc.VALUE_TOLERANCE_ABS}, {rc.VALUE_TOLERANCE_REL} * abs(r.value))" in records
+
+
+def test_undo_refreshes_links(store: Store) -> None:
+    """Deleting the truth batch removes the record: the copy becomes a phantom again."""
+    truth = load_truth(store, [order("#1001", 0)])
+    load(store, [copy("server", event_id="1001", user_data=_ud(1))])
+    assert rc.phantoms(store, ALL).total == 0
+    assert truth.batch_id is not None
+    delete_batch(store, truth.batch_id)
+    assert rc.phantoms(store, ALL).total == 1

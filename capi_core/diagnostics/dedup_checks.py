@@ -1,0 +1,249 @@
+"""Dedup diagnostics (SPEC §5, DEDUP_* and COVERAGE_BELOW_GOAL): each check runs one scoped query.
+
+Verdicts come from the ``copy_verdicts`` derived table and would-be pairs from
+``capi_core.metrics.dedup``; this module only turns their aggregates into findings, never re-derives a
+verdict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from capi_core.diagnostics.registry import CHECKS, Finding, check
+from capi_core.metrics.dedup import COVERAGE_GOAL, with_would_be_pairs
+from capi_core.models import Scope
+from capi_core.store import Store
+
+#: Browser copies of an event name from which missing server coverage matters even with no server copy.
+COVERAGE_MIN_BROWSER = 50
+_FIX_ID = (
+    "Give each conversion one shared event_id, generated once (order number for Purchase) and passed to "
+    "both the Pixel (eventID) and the Conversions API (event_id); write it into the event contract and "
+    "name one owner for it."
+)
+
+
+def _rows(store: Store, query: str, scope: Scope) -> list[dict[str, Any]]:
+    return store.query_file(query, scope.params()).dicts()
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@check(
+    "DEDUP_MISSING_EVENT_ID",
+    "high",
+    "Copies without event_id on an event that both channels send: Meta can only merge them by fbp / "
+    "external_id, and only when the browser copy arrives first.",
+    _FIX_ID,
+)
+def missing_event_id(store: Store, scope: Scope) -> list[Finding]:
+    """Copies without event_id per pixel, event name and channel where both channels send the event."""
+    me = CHECKS["DEDUP_MISSING_EVENT_ID"]
+    return [
+        me.finding(
+            f"{row['missing']} of {row['copies']} {row['channel']} {row['event_name']} copies "
+            "carry no event_id",
+            count=int(row["missing"]),
+            share=_share(int(row["missing"]), int(row["copies"])),
+            examples=row["examples"] or [],
+            pixel_id=row["pixel_id"],
+            event_name=row["event_name"],
+            channel=row["channel"],
+        )
+        for row in _rows(store, "dedup_check_missing_id", scope)
+    ]
+
+
+@check(
+    "DEDUP_EVENT_NAME_MISMATCH",
+    "high",
+    "The same event_id reaches one pixel on both channels under different event names (e.g. purchase / "
+    "Purchase); Meta matches names exactly, so both copies are counted.",
+    "Fix the event name in the event contract (Meta's standard CamelCase name) and have the owner of the "
+    "channel that deviates send exactly that name with the shared event_id.",
+)
+def event_name_mismatch(store: Store, scope: Scope) -> list[Finding]:
+    """Event ids seen on both channels of a pixel under more than one event name."""
+    rows = _rows(store, "dedup_check_name_mismatch", scope)
+    if not rows:
+        return []
+    me = CHECKS["DEDUP_EVENT_NAME_MISMATCH"]
+    names = sorted({row["names"] for row in rows})
+    return [
+        me.finding(
+            f"{len(rows)} event_ids are sent under different event names per channel ({names[0]})",
+            count=len(rows),
+            examples=[row["event_id"] for row in rows],
+            pixel_id=rows[0]["pixel_id"] if len({r["pixel_id"] for r in rows}) == 1 else None,
+        )
+    ]
+
+
+@check(
+    "DEDUP_EVENT_ID_MISMATCH",
+    "high",
+    "Would-be pairs (one conversion on both channels, same order or user within 10 minutes) whose "
+    "event_ids differ, e.g. #1042 / 1042: Meta counts both.",
+    "Agree one event_id format in the event contract (same string on both channels: no '#', same case, "
+    "no prefix) and derive it in one place that both the Pixel and the server read.",
+)
+def event_id_mismatch(store: Store, scope: Scope) -> list[Finding]:
+    """Would-be pairs with reason id_mismatch, showing both id forms."""
+    sql = with_would_be_pairs("dedup_pairs_in_scope")
+    pairs = [
+        p
+        for p in store.query("dedup id mismatch", sql, {**scope.params(), "limit": None}).dicts()
+        if p["reason"] == "id_mismatch"
+    ]
+    if not pairs:
+        return []
+    me = CHECKS["DEDUP_EVENT_ID_MISMATCH"]
+    forms = [f"{p['browser_event_id']} / {p['server_event_id']}" for p in pairs]
+    return [
+        me.finding(
+            f"{len(pairs)} conversions reach Meta twice because browser and server event_ids differ "
+            f"(browser / server: {forms[0]})",
+            count=len(pairs),
+            examples=forms,
+        )
+    ]
+
+
+@check(
+    "DEDUP_OUTSIDE_WINDOW",
+    "medium",
+    "The same dedup key arrives on both channels more than 48 h apart: the later copies open a new window "
+    "and Meta counts the conversion again.",
+    "Send the server copy in real time (and cap retries well under 48 h) so both channels' copies of the "
+    "shared event_id reach Meta inside one window; make the sender's retry policy part of the event "
+    "contract.",
+)
+def outside_window(store: Store, scope: Scope) -> list[Finding]:
+    """Counted copies of keys seen on both channels but in different 48 h windows."""
+    me = CHECKS["DEDUP_OUTSIDE_WINDOW"]
+    return [
+        me.finding(
+            f"{row['copies']} {row['event_name']} copies are counted again: their other-channel twin "
+            "with the same event_id arrived more than 48 h apart",
+            count=int(row["copies"]),
+            examples=row["examples"] or [],
+            pixel_id=row["pixel_id"],
+            event_name=row["event_name"],
+        )
+        for row in _rows(store, "dedup_check_outside_window", scope)
+    ]
+
+
+@check(
+    "DEDUP_REUSED_EVENT_ID",
+    "high",
+    "One event_id carried by several distinct conversions: 2+ different order ids, 3+ different users "
+    "(fbp, external_id or em) or 3+ days. Meta discards the later conversions as duplicates.",
+    "Generate a unique event_id per conversion (never a constant, 'undefined' or a session id); the owner "
+    "of the tag template fixes the variable, and the event contract states how the id is built.",
+)
+def reused_event_id(store: Store, scope: Scope) -> list[Finding]:
+    """Event ids whose copies span several orders, users or days."""
+    rows = _rows(store, "dedup_check_reused_id", scope)
+    if not rows:
+        return []
+    me = CHECKS["DEDUP_REUSED_EVENT_ID"]
+    copies = sum(int(r["copies"]) for r in rows)
+    top = rows[0]
+    return [
+        me.finding(
+            f"{len(rows)} event_ids are reused across conversions ({copies} copies); e.g. "
+            f"'{top['event_id']}' on {top['event_name']}: {top['orders']} orders, {top['users']} users, "
+            f"{top['days']} days",
+            count=copies,
+            examples=[r["event_id"] for r in rows],
+        )
+    ]
+
+
+@check(
+    "DEDUP_SAME_CHANNEL_REPEAT",
+    "medium",
+    "One event_id sent more than once on the same channel with no copy of the other channel in the "
+    "window (retries, reloads): Meta's documented rules count every copy.",
+    "Make retries idempotent on the sending side and fire the conversion once per order (guard thank-you "
+    "page reloads); state it in the event contract and let the channel owner fix the trigger.",
+)
+def same_channel_repeat(store: Store, scope: Scope) -> list[Finding]:
+    """Same-channel repeats flagged by the model, per pixel, event name and channel."""
+    me = CHECKS["DEDUP_SAME_CHANNEL_REPEAT"]
+    return [
+        me.finding(
+            f"{row['repeats']} {row['channel']} {row['event_name']} copies repeat an event_id already "
+            "sent on the same channel and are counted again",
+            count=int(row["repeats"]),
+            share=_share(int(row["repeats"]), int(row["copies"])),
+            examples=row["examples"] or [],
+            pixel_id=row["pixel_id"],
+            event_name=row["event_name"],
+            channel=row["channel"],
+        )
+        for row in _rows(store, "dedup_check_same_channel", scope)
+    ]
+
+
+@check(
+    "DEDUP_PIXEL_MISMATCH",
+    "high",
+    "The same event name + event_id reaches one pixel from the browser and another pixel from the "
+    "server: Meta only deduplicates within one pixel, so both are counted.",
+    "Point the Conversions API at the pixel (dataset) id the Pixel uses; record the pixel id in the event "
+    "contract and have one owner for the dataset configuration.",
+)
+def pixel_mismatch(store: Store, scope: Scope) -> list[Finding]:
+    """Event keys split between pixels by channel."""
+    rows = _rows(store, "dedup_check_pixel_mismatch", scope)
+    if not rows:
+        return []
+    me = CHECKS["DEDUP_PIXEL_MISMATCH"]
+    top = rows[0]
+    return [
+        me.finding(
+            f"{len(rows)} event_ids go to pixel {top['browser_pixel_id']} from the browser but to pixel "
+            f"{top['server_pixel_id']} from the server",
+            count=len(rows),
+            examples=[r["event_id"] for r in rows],
+            event_name=top["event_name"] if len({r["event_name"] for r in rows}) == 1 else None,
+        )
+    ]
+
+
+@check(
+    "COVERAGE_BELOW_GOAL",
+    "medium",
+    f"Event coverage (browser copies with a server copy sharing pixel, event name and event_id) under "
+    f"Meta's {COVERAGE_GOAL:.0%} goal, for an event both channels send or the browser sends with volume "
+    f"({COVERAGE_MIN_BROWSER}+ copies).",
+    "Send every browser conversion from the server too, with the shared event_id; the server owner "
+    "covers the events listed in the event contract.",
+)
+def coverage_below_goal(store: Store, scope: Scope) -> list[Finding]:
+    """Per pixel and event name, coverage below the goal."""
+    me = CHECKS["COVERAGE_BELOW_GOAL"]
+    findings: list[Finding] = []
+    for row in _rows(store, "dedup_check_coverage", scope):
+        browser, server, covered = int(row["browser"]), int(row["server"]), int(row["covered"])
+        if server == 0 and browser < COVERAGE_MIN_BROWSER:
+            continue
+        coverage = covered / browser
+        if coverage >= COVERAGE_GOAL:
+            continue
+        findings.append(
+            me.finding(
+                f"event coverage of {row['event_name']} is {coverage:.0%} ({covered} of {browser} browser "
+                f"copies have a server twin), goal {COVERAGE_GOAL:.0%}",
+                count=browser - covered,
+                share=1 - coverage,
+                examples=row["examples"] or [],
+                pixel_id=row["pixel_id"],
+                event_name=row["event_name"],
+            )
+        )
+    return findings

@@ -1,0 +1,277 @@
+"""Fast ingest of server JSONL (capi_log, capi_request, capi_events): DuckDB reads and maps the lines.
+
+Owns: deciding whether a file can take the fast path (``fast_format``), running the SQL that turns
+each line's events into canonical rows (``queries/ingest_fast_*.sql``), handing every line SQL cannot
+decide to the Python reader, and the SQL twin of ``canonical.fingerprint``. The Python reader and
+``canonical.py`` stay the reference: SQL maps only shapes whose result it can reproduce exactly
+(64-hex hashes, IPv4, integer epochs, ISO times...), and any line holding anything else (raw PII, odd
+types, bad events, credentials it cannot count) is read by Python as a whole, so both paths store the
+same rows (tests/core/test_fast_ingest.py checks it property-based).
+
+Must not: write raw values to the store. Raw lines live only in TEMP tables of the ingest
+transaction, dropped before it commits; rows leave as canonical (hashed) columns. Credentials are
+counted, never copied: the SQL selects the fields it needs by path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+import pyarrow as pa
+import pycountry
+
+from capi_core.canonical import FINGERPRINT_EXCLUDED, canonical_event, fingerprint
+from capi_core.errors import StoreError
+from capi_core.models import EVENT_COLUMNS, IncomingEvent, RowError
+from capi_core.readers import Reader, ReadOptions
+from capi_core.readers._io import MAX_LINE_BYTES
+from capi_core.readers._json import JsonRecord, masked, masked_text, may_hold_secret, strip_record
+from capi_core.readers.server import RecordError
+from capi_core.store import Transaction, load_query, quote_ident
+
+FAST_FORMATS = frozenset({"capi_log", "capi_request", "capi_events"})
+_TEMP_TABLES = ("_fast_lines", "_fast_events", "_fast_currencies", "_fast_ranked")
+_CONTENT = [name for name in EVENT_COLUMNS if name not in FINGERPRINT_EXCLUDED]
+_SCAN_CHUNK = 1 << 22
+
+
+class FastPathUnavailable(Exception):
+    """DuckDB could not read the file line for line; the caller reads it with the Python path."""
+
+
+class _RecordReader(Protocol):
+    def record_items(
+        self, value: Any, line_no: int, secrets: int, options: ReadOptions
+    ) -> Iterator[IncomingEvent | RowError]: ...
+
+
+@dataclass
+class FastCounts:
+    """What the fast path did inside the transaction (the caller records the batch)."""
+
+    read: int = 0
+    stored: int = 0
+    already: int = 0
+    secrets: int = 0
+    quarantined: list[RowError] = field(default_factory=list)
+
+
+def _sql_text(name: str, sql_type: str) -> str:
+    column = quote_ident(name, list(EVENT_COLUMNS))
+    if sql_type == "timestamp":
+        return f"strftime({column}, '%Y-%m-%dT%H:%M:%S.%f')"
+    return f"{column}::varchar"
+
+
+def fingerprint_sql(columns: dict[str, str]) -> str:
+    """SQL expression computing ``canonical.fingerprint`` over a relation with these columns.
+
+    Doubles cast to varchar print as Python's ``repr`` (shortest round trip); timestamps print as
+    ``isoformat(timespec="microseconds")``; ``length`` counts code points like ``len``.
+    """
+    parts = []
+    for name, sql_type in columns.items():
+        if name in FINGERPRINT_EXCLUDED:
+            continue
+        text = _sql_text(name, sql_type)
+        parts.append(f"case when {text} is null then '-' else length({text}) || ':' || {text} end")
+    return "sha256(concat_ws('|', " + ", ".join(parts) + "))"
+
+
+def fast_format(reader: Reader, path: Path) -> bool:
+    """Whether ``path`` read as ``reader.format`` can take the fast path.
+
+    The format must be one SQL maps, the file JSONL as ``_json.json_records`` decides it (first
+    non-blank line a JSON object), and its bytes such that DuckDB splits lines exactly as Python's
+    universal newlines do: no carriage return, no NUL, no byte-order mark.
+    """
+    if reader.format not in FAST_FORMATS:
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(3)
+        if head.startswith(b"\xef\xbb\xbf"):
+            return False
+        handle.seek(0)
+        for chunk in iter(lambda: handle.read(_SCAN_CHUNK), b""):
+            if b"\r" in chunk or b"\x00" in chunk:
+                return False
+        handle.seek(0)
+        for raw in handle:
+            try:
+                text = raw.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                return False
+            if text:
+                try:
+                    return not text.startswith("[") and isinstance(orjson.loads(text), dict)
+                except orjson.JSONDecodeError:
+                    return False
+    return False
+
+
+def _line_count(path: Path) -> int:
+    count, last = 0, b""
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(_SCAN_CHUNK), b""):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (1 if last not in (b"", b"\n") else 0)
+
+
+def _statements(name: str) -> list[str]:
+    return [part.strip() for part in load_query(name).split(";\n") if part.strip()]
+
+
+def _read_lines(tx: Transaction, path: Path) -> None:
+    for statement in _statements("ingest_fast_macros"):
+        tx.execute("fast ingest macros", statement)
+    codes = sorted(str(currency.alpha_3) for currency in pycountry.currencies)
+    tx.execute(
+        "fast ingest currencies",
+        "create temp table _fast_currencies as select unnest($codes::varchar[]) as code",
+        {"codes": codes},
+    )
+    try:
+        tx.execute(
+            "fast ingest lines",
+            load_query("ingest_fast_lines"),
+            {"path": str(path), "max": MAX_LINE_BYTES * 4},
+        )
+    except StoreError as err:  # e.g. bytes that are not UTF-8: the Python reader explains it
+        raise FastPathUnavailable(str(err)) from err
+    read = tx.execute("fast ingest line count", "select count(*) from _fast_lines").scalar()
+    if read != _line_count(path):
+        raise FastPathUnavailable(f"DuckDB read {read} lines")
+
+
+def _python_items(
+    reader: _RecordReader, line_no: int, line: str, options: ReadOptions
+) -> Iterator[IncomingEvent | RowError]:
+    """One line as ``_json._jsonl`` then ``server._JsonReader._record`` read it."""
+    text = line.strip()
+    if not text:
+        return
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        yield RowError(line_no, "not valid JSON", masked_text(text))
+        return
+    value, secrets = strip_record(JsonRecord(line_no, value, may_hold_secret(text)))
+    try:
+        yield from reader.record_items(value, line_no, secrets, options)
+    except RecordError as err:
+        yield RowError(line_no, str(err), masked(value))
+
+
+def _stage_python_lines(
+    tx: Transaction, reader: _RecordReader, options: ReadOptions, batch_id: int, counts: FastCounts
+) -> None:
+    """Lines SQL left to Python, appended to ``events`` with placeholder occurrences (negative)."""
+    lines = tx.execute("fast ingest routed lines", load_query("ingest_fast_routed")).rows
+    schema = pa.schema([(name, _arrow_type(t)) for name, t in EVENT_COLUMNS.items()])
+    rows: list[dict[str, Any]] = []
+    for line_no, line in lines:
+        for item in _python_items(reader, line_no, line, options):
+            counts.read += 1
+            if isinstance(item, RowError):
+                counts.quarantined.append(item)
+                continue
+            counts.secrets += item.secrets_stripped
+            row = canonical_event(item, default_country=options.default_country)
+            row.update(
+                batch_id=batch_id, fingerprint=fingerprint(row, EVENT_COLUMNS), occurrence=-len(rows) - 1
+            )
+            rows.append(row)
+    if rows:
+        tx.insert_arrow("events", pa.Table.from_pylist(rows, schema=schema))
+
+
+def _arrow_type(sql_type: str) -> pa.DataType:
+    return {"integer": pa.int32(), "double": pa.float64(), "varchar": pa.string()}.get(
+        sql_type, pa.timestamp("us")
+    )
+
+
+def _insert_ranked(tx: Transaction, batch_id: int, counts: FastCounts) -> None:
+    """Fingerprints, occurrences by (line, position) over SQL and Python rows, then new rows stored."""
+    cols = ", ".join(quote_ident(name, _CONTENT) for name in _CONTENT)
+    all_cols = ", ".join(quote_ident(name, list(EVENT_COLUMNS)) for name in EVENT_COLUMNS)
+    fp = fingerprint_sql(EVENT_COLUMNS)
+    # identifiers come from EVENT_COLUMNS through quote_ident; values are bound
+    tx.execute(
+        "fast ingest rank",
+        f"""create temp table _fast_ranked as
+with staged as (
+    select line_no, pos, {fp} as fingerprint, {cols}
+    from _fast_events
+    where line_ok
+    union all
+    select line_no, -occurrence as pos, fingerprint, {cols}
+    from events
+    where batch_id = $batch_id and occurrence < 0
+)
+select
+    $batch_id::integer as batch_id,
+    fingerprint,
+    row_number() over (partition by fingerprint order by line_no, pos)::integer as occurrence,
+    line_no::integer as line_no,
+    {cols}
+from staged""",  # noqa: S608
+        {"batch_id": batch_id},
+    )
+    tx.execute(
+        "fast ingest drop placeholders",
+        "delete from events where batch_id = $batch_id and occurrence < 0",
+        {"batch_id": batch_id},
+    )
+    staged = int(tx.execute("fast ingest staged", "select count(*) from _fast_ranked").scalar())
+    stored = tx.execute(
+        "fast ingest insert",
+        f"""insert into events ({all_cols})
+select {all_cols}
+from _fast_ranked r
+where not exists (
+    select 1 from events e where e.fingerprint = r.fingerprint and e.occurrence = r.occurrence
+)""",  # noqa: S608
+    ).scalar()
+    counts.stored = int(stored or 0)
+    counts.already = staged - counts.stored
+
+
+def load(
+    tx: Transaction,
+    path: Path,
+    reader: Reader,
+    options: ReadOptions,
+    batch_id: int,
+    progress: Callable[[int], None] | None = None,
+) -> FastCounts:
+    """Read ``path`` into ``events`` inside ``tx`` (``fast_format`` must have accepted it).
+
+    Raises:
+        FastPathUnavailable: DuckDB could not split the file into the lines Python sees; nothing
+            useful happened in ``tx``, which the caller rolls back before using the Python path.
+    """
+    counts = FastCounts()
+    _read_lines(tx, path)
+    tx.execute(
+        "fast ingest events",
+        load_query("ingest_fast_events"),
+        {"format": reader.format, "pixel_id": options.pixel_id, "max_line": MAX_LINE_BYTES},
+    )
+    fast = tx.execute(
+        "fast ingest counts", "select count(*), coalesce(sum(secrets), 0) from _fast_events where line_ok"
+    ).rows[0]
+    counts.read, counts.secrets = int(fast[0]), int(fast[1])
+    if progress is not None:
+        progress(counts.read)
+    record_reader: _RecordReader = reader  # type: ignore[assignment]
+    _stage_python_lines(tx, record_reader, options, batch_id, counts)
+    _insert_ranked(tx, batch_id, counts)
+    for table in _TEMP_TABLES:
+        tx.execute(f"drop {table}", f"drop table if exists {quote_ident(table, _TEMP_TABLES)}")
+    return counts

@@ -1,0 +1,248 @@
+"""Dedup metrics (SPEC §4): outcomes per event, key usage and overlap, would-be pairs, one copy's verdict.
+
+Reads the ``copy_verdicts`` derived table (Meta's dedup model, ``queries/dedup_model.sql``) and the
+``dedup_*.sql`` queries; only aggregates and short pair lists come back. This module must not decide a
+verdict itself: the model is SQL, computed once per store change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from capi_core.models import Scope
+from capi_core.store import Store, load_query
+
+FailureReason = Literal["missing_id", "name_mismatch", "id_mismatch", "outside_window", "different_pixel"]
+FAILURE_REASONS: tuple[str, ...] = (
+    "missing_id", "name_mismatch", "id_mismatch", "outside_window", "different_pixel",
+)  # fmt: skip
+DEDUP_KEYS: tuple[str, ...] = ("event_id", "external_id", "fbp")
+#: Meta's goal for event coverage (Dataset Quality API ``goal_percentage``).
+COVERAGE_GOAL = 0.75
+
+
+class KeyUsage(BaseModel):
+    """Meta's dedup-key feedback for one key: share of each channel's copies carrying it, and overlap."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    browser_share: float | None
+    server_share: float | None
+    overlap: float | None  # distinct values on both channels / distinct values on the channel with fewer
+
+
+class DedupEventStats(BaseModel):
+    """Dedup outcome of one pixel and event name in scope."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pixel_id: str | None
+    event_name: str | None
+    browser: int
+    server: int
+    merged_pairs: int
+    would_be_pairs: int
+    dedup_health: float | None
+    event_coverage: float | None
+    dedup_rate_browser: float | None
+    dedup_rate_server: float | None
+    estimated_meta_count: int
+    key_usage: list[KeyUsage]
+
+
+class WouldBePair(BaseModel):
+    """A browser and a server copy of one conversion that Meta counts twice, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    browser_fingerprint: str
+    browser_occurrence: int
+    server_fingerprint: str
+    server_occurrence: int
+    browser_pixel_id: str | None
+    server_pixel_id: str | None
+    browser_event_name: str | None
+    server_event_name: str | None
+    browser_event_id: str | None
+    server_event_id: str | None
+    browser_order_id: str | None
+    server_order_id: str | None
+    browser_received_at: dt.datetime
+    server_received_at: dt.datetime
+    matched_on: str  # event_id | order_id | fbp | external_id | em
+    reason: FailureReason
+
+
+class CopyVerdict(BaseModel):
+    """The dedup verdict of one copy, explained in a sentence (for the event inspector)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fingerprint: str
+    occurrence: int
+    channel: str
+    event_name: str | None
+    event_id: str | None
+    dedup_key: str | None
+    window_no: int | None
+    verdict: Literal["counted", "discarded"]
+    reason: str | None
+    merged: bool
+    kept_fingerprint: str
+    kept_occurrence: int
+    same_channel_repeat: bool
+    explanation: str
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def with_would_be_pairs(query: str) -> str:
+    """The SQL of ``queries/<query>.sql`` with the CTE ``would_be_pairs`` it reads defined in front.
+
+    Composes trusted query files only (never values). Reusable by other metrics, e.g. reconciliation.
+    """
+    return f"with would_be_pairs as (\n{load_query('dedup_would_be_pairs')}\n)\n{load_query(query)}"
+
+
+def _pair_counts(store: Store, scope: Scope) -> list[dict[str, Any]]:
+    return store.query(
+        "dedup_pairs_by_event", with_would_be_pairs("dedup_pairs_by_event"), scope.params()
+    ).dicts()
+
+
+def _key_usage(store: Store, scope: Scope) -> dict[tuple[Any, Any], list[KeyUsage]]:
+    usage: dict[tuple[Any, Any], list[KeyUsage]] = {}
+    for row in store.query_file("dedup_key_usage", scope.params()).dicts():
+        fewer = min(row["browser_values"], row["server_values"])
+        usage.setdefault((row["pixel_id"], row["event_name"]), []).append(
+            KeyUsage(
+                key=row["dedup_key_name"],
+                browser_share=_ratio(row["browser_with_key"], row["browser_copies"]),
+                server_share=_ratio(row["server_with_key"], row["server_copies"]),
+                overlap=_ratio(row["shared_values"], fewer),
+            )
+        )
+    return usage
+
+
+def dedup_by_event(store: Store, scope: Scope) -> list[DedupEventStats]:
+    """Dedup outcome per pixel and event name in scope (SPEC §4 definitions).
+
+    Would-be pairs are attributed to their browser copy's pixel and event name.
+    """
+    params = scope.params()
+    pairs: dict[tuple[Any, Any], int] = {}
+    for row in _pair_counts(store, scope):
+        key = (row["pixel_id"], row["event_name"])
+        pairs[key] = pairs.get(key, 0) + int(row["pairs"])
+    usage = _key_usage(store, scope)
+    result: list[DedupEventStats] = []
+    for row in store.query_file("dedup_by_event", params).dicts():
+        key = (row["pixel_id"], row["event_name"])
+        merged, would_be = int(row["merged_pairs"]), pairs.get(key, 0)
+        browser, server = int(row["browser"]), int(row["server"])
+        result.append(
+            DedupEventStats(
+                pixel_id=row["pixel_id"],
+                event_name=row["event_name"],
+                browser=browser,
+                server=server,
+                merged_pairs=merged,
+                would_be_pairs=would_be,
+                dedup_health=_ratio(merged, merged + would_be),
+                event_coverage=_ratio(int(row["browser_covered"]), browser),
+                dedup_rate_browser=_ratio(int(row["browser_deduplicated"]), browser),
+                dedup_rate_server=_ratio(int(row["server_deduplicated"]), server),
+                estimated_meta_count=int(row["estimated_meta_count"]),
+                key_usage=usage.get(key, []),
+            )
+        )
+    return result
+
+
+def would_be_pairs(store: Store, scope: Scope, limit: int | None = 100) -> list[WouldBePair]:
+    """Would-be pairs whose browser copy is in scope, most recent first (all when ``limit`` is None)."""
+    params = {**scope.params(), "limit": limit}
+    rows = store.query("dedup_pairs_in_scope", with_would_be_pairs("dedup_pairs_in_scope"), params).dicts()
+    return [WouldBePair(**row) for row in rows]
+
+
+def failure_reasons(store: Store, scope: Scope) -> dict[str, int]:
+    """Number of would-be pairs per reason in scope (every reason present, zero when none)."""
+    counts = dict.fromkeys(FAILURE_REASONS, 0)
+    for row in _pair_counts(store, scope):
+        counts[row["reason"]] += int(row["pairs"])
+    return counts
+
+
+def _minutes(later: dt.datetime, earlier: dt.datetime) -> str:
+    minutes = abs((later - earlier).total_seconds()) / 60
+    if minutes < 1:
+        return "less than a minute"
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    return f"{minutes / 60:.1f} h"
+
+
+def _explain(row: dict[str, Any]) -> str:
+    channel, reason = row["channel"], row["reason"]
+    other = "server" if channel == "browser" else "browser"
+    if row["received_at"] is None:
+        return "Counted: the copy has no receipt time, so it cannot be placed in a dedup window."
+    if row["verdict"] == "discarded":
+        gap = _minutes(row["received_at"], row["kept_received_at"])
+        if reason in ("fbp_match", "external_id_match"):
+            key = "fbp" if reason == "fbp_match" else "external_id"
+            return (
+                f"Discarded: it has no event_id and a browser copy with the same event name and {key} "
+                f"arrived {gap} earlier, within Meta's 48 h window."
+            )
+        if reason == "repeat_in_merged_window":
+            return (
+                f"Discarded: a {channel} repeat of a conversion already merged across channels; the kept "
+                f"{row['kept_channel']} copy arrived {gap} apart, within Meta's 48 h window."
+            )
+        when = (
+            "earlier" if row["kept_received_at"] <= row["received_at"] else "later (Meta favours the browser)"
+        )
+        return (
+            f"Discarded: the {row['kept_channel']} copy with the same event_id arrived {gap} {when}, "
+            f"within Meta's 48 h window."
+        )
+    if row["merged"]:
+        if row["event_id"] is None or row["absorbed_channel"] is None:
+            return (
+                f"Counted: the {other} copy without event_id was merged into this one by fbp / external_id."
+            )
+        return f"Counted once for both channels: the {other} copy with the same event_id was discarded."
+    if row["same_channel_repeat"]:
+        return (
+            f"Counted again: a repeat of an earlier {channel} copy with the same event_id; Meta does not "
+            f"merge same-channel repeats (flagged)."
+        )
+    if row["event_id"] is None:
+        return "Counted: no event_id and no earlier browser copy to merge with; Meta counts it on its own."
+    if (row["window_no"] or 1) > 1:
+        return (
+            f"Counted: it arrived more than 48 h after the first copy with this event_id, so it opens a new "
+            f"dedup window (window {row['window_no']})."
+        )
+    return f"Counted: no {other} copy with the same event_id arrived within Meta's 48 h window."
+
+
+def copy_verdict(store: Store, fingerprint: str, occurrence: int) -> CopyVerdict | None:
+    """The dedup verdict of one copy with a one-sentence explanation; None when there is no such copy."""
+    rows = store.query_file(
+        "dedup_copy_verdict", {"fingerprint": fingerprint, "occurrence": occurrence}
+    ).dicts()
+    if not rows:
+        return None
+    row = rows[0]
+    fields = {name: row[name] for name in CopyVerdict.model_fields if name != "explanation"}
+    return CopyVerdict(**fields, explanation=_explain(row))

@@ -1,0 +1,51 @@
+-- Dedup outcomes per pixel and event name in scope: copies per channel, merged conversions, dedup rate
+-- per channel, event coverage and the estimated count Meta keeps (from copy_verdicts).
+-- params: $date_from, $date_to, $pixel_id, $event_names
+with
+scoped as (
+  select
+    e.pixel_id,
+    e.event_name,
+    e.channel,
+    v.verdict,
+    v.reason,
+    v.merged,
+    -- Meta's event coverage: the browser copy has a server copy with the same pixel, name and event_id
+    e.channel = 'browser' and e.event_id is not null and exists (
+      select 1
+      from events as s
+      where s.channel = 'server'
+        and s.pixel_id = e.pixel_id
+        and s.event_name = e.event_name
+        and s.event_id = e.event_id
+    ) as covered
+  from events as e
+  inner join copy_verdicts as v
+    on v.fingerprint = e.fingerprint
+    and v.occurrence = e.occurrence
+  where true
+  and (cast($date_from as timestamp) is null or e.event_time >= $date_from)
+  and (cast($date_to as timestamp) is null or e.event_time < $date_to)
+  and (cast($pixel_id as varchar) is null or e.pixel_id = $pixel_id)
+  and (cast($event_names as varchar[]) is null or list_contains($event_names, e.event_name))
+)
+select
+  s.pixel_id,
+  s.event_name,
+  sum(case when s.channel = 'browser' then 1 else 0 end) as browser,
+  sum(case when s.channel = 'server' then 1 else 0 end) as server,
+  sum(case when s.merged and s.verdict = 'counted' then 1 else 0 end) as merged_pairs,
+  sum(case when s.channel = 'browser' and s.reason = 'duplicate_of_server' then 1 else 0 end)
+    as browser_deduplicated,
+  sum(
+    case
+      when s.channel = 'server' and s.reason in ('duplicate_of_browser', 'fbp_match', 'external_id_match')
+        then 1
+      else 0
+    end
+  ) as server_deduplicated,
+  sum(case when s.covered then 1 else 0 end) as browser_covered,
+  sum(case when s.verdict = 'counted' then 1 else 0 end) as estimated_meta_count
+from scoped as s
+group by s.pixel_id, s.event_name
+order by s.pixel_id, s.event_name

@@ -1,0 +1,84 @@
+-- Each truth record against every copy linked to it (derived table `truth_verdicts`, rebuilt by derived.refresh after every ingest / undo): verdict, flags, eligibility.
+-- params: none (reads truth_current, copy_truth_links)
+--
+-- A record's facts count all its linked copies, whatever their date, pixel or name: a copy sent the day
+-- after the order still reached Meta. Scoped queries pick records by created_at only. Both value
+-- policies are precomputed (`total`, `subtotal`); a counted copy's value is off when it differs from the
+-- record's by more than max(0.01, 1 %) (reconcile.VALUE_TOLERANCE_ABS / _REL). Eligible: status paid and
+-- no linked copy logged consent as denied (truth rows carry no consent). One event per truth kind, so a
+-- record is keyed by (kind, truth_id).
+with
+record_copies as (
+  select
+    l.kind,
+    l.truth_id,
+    count(*) as copies,
+    sum(case when l.channel = 'browser' then 1 else 0 end) as browser_copies,
+    sum(case when l.channel = 'server' then 1 else 0 end) as server_copies,
+    sum(case when l.counted then 1 else 0 end) as counted_copies,
+    sum(case when l.counted then l.value else 0 end) as meta_value,
+    min(case when l.channel = 'server' then l.received_at end) as first_server_at,
+    coalesce(bool_or(l.merged), false) as any_merged,
+    coalesce(bool_or(l.name_variant), false) as name_variant,
+    coalesce(bool_or(l.consent = 'denied'), false) as consent_denied,
+    coalesce(bool_or(
+      l.counted and l.value is not null and abs(l.value - r.value) > greatest(0.01, 0.01 * abs(r.value))
+    ), false) as value_mismatch_total,
+    coalesce(bool_or(
+      l.counted and l.value is not null
+      and abs(l.value - r.subtotal) > greatest(0.01, 0.01 * abs(r.subtotal))
+    ), false) as value_mismatch_subtotal,
+    coalesce(bool_or(l.counted and upper(l.currency) <> upper(r.currency)), false) as currency_mismatch,
+    min(case when l.counted then l.value end) as sent_value_min,
+    max(case when l.counted then l.value end) as sent_value_max
+  from copy_truth_links l
+  join truth_current r
+    on r.kind = l.kind
+    and r.truth_id = l.truth_id
+  group by l.kind, l.truth_id
+)
+select
+  r.kind,
+  r.truth_id,
+  r.raw_id,
+  r.created_at,
+  r.paid_at,
+  r.status,
+  r.currency,
+  r.value as value_total,
+  r.subtotal as value_subtotal,
+  r.paid and not coalesce(rc.consent_denied, false) as eligible,
+  coalesce(rc.copies, 0) as copies,
+  coalesce(rc.browser_copies, 0) as browser_copies,
+  coalesce(rc.server_copies, 0) as server_copies,
+  coalesce(rc.counted_copies, 0) as counted_copies,
+  coalesce(rc.meta_value, 0) as meta_value,
+  rc.sent_value_min,
+  rc.sent_value_max,
+  rc.first_server_at,
+  case
+    when rc.browser_copies > 0 and rc.server_copies > 0 then 'both_channels'
+    when rc.browser_copies > 0 then 'browser_only'
+    when rc.server_copies > 0 then 'server_only'
+    else 'none'
+  end as verdict,
+  coalesce(rc.counted_copies > 1, false) as counted_more_than_once,
+  coalesce(rc.value_mismatch_total, false) as value_mismatch_total,
+  coalesce(rc.value_mismatch_subtotal, false) as value_mismatch_subtotal,
+  coalesce(rc.currency_mismatch, false) as currency_mismatch,
+  coalesce(rc.copies > 0 and coalesce(r.status, '') in ('refunded', 'cancelled', 'pending', 'test'), false)
+    as not_paid_sent,
+  coalesce(rc.first_server_at > r.created_at + interval '2' hour, false) as late_2h,
+  coalesce(rc.first_server_at > r.created_at + interval '24' hour, false) as late_24h,
+  coalesce(rc.name_variant, false) as name_variant,
+  coalesce(rc.consent_denied, false) as consent_denied,
+  -- merged correctly: both channels folded into one conversion, or a server-only record counted once
+  case
+    when rc.browser_copies > 0 and rc.server_copies > 0 then rc.any_merged
+    when rc.server_copies > 0 then rc.counted_copies = 1
+    else false
+  end as merged_ok
+from truth_current r
+left join record_copies rc
+  on rc.kind = r.kind
+  and rc.truth_id = r.truth_id

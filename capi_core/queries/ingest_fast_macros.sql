@@ -1,0 +1,244 @@
+-- Macros for the fast server-log ingest: JSON value -> canonical value, mirroring canonical.py and
+-- readers/server.py for the common shapes. A macro named *_ok is false when its value needs Python to
+-- decide (the whole line is then read by the Python reader). No parameters.
+
+-- readers/server.py::_text: strings as sent ('' -> null), integers as digits, booleans as Python prints.
+create or replace temp macro fx_text_ok(v) as
+    v is null or json_type(v) in ('NULL', 'VARCHAR', 'BIGINT', 'UBIGINT', 'BOOLEAN');
+
+create or replace temp macro fx_text(v) as
+    case json_type(v)
+        when 'VARCHAR' then nullif(json_extract_string(v, '$'), '')
+        when 'UBIGINT' then try_cast(v as ubigint)::varchar
+        when 'BIGINT' then try_cast(v as bigint)::varchar
+        when 'BOOLEAN' then if(v::varchar = 'true', 'True', 'False')
+    end;
+
+-- canonical.py::_text on a raw custom_data value: str(value) ('' -> null); doubles as Python's repr.
+create or replace temp macro fx_str_ok(v) as
+    fx_text_ok(v) or json_type(v) = 'DOUBLE';
+
+create or replace temp macro fx_str(v) as
+    if(json_type(v) = 'DOUBLE', try_cast(v as double)::varchar, fx_text(v));
+
+-- Absent, JSON null and "" all mean "not sent" for times and values.
+create or replace temp macro fx_blank(v) as
+    v is null or json_type(v) = 'NULL' or v::varchar = '""';
+
+-- Printable ASCII only: Python's strip()/lower() and DuckDB's trim()/lower() agree on it.
+create or replace temp macro fx_ascii(s) as
+    regexp_full_match(s, '[ -~]*');
+
+-- canonical.py::_int_or_none for integers that fit the integer column.
+create or replace temp macro fx_int_ok(v) as
+    fx_blank(v)
+    or json_type(v) in ('OBJECT', 'ARRAY', 'BOOLEAN')
+    or (json_type(v) in ('UBIGINT', 'BIGINT') and coalesce(try_cast(v as hugeint) between -2147483648 and 2147483647, false))
+    or (json_type(v) = 'VARCHAR' and regexp_full_match(json_extract_string(v, '$'), '-?[0-9]{1,9}'));
+
+create or replace temp macro fx_int(v) as
+    case
+        when fx_blank(v) then null
+        when json_type(v) = 'BOOLEAN' then if(v::varchar = 'true', 1, 0)
+        when json_type(v) in ('UBIGINT', 'BIGINT') then try_cast(try_cast(v as hugeint) as integer)
+        when json_type(v) = 'VARCHAR' then try_cast(json_extract_string(v, '$') as integer)
+    end;
+
+-- canonical.py::parse_event_time: epoch seconds below 1e11, milliseconds above; ISO text.
+create or replace temp macro fx_iso_ok(s) as
+    regexp_full_match(
+        s, '(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3}|\.[0-9]{6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?'
+    )
+    and try_strptime(left(s, 19), '%Y-%m-%dT%H:%M:%S') is not null;
+
+create or replace temp macro fx_iso(s) as
+    try_strptime(left(s, 19), '%Y-%m-%dT%H:%M:%S')
+    + to_microseconds(coalesce(try_cast(rpad(regexp_extract(s, '\.([0-9]+)', 1), 6, '0') as bigint), 0))
+    - to_minutes(
+        if(regexp_matches(s, '[+-][0-9]{2}:[0-9]{2}$'),
+           if(substr(s, -6, 1) = '-', -1, 1)
+           * (try_cast(substr(s, -5, 2) as integer) * 60 + try_cast(substr(s, -2, 2) as integer)),
+           0)
+    );
+
+create or replace temp macro fx_epoch(v) as
+    case
+        when json_type(v) = 'UBIGINT' then try_cast(v as ubigint)
+        when json_type(v) = 'VARCHAR' and regexp_full_match(json_extract_string(v, '$'), '[0-9]{1,15}')
+            then try_cast(json_extract_string(v, '$') as ubigint)
+    end;
+
+create or replace temp macro fx_time_format(v) as
+    case
+        when fx_blank(v) then 'missing'
+        when json_type(v) in ('BIGINT', 'BOOLEAN', 'OBJECT', 'ARRAY') then 'invalid'
+        when fx_epoch(v) < 100000000000 then 'seconds'
+        when fx_epoch(v) < 253402300800000 then 'milliseconds'
+        when json_type(v) = 'VARCHAR' and fx_iso_ok(json_extract_string(v, '$')) then 'iso'
+    end;
+
+create or replace temp macro fx_time(v) as
+    case fx_time_format(v)
+        when 'seconds' then make_timestamp((fx_epoch(v) * 1000000)::bigint)
+        when 'milliseconds' then make_timestamp((fx_epoch(v) * 1000)::bigint)
+        when 'iso' then fx_iso(json_extract_string(v, '$'))
+    end;
+
+-- canonical.py::parse_value: a non-negative finite number is valid; raw text as Python's str().
+create or replace temp macro fx_value_ok(v) as
+    fx_blank(v)
+    or json_type(v) in ('UBIGINT', 'BIGINT', 'DOUBLE', 'BOOLEAN')
+    or (json_type(v) = 'VARCHAR'
+        and regexp_full_match(json_extract_string(v, '$'), '-?[0-9]{1,15}(\.[0-9]{1,15})?'));
+
+create or replace temp macro fx_value_raw(v) as
+    case
+        when fx_blank(v) then null
+        when json_type(v) = 'VARCHAR' then left(json_extract_string(v, '$'), 64)
+        else left(fx_str(v), 64)
+    end;
+
+create or replace temp macro fx_value_check(v) as
+    case
+        when fx_blank(v) then 'missing'
+        when json_type(v) = 'BOOLEAN' then 'malformed'
+        when json_type(v) = 'VARCHAR' and try_cast(json_extract_string(v, '$') as double) < 0 then 'malformed'
+        when json_type(v) <> 'VARCHAR' and try_cast(v as double) < 0 then 'malformed'
+        else 'valid'
+    end;
+
+create or replace temp macro fx_value(v) as
+    case
+        when fx_value_check(v) <> 'valid' then null
+        when json_type(v) = 'VARCHAR' then try_cast(json_extract_string(v, '$') as double)
+        else try_cast(v as double)
+    end;
+
+-- canonical.py::check_currency (ISO 4217 codes in _fast_currencies).
+create or replace temp macro fx_currency_ok(v) as
+    v is null or json_type(v) in ('NULL', 'UBIGINT', 'BIGINT')
+    or (json_type(v) = 'VARCHAR' and fx_ascii(json_extract_string(v, '$')));
+
+create or replace temp macro fx_currency(v) as
+    nullif(left(trim(fx_text(v)), 16), '');
+
+create or replace temp macro fx_currency_check(v) as
+    case
+        when fx_currency(v) is null then 'missing'
+        when upper(trim(fx_text(v))) in (select code from _fast_currencies) then 'valid'
+        else 'malformed'
+    end;
+
+-- readers/server.py::consent_text then canonical.py::normalize_consent.
+create or replace temp macro fx_consent_value(v) as
+    if(json_type(v) = 'OBJECT',
+       if(json_exists(v, '$.ad_storage'), json_extract(v, '$.ad_storage'), json_extract(v, '$.marketing')),
+       v);
+
+create or replace temp macro fx_consent_ok(v) as
+    fx_consent_value(v) is null
+    or json_type(fx_consent_value(v)) in ('NULL', 'UBIGINT', 'BIGINT', 'BOOLEAN')
+    or (json_type(fx_consent_value(v)) = 'VARCHAR' and fx_ascii(json_extract_string(fx_consent_value(v), '$')));
+
+create or replace temp macro fx_consent_text(v) as
+    if(json_type(fx_consent_value(v)) = 'BOOLEAN',
+       fx_consent_value(v)::varchar,
+       fx_text(fx_consent_value(v)));
+
+create or replace temp macro fx_consent(t) as
+    case lower(trim(t))
+        when 'granted' then 'granted' when 'true' then 'granted' when 'yes' then 'granted'
+        when '1' then 'granted' when 'opt_in' then 'granted'
+        when 'denied' then 'denied' when 'false' then 'denied' when 'no' then 'denied'
+        when '0' then 'denied' when 'revoked' then 'denied' when 'opt_out' then 'denied'
+        else 'unknown'
+    end;
+
+-- canonical.py::_first: Meta accepts lists for user_data keys; the first non-empty element counts.
+create or replace temp macro fx_first(v) as
+    if(json_type(v) = 'ARRAY',
+       list_filter(json_extract(v, '$[*]'), lambda x: json_type(x) <> 'NULL' and x::varchar <> '""')[1],
+       v);
+
+-- normalize.py::assess_key for a hashed key sent as 64 hex characters (anything else: Python).
+create or replace temp macro fx_hashed_ok(f) as
+    fx_blank(f)
+    or (json_type(f) = 'VARCHAR' and regexp_full_match(json_extract_string(f, '$'), '[0-9a-fA-F]{64}'));
+
+create or replace temp macro fx_hashed(f) as
+    if(fx_blank(f), null, lower(json_extract_string(f, '$')));
+
+create or replace temp macro fx_hashed_check(f) as
+    if(fx_blank(f), 'missing', 'valid');
+
+-- normalize.py::_assess_plain for printable-ASCII text; IPs other than plain IPv4 go to Python.
+create or replace temp macro fx_plain_text(f) as
+    trim(fx_text(f));
+
+create or replace temp macro fx_plain_ok(key, f) as
+    f is null or json_type(f) = 'NULL'
+    or (json_type(f) in ('UBIGINT', 'BIGINT', 'VARCHAR')
+        and fx_ascii(coalesce(fx_text(f), ''))
+        and (key <> 'client_ip_address'
+             or coalesce(fx_plain_text(f), '') = ''
+             or regexp_full_match(fx_plain_text(f), '[0-9a-fA-F]{64}')
+             or regexp_full_match(
+                 fx_plain_text(f),
+                 '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}'
+             )));
+
+create or replace temp macro fx_plain(f) as
+    nullif(fx_plain_text(f), '');
+
+create or replace temp macro fx_plain_check(key, f) as
+    case
+        when fx_plain(f) is null then 'missing'
+        when key in ('fbp', 'fbc', 'client_ip_address')
+            and regexp_full_match(fx_plain(f), '[0-9a-fA-F]{64}') then 'hashed_forbidden'
+        when key = 'fbp' and not regexp_full_match(
+            fx_plain(f), 'fb\.[0-9]\.[0-9]{13}\.[0-9]+(\.(AQ|Ag|Aw|BA|BQ|Bg|[A-Za-z0-9_-]{8}))?') then 'malformed'
+        when key = 'fbc' and not regexp_full_match(
+            fx_plain(f), 'fb\.[0-9]\.[0-9]{13}\.[^.\s]+(\.(AQ|Ag|Aw|BA|BQ|Bg|[A-Za-z0-9_-]{8}))?') then 'malformed'
+        when key = 'lead_id' and not regexp_full_match(fx_plain(f), '[0-9]+') then 'malformed'
+        else 'valid'
+    end;
+
+-- content_ids: a JSON array text of the ids as strings (canonical.py::_content_ids); ids must be plain.
+create or replace temp macro fx_id_ok(x) as
+    json_type(x) in ('UBIGINT', 'BIGINT')
+    or (json_type(x) = 'VARCHAR' and not regexp_matches(json_extract_string(x, '$'), '[\x00-\x1f]'));
+
+create or replace temp macro fx_ids(ids, contents) as
+    case
+        when ids is not null and json_type(ids) <> 'NULL'
+            then if(json_type(ids) = 'ARRAY', json_extract(ids, '$[*]'), [ids])
+        when json_type(contents) = 'ARRAY'
+            then list_transform(
+                list_filter(
+                    json_extract(contents, '$[*]'),
+                    lambda c: json_type(c) = 'OBJECT' and coalesce(json_type(c, '$.id'), 'NULL') <> 'NULL'
+                ),
+                lambda c: json_extract(c, '$.id')
+            )
+    end;
+
+create or replace temp macro fx_content_ids_ok(ids, contents) as
+    fx_ids(ids, contents) is null or list_bool_and(list_transform(fx_ids(ids, contents), lambda x: fx_id_ok(x)));
+
+create or replace temp macro fx_content_ids(ids, contents) as
+    to_json(list_transform(fx_ids(ids, contents), lambda x: coalesce(fx_text(x), '')))::varchar;
+
+-- data_processing_options: list items joined with ',' (readers/server.py::_dpo, canonical.py::_dpo).
+create or replace temp macro fx_dpo_ok(v) as
+    v is null or json_type(v) in ('NULL', 'UBIGINT', 'BIGINT')
+    or (json_type(v) = 'VARCHAR' and not starts_with(json_extract_string(v, '$'), '['))
+    or (json_type(v) = 'ARRAY'
+        and list_bool_and(list_transform(json_extract(v, '$[*]'), lambda x: json_type(x) in ('VARCHAR', 'UBIGINT', 'BIGINT'))));
+
+create or replace temp macro fx_dpo(v) as
+    case
+        when v is null or json_type(v) = 'NULL' then null
+        when json_type(v) = 'ARRAY' then array_to_string(
+            list_transform(json_extract(v, '$[*]'), lambda x: coalesce(fx_text(x), '')), ',')
+        else coalesce(fx_text(v), '')
+    end;

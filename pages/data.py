@@ -1,0 +1,106 @@
+"""Data: upload files (detected format and a preview of what would be stored before anything is written),
+ingest them with a progress bar, see and undo batches, and download the quarantine."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from capi_core import dashboard_api as api
+from capi_core.errors import CapiDeskError
+from capi_core.ingest import delete_batch, ingest_file
+from capi_core.models import SourceKind
+from capi_core.readers import ReadOptions, formats_for
+from pages import _shared
+
+SOURCES: dict[SourceKind, str] = {
+    "server": "Conversions API (server) events",
+    "browser": "Pixel (browser) events",
+    "orders": "Shop orders (backend truth)",
+    "leads": "CRM leads (backend truth)",
+}
+
+st.title("Data")
+for line in st.session_state.pop("data_messages", []):
+    st.success(line, icon=":material/check_circle:")
+if _shared.is_demo():
+    st.warning(
+        "This is the demo store: files you load here are added to the demo data. To keep your own data "
+        "apart, start the dashboard on a store of your own: `capi-desk --db my_shop.duckdb app`.",
+        icon=":material/science:",
+    )
+
+st.subheader("Load files")
+left, middle, right = st.columns(3)
+source: SourceKind = left.selectbox(
+    "The files hold", list(SOURCES), format_func=SOURCES.__getitem__, key="data_source"
+)
+fmt = middle.selectbox(
+    "Format",
+    [None, *formats_for(source)],
+    key="data_format",
+    format_func=lambda f: "detect automatically" if f is None else f,
+)
+pixel = right.text_input("Pixel id", key="data_pixel", help="Only for files that do not name their pixel.")
+options = ReadOptions(pixel_id=pixel.strip() or None)
+round_no = st.session_state.setdefault("upload_round", 0)
+uploads = st.file_uploader(
+    "Drop one or more files (JSONL, JSON, CSV, HAR, TXT)",
+    accept_multiple_files=True,
+    key=f"upload_{round_no}",
+)
+
+ready = []
+for path in _shared.save_uploads(uploads):
+    with st.expander(f"Preview: {path.name}", expanded=True):
+        try:
+            preview = api.preview_file(path, source, fmt, options)
+        except CapiDeskError as err:
+            _shared.show_error(err)
+            continue
+        st.text(f"Detected format: {preview.format} — {preview.description}")
+        st.caption("What each stored field is read from, and how many preview rows fill it:")
+        st.dataframe(api.frame(preview.mapping), hide_index=True, key=f"mapping_{path.parent.name}")
+        st.caption("The first rows as they would be stored (emails, phones and names already hashed):")
+        st.dataframe(preview.rows, hide_index=True, key=f"rows_{path.parent.name}")
+        for line_no, reason in preview.problems:
+            st.text(f"Line {line_no} would go to quarantine: {reason}")
+        ready.append((path, preview.format))
+
+if ready and st.button(f"Ingest {len(ready)} file(s)", type="primary", key="ingest"):
+    messages = []
+    for path, detected in ready:
+        total = api.estimate_records(path)
+        bar = st.progress(0.0, text=f"Reading {path.name}…")
+
+        def advance(read: int, bar: st.delta_generator.DeltaGenerator = bar, total: int = total) -> None:
+            bar.progress(min(read / total, 1.0), text=f"{read:,} records read")
+
+        try:
+            result = ingest_file(
+                _shared.store(), path, source, fmt=detected, options=options, progress=advance
+            )
+        except CapiDeskError as err:
+            _shared.show_error(err)
+            st.stop()
+        messages.append(result.summary)
+    st.session_state["data_messages"] = messages
+    st.session_state["upload_round"] = round_no + 1  # a new uploader key empties the drop zone
+    st.rerun()
+
+st.subheader("Batch history")
+batches = api.batch_history(_shared.store())
+if not batches:
+    st.caption("No file loaded yet. Drop your CAPI log, Pixel export and shop export above.")
+for batch in batches[:50]:
+    text, button = st.columns([5, 1], vertical_alignment="center")
+    text.text(batch.summary)
+    if button.button("Undo", key=f"undo_{batch.batch_id}", help="Remove this file's rows from the store."):
+        delete_batch(_shared.store(), batch.batch_id)
+        st.session_state["data_messages"] = [f"Batch {batch.batch_id} ({batch.file_name}) removed."]
+        st.rerun()
+if batches:
+    _shared.downloads(api.frame(batches), "batches", key="dl_batches")
+
+st.subheader("Quarantine")
+st.caption("Rows that could not be read, with the reason (personal data masked). Good: empty.")
+_shared.table(api.frame(api.quarantine(_shared.store())), "quarantine", empty="No quarantined rows.")

@@ -1,0 +1,87 @@
+"""Reconciliation: the backend against what Meta would count — per day or week, the waterfall, per-record
+verdicts, value deltas and phantoms."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from capi_core import dashboard_api as api
+from capi_core.metrics import reconcile
+from pages import _charts, _shared
+
+PERCENT = st.column_config.NumberColumn(format="percent")
+
+st.title("Reconciliation")
+_shared.demo_banner()
+scope = _shared.scope()
+summaries = {s.event_name: s for s in _shared.report(scope).reconciliation}
+if not summaries:
+    _shared.empty_state("No backend records to reconcile against: load your shop orders on the Data page.")
+    st.stop()
+
+event = st.selectbox(
+    "Conversion", list(summaries), key="recon_event", help="The event matched to the backend."
+)
+recon = summaries[event]
+st.caption(
+    f"Joined on `{recon.join_key or 'nothing'}`: {api.fmt_pct(recon.join_match_rate)} of {event} copies "
+    f"link to a {recon.kind}. Backend = eligible {recon.kind}s (paid, consent not denied, not a test)."
+)
+tiles = st.columns(5)
+tiles[0].metric(
+    "Backend records (eligible)", f"{recon.truth_count:,}", help="Meta should count exactly these."
+)
+tiles[1].metric("Meta count (estimated)", f"{recon.meta_count:,}", help="What Meta counts after its dedup.")
+tiles[2].metric("Count gap (goal 0 %)", api.fmt_pct(recon.gap_pct, signed=True))
+tiles[3].metric(
+    "Value gap (goal 0 %)",
+    api.fmt_pct(recon.value_gap_pct, signed=True),
+    help=f"Backend {recon.truth_value:,.2f} vs Meta {recon.meta_value:,.2f}.",
+)
+tiles[4].metric("Delivery accuracy (goal 100 %)", api.fmt_pct(recon.accuracy), help="Records reaching Meta.")
+
+trend, waterfall, records, phantoms = st.tabs(["Day and week", "Waterfall", "Per record", "Phantoms"])
+with trend:
+    grain = st.radio("Period", ["day", "week"], horizontal=True, key="recon_grain")
+    measure = st.radio("Measure", ["count", "value"], horizontal=True, key="recon_measure")
+    periods = api.frame(_shared.periods(scope, grain, event, recon.kind))
+    if periods.empty:
+        st.caption("No backend records or Meta copies in this window.")
+    else:
+        st.plotly_chart(_charts.meta_vs_backend(periods, event, measure, grain), key="recon_trend")
+        config = {c: PERCENT for c in ("gap_pct", "value_gap_pct", "accuracy")}
+        _shared.table(periods, f"reconciliation_{grain}", empty="", column_config=config)
+
+with waterfall:
+    steps = api.frame(recon.waterfall)
+    st.plotly_chart(_charts.waterfall(steps), key="recon_waterfall")
+    _shared.table(
+        steps, "waterfall", empty="", column_config={"share_of_previous": PERCENT, "share_of_truth": PERCENT}
+    )
+
+with records:
+    left, right = st.columns(2)
+    verdict = left.selectbox(
+        "Verdict", [None, *reconcile.VERDICTS], key="recon_verdict", format_func=api.option_label
+    )
+    flag = right.selectbox(
+        "Flag", [None, *reconcile.FLAGS, "missing"], key="recon_flag", format_func=api.option_label
+    )
+    listed = _shared.verdicts(scope, event_name=event, kind=recon.kind, verdict=verdict, flag=flag, limit=500)
+    st.caption(
+        "Good: every record reached Meta on both channels, once, with its value. Up to 500, oldest first."
+    )
+    _shared.table(api.frame(listed), "verdicts", empty="No record matches these filters.")
+    deltas = api.value_deltas(_shared.verdicts(scope, event_name=event, kind=recon.kind, limit=100_000))
+    if deltas:
+        st.plotly_chart(_charts.value_deltas(deltas), key="recon_deltas")
+
+with phantoms:
+    found = _shared.phantoms(scope, event, recon.kind)
+    st.metric(
+        "Phantom conversions (goal 0)", f"{found.total:,}", help="Counted by Meta, unknown to the backend."
+    )
+    if found.total:
+        reasons = api.frame_from_counts(found.by_reason, "reason", "copies")
+        st.plotly_chart(_charts.phantom_reasons(reasons), key="recon_phantoms")
+    _shared.table(api.frame(found.copies), "phantoms", empty="No phantom conversions in this window.")

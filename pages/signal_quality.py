@@ -1,0 +1,82 @@
+"""Signal quality: parameter completeness and match-key coverage per event, the estimated EMQ with its
+weights and a what-if, freshness of server copies, and format errors."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from capi_core import dashboard_api as api
+from capi_core.metrics import quality
+from pages import _charts, _shared
+
+st.title("Signal quality")
+_shared.demo_banner()
+scope = _shared.scope()
+report = _shared.report(scope)
+if report.counts.total == 0:
+    _shared.empty_state(
+        "No Pixel or CAPI copies in this window: load a CAPI log or a Pixel export on the Data page."
+    )
+    st.stop()
+
+channel = st.radio(
+    "Channel",
+    ["server", "browser"],
+    horizontal=True,
+    key="quality_channel",
+    help="Server = Conversions API copies; browser = Pixel copies.",
+)
+tabs = st.tabs(["Parameters", "Match keys", "Estimated EMQ", "Freshness", "Format errors"])
+
+with tabs[0]:
+    rows = api.frame([r for r in report.completeness if r.channel == channel])
+    if rows.empty:
+        st.caption(f"No {channel} copies in this window.")
+    else:
+        st.plotly_chart(_charts.completeness(rows, channel), key="completeness")
+        _shared.table(rows.drop(columns=["examples"]), f"completeness_{channel}", empty="")
+
+with tabs[1]:
+    coverage = api.coverage_frame(r for r in report.match_keys.coverage if r.channel == channel)
+    if coverage.empty:
+        st.caption(f"No {channel} copies in this window.")
+    else:
+        st.plotly_chart(_charts.match_keys(coverage, channel), key="match_keys")
+        _shared.table(coverage, f"match_keys_{channel}", empty="")
+
+with tabs[2]:
+    st.caption(
+        f"{quality.EMQ_LABEL}: a weighted score of the valid keys of each server copy (0–10), averaged "
+        f"per event. Meta asks for {quality.EMQ_GOAL:.1f} or more."
+    )
+    scores = api.frame(report.match_keys.emq_estimate)
+    if scores.empty:
+        st.caption("No server copies to score in this window.")
+    else:
+        st.plotly_chart(_charts.emq(scores, quality.EMQ_GOAL), key="emq")
+        left, right = st.columns(2)
+        key = left.selectbox("What if this key's coverage were…", quality.COVERAGE_KEYS, key="whatif_key")
+        level = right.slider("…this share of server copies (%)", 0, 100, 100, step=5, key="whatif_level")
+        what_if = api.frame(_shared.emq_what_if(scope, key, level / 100))
+        st.plotly_chart(_charts.what_if(what_if, key, level, quality.EMQ_GOAL), key="whatif")
+    st.caption("The weights of the estimate (a copy with every key valid scores 10):")
+    weights = api.frame_from_counts(report.match_keys.emq_weights.model_dump(), "key", "weight")
+    _shared.table(weights, "emq_weights", empty="")
+
+with tabs[3]:
+    delays = api.frame([r for r in report.freshness if not r.is_total])
+    if delays.empty:
+        st.caption("No server copies in this window.")
+    else:
+        st.plotly_chart(_charts.freshness(delays), key="freshness")
+        _shared.table(delays, "freshness", empty="")
+
+with tabs[4]:
+    found = api.format_errors(r for r in report.completeness if r.channel == channel)
+    st.caption("Values present but malformed (milliseconds, unhashed PII, bad currency…). Good: no rows.")
+    _shared.table(
+        found,
+        f"format_errors_{channel}",
+        empty=f"No format errors on {channel} copies in this window.",
+        column_config={"share": st.column_config.NumberColumn(format="percent")},
+    )

@@ -1,0 +1,129 @@
+"""Dedup diagnostics: each check fires on the defect it names, and a clean store yields none."""
+
+from __future__ import annotations
+
+from capi_core.diagnostics import CHECKS, Finding, run_checks
+from capi_core.models import Scope
+from capi_core.store import Store
+from tests.factories import copy, load
+
+H = 60
+DEDUP_CODES = [code for code in CHECKS if code.startswith("DEDUP_") or code == "COVERAGE_BELOW_GOAL"]
+
+
+def _run(store: Store, code: str) -> list[Finding]:
+    return CHECKS[code].run(store, Scope())
+
+
+def test_fires_DEDUP_MISSING_EVENT_ID(store: Store) -> None:
+    """Purchase sent by both channels; 1 of 2 server copies has no event_id -> count 1, share 1/2."""
+    load(
+        store,
+        [
+            copy("browser", "Purchase", "A", 0, line_no=1),
+            copy("server", "Purchase", "A", 1, line_no=2),
+            copy("server", "Purchase", None, 5, line_no=3),
+        ],
+    )
+    (finding,) = _run(store, "DEDUP_MISSING_EVENT_ID")
+    assert (finding.channel, finding.count, finding.share) == ("server", 1, 0.5)
+    assert len(finding.examples) == 1
+
+
+def test_fires_DEDUP_EVENT_NAME_MISMATCH(store: Store) -> None:
+    """event_id A sent as 'Purchase' from the browser and 'purchase' from the server -> 1 id."""
+    load(
+        store, [copy("browser", "Purchase", "A", 0, line_no=1), copy("server", "purchase", "A", 1, line_no=2)]
+    )
+    (finding,) = _run(store, "DEDUP_EVENT_NAME_MISMATCH")
+    assert finding.count == 1 and finding.examples == ["A"]
+    assert "purchase" in finding.message and "Purchase" in finding.message
+
+
+def test_fires_DEDUP_EVENT_ID_MISMATCH(store: Store) -> None:
+    """'#1042' from the browser and '1042' from the server (same order after normalization) -> 1 pair."""
+    load(
+        store,
+        [
+            copy("browser", "Purchase", "#1042", 0, line_no=1),
+            copy("server", "Purchase", "1042", 3, line_no=2),
+        ],
+    )
+    (finding,) = _run(store, "DEDUP_EVENT_ID_MISMATCH")
+    assert finding.count == 1
+    assert finding.examples == ["#1042 / 1042"]
+
+
+def test_fires_DEDUP_OUTSIDE_WINDOW(store: Store) -> None:
+    """Browser at 0, server with the same key at 50 h: window 2 holds the server copy alone -> 1 copy."""
+    load(
+        store,
+        [copy("browser", "Purchase", "A", 0, line_no=1), copy("server", "Purchase", "A", 50 * H, line_no=2)],
+    )
+    (finding,) = _run(store, "DEDUP_OUTSIDE_WINDOW")
+    assert finding.count == 2  # both copies of the key are counted on their own
+    assert finding.examples == ["A"]
+
+
+def test_fires_DEDUP_REUSED_EVENT_ID(store: Store) -> None:
+    """'undefined' carried by orders 1 and 2 (2 distinct order ids >= threshold 2) -> 1 id, 2 copies."""
+    load(
+        store,
+        [
+            copy("browser", "Purchase", "undefined", 0, line_no=1, custom_data={"order_id": "1"}),
+            copy("browser", "Purchase", "undefined", 600, line_no=2, custom_data={"order_id": "2"}),
+        ],
+    )
+    (finding,) = _run(store, "DEDUP_REUSED_EVENT_ID")
+    assert finding.count == 2 and finding.examples == ["undefined"]
+
+
+def test_fires_DEDUP_SAME_CHANNEL_REPEAT(store: Store) -> None:
+    """Two server copies of id A, no browser copy: one repeat out of 2 server copies."""
+    load(
+        store, [copy("server", "Purchase", "A", 0, line_no=1), copy("server", "Purchase", "A", 2, line_no=2)]
+    )
+    (finding,) = _run(store, "DEDUP_SAME_CHANNEL_REPEAT")
+    assert (finding.count, finding.share, finding.channel, finding.examples) == (1, 0.5, "server", ["A"])
+
+
+def test_fires_DEDUP_PIXEL_MISMATCH(store: Store) -> None:
+    """Browser to pixel 111, server to pixel 222, same name and id -> 1 id."""
+    load(
+        store,
+        [
+            copy("browser", "Purchase", "A", 0, line_no=1),
+            copy("server", "Purchase", "A", 1, line_no=2, pixel_id="222"),
+        ],
+    )
+    (finding,) = _run(store, "DEDUP_PIXEL_MISMATCH")
+    assert finding.count == 1 and "111" in finding.message and "222" in finding.message
+
+
+def test_fires_COVERAGE_BELOW_GOAL(store: Store) -> None:
+    """4 browser copies (A-D), a server copy only for A: coverage 1/4 = 25 % < 75 % -> 3 uncovered."""
+    events = [copy("browser", "Purchase", key, i * 10, line_no=i + 1) for i, key in enumerate("ABCD")]
+    load(store, [*events, copy("server", "Purchase", "A", 1, line_no=9)])
+    (finding,) = _run(store, "COVERAGE_BELOW_GOAL")
+    assert (finding.count, finding.share) == (3, 0.75)
+    assert finding.examples == ["B", "C", "D"]
+
+
+def test_coverage_ignores_low_volume_browser_only_events(store: Store) -> None:
+    """A browser-only event with 3 copies (< 50) is not a coverage finding."""
+    load(store, [copy("browser", "ViewContent", str(i), i, line_no=i + 1) for i in range(3)])
+    assert _run(store, "COVERAGE_BELOW_GOAL") == []
+
+
+def test_clean_store_has_no_dedup_findings(store: Store) -> None:
+    """Every conversion sent once per channel with a shared id, same name and pixel, 1 min apart."""
+    events = []
+    for i in range(5):
+        fbp = f"fb.1.1700000000000.{i}"
+        events.append(copy("browser", "Purchase", f"o{i}", i * 30, line_no=2 * i + 1, user_data={"fbp": fbp}))
+        events.append(
+            copy("server", "Purchase", f"o{i}", i * 30 + 1, line_no=2 * i + 2, user_data={"fbp": fbp})
+        )
+    load(store, events)
+    assert run_checks(store, Scope(), DEDUP_CODES) == []
+    assert len(DEDUP_CODES) == 8
