@@ -17,6 +17,7 @@ import pycountry
 
 from capi_core.models import MATCH_KEYS, IncomingEvent, IncomingTruth
 from capi_core.normalize import assess_key, hash_value, is_sha256, normalize
+from capi_core.privacy import mask_url
 
 #: Epoch values above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
 _MS_THRESHOLD = 100_000_000_000
@@ -138,6 +139,11 @@ def _text(value: Any, limit: int = 2048) -> str | None:
 _INT32 = 2**31 - 1
 
 
+def _url(value: Any) -> str | None:
+    text = _text(value)
+    return None if text is None else mask_url(text)[:2048]
+
+
 def _int_or_none(value: Any) -> int | None:
     """An integer column value; None when absent, not an integer, or beyond the int32 column."""
     try:
@@ -205,7 +211,7 @@ def canonical_event(event: IncomingEvent, *, default_country: str | None = None)
         "sent_at": sent_at,
         "received_at": sent_at or event_time,
         "action_source": _text(event.action_source, 64),
-        "event_source_url": _text(event.event_source_url),
+        "event_source_url": _url(event.event_source_url),
         "test_event_code": _text(event.test_event_code, 64),
         "consent": normalize_consent(event.consent),
         "data_processing_options": _dpo(event.data_processing_options),

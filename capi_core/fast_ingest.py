@@ -28,7 +28,7 @@ from capi_core.canonical import FINGERPRINT_EXCLUDED, canonical_event, fingerpri
 from capi_core.errors import StoreError
 from capi_core.models import EVENT_COLUMNS, IncomingEvent, RowError
 from capi_core.readers import Reader, ReadOptions
-from capi_core.readers._io import MAX_LINE_BYTES
+from capi_core.readers._io import MAX_LINE_BYTES, refuse_huge_line
 from capi_core.readers._json import JsonRecord, masked, masked_text, may_hold_secret, strip_record
 from capi_core.readers.server import RecordError
 from capi_core.store import Transaction, load_query, quote_ident
@@ -168,13 +168,20 @@ def _python_items(
 
 
 def _stage_python_lines(
-    tx: Transaction, reader: _RecordReader, options: ReadOptions, batch_id: int, counts: FastCounts
+    tx: Transaction,
+    reader: _RecordReader,
+    options: ReadOptions,
+    batch_id: int,
+    counts: FastCounts,
+    file_name: str,
 ) -> None:
     """Lines SQL left to Python, appended to ``events`` with placeholder occurrences (negative)."""
     lines = tx.execute("fast ingest routed lines", load_query("ingest_fast_routed")).rows
     schema = pa.schema([(name, _arrow_type(t)) for name, t in EVENT_COLUMNS.items()])
     rows: list[dict[str, Any]] = []
     for line_no, line in lines:
+        if len(line) > MAX_LINE_BYTES:  # the Python reader refuses such files; so must this path
+            refuse_huge_line(file_name, line_no)
         for item in _python_items(reader, line_no, line, options):
             counts.read += 1
             if isinstance(item, RowError):
@@ -270,7 +277,7 @@ def load(
     if progress is not None:
         progress(counts.read)
     record_reader: _RecordReader = reader  # type: ignore[assignment]
-    _stage_python_lines(tx, record_reader, options, batch_id, counts)
+    _stage_python_lines(tx, record_reader, options, batch_id, counts, path.name)
     _insert_ranked(tx, batch_id, counts)
     for table in _TEMP_TABLES:
         tx.execute(f"drop {table}", f"drop table if exists {quote_ident(table, _TEMP_TABLES)}")

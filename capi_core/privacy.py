@@ -15,6 +15,7 @@ _EMAIL = re.compile(r"[^\s@\"',;:<>()\[\]{}]+@[^\s@\"',;:<>()\[\]{}]+\.[A-Za-z]{
 _TOKEN_PARAM = re.compile(r"(access_token[\"']?\s*[=:]\s*[\"']?)[^&\"'\s,}]+", re.IGNORECASE)
 _BARE_TOKEN = re.compile(r"\bEAA[A-Za-z0-9]{20,}\b")  # Meta user/system-user tokens start with EAA
 _PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().-]{6,}\d(?![\w.])")
+_ENCODED_EMAIL = re.compile(r"[^\s&=?/#]+%40[^\s&=?/#]+", re.IGNORECASE)
 MASK = "***"
 
 #: Keys that carry credentials in request envelopes and logs.
@@ -27,6 +28,14 @@ def mask_text(text: str) -> str:
     text = _BARE_TOKEN.sub(MASK, text)
     text = _EMAIL.sub(MASK, text)
     return _PHONE.sub(MASK, text)
+
+
+def mask_url(url: str) -> str:
+    """A page URL with email addresses (plain or percent-encoded, e.g. ``?email=a%40b.com``) masked.
+
+    Shops put the buyer's email in thank-you page URLs; the URL is stored, the email must not be.
+    """
+    return _ENCODED_EMAIL.sub(MASK, _EMAIL.sub(MASK, url))
 
 
 def strip_secrets(obj: Any) -> tuple[Any, int]:

@@ -15,7 +15,8 @@ from pydantic import BaseModel
 
 from capi_core import __version__
 from capi_core.diagnostics import Finding, run_checks
-from capi_core.metrics import dedup, quality, reconcile
+from capi_core.metrics import quality, reconcile
+from capi_core.metrics.dedup import DedupEventStats, dedup_by_event
 from capi_core.models import Scope
 from capi_core.store import Store
 
@@ -62,7 +63,7 @@ class Report(BaseModel):
     tool_version: str = __version__
     window: Window
     counts: Counts
-    dedup: list[dedup.DedupEventStats]
+    dedup: list[DedupEventStats]
     reconciliation: list[reconcile.ReconSummary]
     completeness: list[quality.CompletenessRow]
     match_keys: quality.MatchKeyReport
@@ -106,7 +107,7 @@ def build_report(store: Store, scope: Scope | None = None) -> Report:
     return Report(
         window=window,
         counts=counts,
-        dedup=dedup.dedup_by_event(store, scope),
+        dedup=dedup_by_event(store, scope),
         reconciliation=reconcile.reconcile_all(store, scope),
         completeness=quality.completeness(store, scope),
         match_keys=quality.match_key_report(store, scope),

@@ -163,6 +163,8 @@ judged as materialized (
             and fx_time_format(ef[2]) is not null
             and fx_text_ok(ef[3]) and fx_text_ok(ef[4]) and fx_text_ok(ef[6]) and fx_text_ok(ef[7])
             and fx_text_ok(ef[8])
+            -- a URL that may carry an email goes to Python, which masks it (privacy.mask_url)
+            and coalesce(not regexp_matches(fx_text(ef[7]), '@|%40'), true)
             and (ef[9] is null or fx_consent_ok(ef[9]))
             and fx_dpo_ok(ef[10])
             and fx_value_ok(cd[1]) and fx_currency_ok(cd[2]) and fx_str_ok(cd[3])

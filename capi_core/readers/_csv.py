@@ -196,8 +196,15 @@ def pii_columns(header: list[str], keep: Iterable[int] = ()) -> frozenset[int]:
     return frozenset(found)
 
 
-def masked_row(fields: list[str], blank: frozenset[int]) -> str:
-    """The row as one CSV line with PII columns emptied, then masked: safe for quarantine."""
+def masked_row(fields: list[str], blank: frozenset[int], width: int) -> str:
+    """The row as one CSV line with PII columns emptied, then masked: safe for quarantine.
+
+    A row whose field count differs from the header's ``width`` has its values shifted off their
+    columns, so the PII positions cannot be trusted: only its first field (the id) is kept.
+    """
+    if len(fields) != width:
+        first = fields[0] if fields else ""
+        return mask_text(f"{first[:64]},… ({len(fields)} fields, the header has {width}: values withheld)")
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow(
         "" if index in blank else field for index, field in enumerate(fields)

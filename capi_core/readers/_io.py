@@ -58,14 +58,19 @@ def read_text(path: Path, *, allow_legacy: bool = False) -> str:
     return path.read_text(encoding=encoding)
 
 
+def refuse_huge_line(file_name: str, line_no: int) -> None:
+    """Raise the error for a line over ``MAX_LINE_BYTES`` (not a log line; reading it exhausts memory)."""
+    raise UnreadableFileError(
+        f"{file_name} line {line_no} is longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB",
+        hint="split the file into one record per line",
+    )
+
+
 def read_text_lines(path: Path, *, allow_legacy: bool = False) -> Iterator[tuple[int, str]]:
     """(1-based line number, line without its newline) for each line, refusing huge lines."""
     encoding = detect_encoding(path, allow_legacy=allow_legacy)
     with path.open("r", encoding=encoding, newline="") as handle:
         for line_no, line in enumerate(handle, start=1):
             if len(line) > MAX_LINE_BYTES:
-                raise UnreadableFileError(
-                    f"{path.name} line {line_no} is longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB",
-                    hint="split the file into one record per line",
-                )
+                refuse_huge_line(path.name, line_no)
             yield line_no, line.rstrip("\r\n")

@@ -382,4 +382,4 @@ class BrowserEventsReader(CapiEventsReader):
             yield item
 
 
-READERS: list[Reader] = [PixelBeaconReader(), HarReader(), FbqJsonlReader(), BrowserEventsReader()]
+READERS: list[Reader] = [HarReader(), PixelBeaconReader(), FbqJsonlReader(), BrowserEventsReader()]

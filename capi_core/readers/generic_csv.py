@@ -207,7 +207,7 @@ class GenericCsvReader:
             count += 1
             if len(fields) != len(header):
                 reason = f"row has {len(fields)} fields, the header has {len(header)}"
-                yield RowError(line_no, reason, masked_row(fields, blank))
+                yield RowError(line_no, reason, masked_row(fields, blank, len(header)))
                 continue
             yield self._record(line_no, fields, header, mapping, blank)
         if count == 0:
@@ -223,7 +223,9 @@ class GenericCsvReader:
     ) -> IncomingTruth | RowError:
         values: dict[str, Any] = {field: clean(fields[position]) for field, position in mapping.items()}
         if values.get("raw_id") is None:
-            return RowError(line_no, f"empty id ({header[mapping['raw_id']]!r})", masked_row(fields, blank))
+            return RowError(
+                line_no, f"empty id ({header[mapping['raw_id']]!r})", masked_row(fields, blank, len(header))
+            )
         try:
             for field in _DATE_FIELDS:
                 if field in mapping:
@@ -232,10 +234,10 @@ class GenericCsvReader:
                 if field in mapping:
                     values[field] = _number(header[mapping[field]], values[field])
         except ValueError as err:
-            return RowError(line_no, str(err), masked_row(fields, blank))
+            return RowError(line_no, str(err), masked_row(fields, blank, len(header)))
         if values.get("created_at") is None:
             reason = f"empty creation date ({header[mapping['created_at']]!r})"
-            return RowError(line_no, reason, masked_row(fields, blank))
+            return RowError(line_no, reason, masked_row(fields, blank, len(header)))
         values["status_raw"], values["status"] = _statuses(
             self.kind, values.get("status_raw"), values.get("status")
         )

@@ -483,8 +483,9 @@ class CapiFlatReader:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
-                flat = dict(zip(header, row, strict=False))
-                yield RowError(line_no, f"{len(row)} fields, the header has {len(header)}", _masked_row(flat))
+                # shifted values cannot be trusted to sit under their PII columns: withhold them
+                withheld = f"{len(row)} fields, the header has {len(header)}"
+                yield RowError(line_no, withheld, mask_text(f"{(row or [''])[0][:64]},… (values withheld)"))
                 continue
             yield _flat_item(dict(zip(header, row, strict=True)), line_no, options)
 

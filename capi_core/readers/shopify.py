@@ -208,7 +208,7 @@ def _read_groups(
             continue
         problem = _row_problem(fields, cols)
         if problem is not None:
-            pending.append(RowError(line_no, problem, masked_row(fields, cols.blank)))
+            pending.append(RowError(line_no, problem, masked_row(fields, cols.blank, cols.width)))
             continue
         name = fields[cols.index["Name"]].strip()
         if group is not None and name == group.name:
@@ -234,7 +234,7 @@ def _row_problem(fields: list[str], cols: _Columns) -> str | None:
 
 def _finish(group: _Group, cols: _Columns, read_at: dict[str, int]) -> Iterator[IncomingTruth | RowError]:
     """The group's order, unless it only continues an order already read (then nothing)."""
-    raw = masked_row(group.rows[0], cols.blank)
+    raw = masked_row(group.rows[0], cols.blank, cols.width)
     first_line = read_at.get(group.name)
     if first_line is not None:
         if group.get(cols, "Financial Status") is not None:

@@ -294,7 +294,6 @@ def test_fires_MATCH_FBP_MISMATCH(store: Store) -> None:
     assert (finding.count, finding.share, finding.examples) == (1, 0.5, ["1001"])
 
 
-@pytest.mark.xfail(strict=False, reason="needs dedup model")
 def test_fbp_mismatch_with_the_dedup_model(store: Store) -> None:
     _fbp_pair(store)
     assert one(store, "MATCH_FBP_MISMATCH").count == 1

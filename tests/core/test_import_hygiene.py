@@ -7,6 +7,7 @@ import sys
 
 CORE_MODULES = [
     "capi_core.cli", "capi_core.ingest", "capi_core.report", "capi_core.diagnostics", "capi_core.demo_store",
+    "capi_core.dashboard_api",
 ]  # fmt: skip
 
 

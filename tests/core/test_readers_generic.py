@@ -485,5 +485,8 @@ def test_pii_columns_and_masked_row() -> None:
     blank = pii_columns(header, keep=[0])
     assert blank == frozenset({1, 2, 3, 4, 5})
     row = ["#1", "a@b.co", "+1 415 555 0100", "c@d.co", "1 Main St", "call 415 555 0100", "9.99", "L1"]
-    assert masked_row(row, blank) == "#1,,,,,,9.99,L1"
+    assert masked_row(row, blank, len(header)) == "#1,,,,,,9.99,L1"
+    # a short row's values sit under the wrong columns: only its first field is kept
+    short = ["#2", "Zebulon", "742 Evergreen Terrace"]
+    assert masked_row(short, blank, len(header)) == "#2,… (3 fields, the header has 8: values withheld)"
     assert masked_row(["x@y.io", "555 123 4567"], frozenset()) == "***,***"

@@ -229,7 +229,7 @@ def test_abandoned_checkouts_are_refused_when_forced() -> None:
 
 
 def test_abandoned_checkouts_are_not_detected_and_leave_the_store_unchanged(store: Store) -> None:
-    with pytest.raises(UnreadableFileError, match="not a recognised orders format"):
+    with pytest.raises(UnreadableFileError, match="Abandoned checkouts export"):
         ingest_file(store, ABANDONED, "orders")
     with pytest.raises(UnreadableFileError, match="Abandoned checkouts"):
         ingest_file(store, ABANDONED, "orders", fmt="shopify_orders")
@@ -405,5 +405,5 @@ def test_real_abandoned_checkouts_refused(samples: Path) -> None:
     assert READER.sniff(_head(path), path.name) is False
     with pytest.raises(UnreadableFileError, match="Abandoned checkouts export"):
         _read(path)
-    with pytest.raises(UnreadableFileError, match="not a recognised orders format"):
+    with pytest.raises(UnreadableFileError, match="Abandoned checkouts export"):
         detect(path, "orders")

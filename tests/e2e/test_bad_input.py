@@ -196,20 +196,11 @@ EXTRA_WRONG: list[tuple[str, str, Any]] = [
 ]
 
 
-_FAST_PATH_HUGE_LINE = pytest.mark.xfail(
-    strict=True,
-    reason="defect: the DuckDB fast path stores a JSONL line > 16 MiB (read_csv max_line_size is "
-    "MAX_LINE_BYTES * 4 and fast_ingest._python_items has no length check); the Python path refuses it",
-)
-
-
 def _cases() -> list[Any]:
     cases = []
     for source in SOURCES:
         for name, build in HOSTILE_FILES.items():
             marks = [pytest.mark.slow] if "huge" in name else []
-            if source == "server" and name == "huge_line.jsonl":
-                marks.append(_FAST_PATH_HUGE_LINE)
             cases.append(pytest.param(source, name, build, id=f"{source}-{name}", marks=marks))
         name, build = WRONG_SHAPE[source]
         cases.append(pytest.param(source, name, build, id=f"{source}-wrong-{name}"))
@@ -498,3 +489,17 @@ def test_undo_removes_exactly_that_batch(seeded: Path, tmp_path: Path) -> None:
     assert_one_line_error(again)
     # after undo the same file can be ingested again (its sha256 is no longer known)
     assert "already ingested" not in ingest(seeded, "server", extra).stdout
+
+
+def test_minified_har_reads_every_beacon(tmp_path: Path) -> None:
+    """The fixture HAR re-saved on one line must give the same batch counts as the pretty-printed one."""
+    pretty = FIXTURES / "browser" / "capture.har"
+    minified = tmp_path / "capture_min.har"
+    minified.write_text(json.dumps(json.loads(pretty.read_text(encoding="utf-8"))), encoding="utf-8")
+    counts = []
+    for index, path in enumerate([pretty, minified]):
+        db = tmp_path / f"store{index}.duckdb"
+        out = ingest(db, "browser", path)
+        assert out.returncode == 0, out.stderr
+        counts.append(query(db, "select format, rows_read, rows_stored, rows_quarantined from batches"))
+    assert counts[0] == counts[1]

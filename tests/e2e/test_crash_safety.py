@@ -109,7 +109,6 @@ def kill_mid_ingest(db: Path, source: str, path: Path, kill_after: float | None)
             elapsed = time.monotonic() - started
             grown = db.stat().st_size - size >= GROWTH
             if grown or (kill_after is not None and elapsed >= kill_after) or elapsed > DEADLINE:
-                print(f"kill at {elapsed:.2f}s grown={grown}")  # noqa: T201
                 os.kill(process.pid, signal.SIGKILL)
                 process.wait()
                 return True, elapsed

@@ -365,11 +365,6 @@ def test_unreadable_file_error_never_shows_pii(tmp_path: Path) -> None:
         assert_clean_text(out.stdout + out.stderr, f"error for --source {source}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: a CSV row whose field count differs from the header is quarantined with "
-    "_csv.masked_row blanking PII columns by header position, so shifted names/addresses stay raw",
-)
 def test_shopify_misaligned_row_quarantine_masks_pii(tmp_path: Path) -> None:
     """A short row (6 fields) holding a name and a street: its quarantine text must not keep them."""
     path = tmp_path / "orders_export.csv"
@@ -380,11 +375,6 @@ def test_shopify_misaligned_row_quarantine_masks_pii(tmp_path: Path) -> None:
     assert_store_clean(db)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: event_source_url (beacon dl, server event_source_url) is stored verbatim, "
-    "so an email in the page URL's query string reaches the store",
-)
 @pytest.mark.parametrize("source", ["browser", "server"])
 def test_email_in_page_url_is_not_stored(tmp_path: Path, source: str) -> None:
     page = f"https://shop.example/thank-you?email={EMAILS[1]}&order=1"
