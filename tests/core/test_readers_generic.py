@@ -489,4 +489,4 @@ def test_pii_columns_and_masked_row() -> None:
     # a short row's values sit under the wrong columns: only its first field is kept
     short = ["#2", "Zebulon", "742 Evergreen Terrace"]
     assert masked_row(short, blank, len(header)) == "#2,… (3 fields, the header has 8: values withheld)"
-    assert masked_row(["x@y.io", "555 123 4567"], frozenset()) == "***,***"
+    assert masked_row(["x@y.io", "555 123 4567"], frozenset(), 2) == "***,***"
