@@ -70,7 +70,7 @@ class InspectorCopy(_Frozen):
     reason: str | None
     explanation: str
     counted_twice: str | None = None  # why Meta counts it twice, when it is one half of a would-be pair
-    payload: dict[str, Any]  # every non-empty stored column (hashed keys as stored, never raw PII)
+    payload: dict[str, Any]  # every non-empty stored column, JSON-ready (hashed keys as stored)
 
 
 class InspectorRecord(_Frozen):
@@ -136,6 +136,17 @@ def resolve_kind(text: str, kind: SearchKind = "auto") -> SearchKind:
     return kind
 
 
+def safe_query(text: str, kind: SearchKind = "auto") -> tuple[SearchKind, str]:
+    """What a page may keep of a search: an email becomes ``("email", its SHA-256)``, anything else stays.
+
+    ``search(store, hashed, kind="email")`` finds the same copies, since a hash passes through unchanged.
+    """
+    resolved = resolve_kind(text, kind)
+    if resolved == "email":
+        return "email", hash_value("em", text) or ""
+    return resolved, text.strip()
+
+
 def _params(text: str, kind: SearchKind) -> dict[str, Any]:
     exact = text.strip() or None
     key = normalize_truth_id(text)
@@ -165,7 +176,7 @@ def _copy(row: dict[str, Any]) -> InspectorCopy:
         else "No dedup verdict: the store is being rebuilt."
     )
     payload = {
-        name: row[name]
+        name: row[name].isoformat(sep=" ") if isinstance(row[name], dt.datetime) else row[name]
         for name in EVENT_COLUMNS
         if name not in _ID_COLUMNS | _CHECK_COLUMNS and row.get(name) not in (None, "")
     }

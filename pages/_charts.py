@@ -221,3 +221,46 @@ def freshness(delays: pd.DataFrame) -> go.Figure:
     """Server-copy delay buckets per event."""
     title = "Delay from event to send — good: all green (< 1 h); Meta warns past 2 h and 24 h"
     return stacked(delays, "event_name", FRESHNESS_BUCKETS, title=title, x_title="server copies")
+
+
+# --- deduplication and the event inspector ---------------------------------------------------------
+
+DEDUP_OUTCOMES = {
+    "merged": "merged (counted once)",
+    "browser_only": "browser only",
+    "server_only": "server only",
+    "counted_twice": "counted twice",
+}
+
+
+def dedup_outcomes(outcomes: pd.DataFrame) -> go.Figure:
+    """Per event: conversions merged, seen on one channel only, and counted twice."""
+    title = "What Meta does with each event's conversions — good: all green, no red"
+    return stacked(outcomes, "event", DEDUP_OUTCOMES, title=title, x_title="conversions")
+
+
+def failure_reasons(reasons: pd.DataFrame) -> go.Figure:
+    """Would-be pairs (conversions Meta counts twice) per reason."""
+    title = "Why conversions sent on both channels are counted twice — good: no bars"
+    fig = bars(reasons, "reason", "pairs", title=title, x_title="reason", y_title="pairs counted twice")
+    return fig.update_traces(marker_color=BAD)
+
+
+def copy_timeline(copies: pd.DataFrame, record_times: Sequence[object] = ()) -> go.Figure:
+    """Every copy of one search on a time axis, one row per channel, coloured by dedup verdict."""
+    fig = px.scatter(
+        copies,
+        x="received_at",
+        y="channel",
+        color="verdict",
+        symbol="channel",
+        hover_data=["event_id", "order_id", "value", "matched_on"],
+        color_discrete_map={"counted": GOOD, "discarded": NEUTRAL},
+        category_orders={"channel": ["browser", "server"]},
+        labels={"received_at": "received by Meta (UTC)", "channel": ""},
+    )
+    fig.update_traces(marker={"size": 14})
+    for moment in record_times:
+        fig.add_vline(x=moment, line_dash="dash", line_color=BAD)
+    title = "Copies as Meta received them (dashed: the backend record) — good: one green dot per conversion"
+    return _finish(fig, title, "received by Meta (UTC)", "")

@@ -72,7 +72,7 @@ class DemoConfig:
     pageview_server_share: float = 0.05
     viewcontent_server_share: float = 0.1
     addtocart_server_share: float = 0.4
-    """Low on purpose: COVERAGE_BELOW_GOAL for AddToCart and ViewContent."""
+    """Low on purpose (as are PageView and ViewContent): COVERAGE_BELOW_GOAL."""
     checkout_server_share: float = 0.9
 
     # Order statuses (the rest are paid).

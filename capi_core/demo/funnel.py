@@ -22,8 +22,9 @@ from capi_core.demo.shop import Order, hash_common, hash_phone, token
 from capi_core.normalize import hash_value
 
 _MINUTE_MS = 60_000
-#: Events whose browser copies mostly lack a server twin (COVERAGE_BELOW_GOAL ground truth).
-COVERAGE_EVENTS = ("ViewContent", "AddToCart")
+#: Events whose browser copies mostly lack a server twin (COVERAGE_BELOW_GOAL ground truth): every event
+#: whose server share is under the 75 % goal, including the "AddToCart " variant (coverage is per exact name).
+COVERAGE_EVENTS = ("PageView", "ViewContent", "AddToCart", "AddToCart ")
 
 
 @dataclass(slots=True)

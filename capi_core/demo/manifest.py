@@ -19,22 +19,24 @@ from capi_core.demo.funnel import COVERAGE_EVENTS
 
 _MAX_EXAMPLES = 5
 #: Codes counted per order (truth record) rather than per event copy.
-ORDER_CODES = frozenset({"RECON_MISSING", "RECON_NOT_PAID_SENT"})
+ORDER_CODES = frozenset(
+    {"RECON_MISSING", "RECON_NOT_PAID_SENT", "RECON_VALUE_MISMATCH", "RECON_CURRENCY_MISMATCH"}
+)
 #: How each code is injected, in one line; by-nature combinations are named in the details.
 NOTES: dict[str, str] = {
     "DEDUP_MISSING_EVENT_ID": "server Purchase without event_id; plus the deploy-day eid-less beacons",
     "DEDUP_EVENT_NAME_MISMATCH": "server Purchase sent as 'purchase' (also PARAM_NONSTANDARD_EVENT_NAME)",
     "DEDUP_EVENT_ID_MISMATCH": "browser eid '#1042' while the server sends '1042' (browser copies)",
     "DEDUP_OUTSIDE_WINDOW": "server Purchase sent 49-60 h after the beacon, event_time re-stamped at send",
-    "DEDUP_SAME_CHANNEL_REPEAT": "webhook delivered twice: the server event re-sent 30 s later (extra copy)",
+    "DEDUP_SAME_CHANNEL_REPEAT": "webhook delivered twice, Pixel blocked: re-sent 30 s later (extra copy)",
     "DEDUP_PIXEL_MISMATCH": "server Purchase sent to the second pixel",
     "DEDUP_REUSED_EVENT_ID": "AddToCart with event_id 'undefined' on both channels",
-    "COVERAGE_BELOW_GOAL": "browser ViewContent / AddToCart copies with no server twin",
+    "COVERAGE_BELOW_GOAL": "browser PageView / ViewContent / AddToCart(' ') copies with no server twin",
     "RECON_MISSING": "paid draft orders created by staff: no copy on either channel",
     "RECON_PHANTOM": "server Purchase for order ids not in the export (STG-*, TEST-ORDER-* with a test code)",
     "RECON_NOT_PAID_SENT": "Purchase sent at checkout for orders now refunded / voided / pending",
-    "RECON_VALUE_MISMATCH": "server value = subtotal instead of total",
-    "RECON_CURRENCY_MISMATCH": "server currency CAD; plus the 'US$' copies of PARAM_INVALID_CURRENCY",
+    "RECON_VALUE_MISMATCH": "value = subtotal instead of total, on both channels (per order)",
+    "RECON_CURRENCY_MISMATCH": "currency CAD on both channels (per order)",
     "RECON_SPIKE": "from the deploy day the browser Purchase beacon loses its eid: Meta counts twice",
     "PARAM_MISSING_REQUIRED": "server Purchase without event_source_url or client_user_agent",
     "PARAM_EVENT_TIME_MS": "server event_time in milliseconds",

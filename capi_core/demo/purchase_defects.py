@@ -84,15 +84,25 @@ def _pixel_mismatch(p: Pair) -> None:
     p.tag("DEDUP_PIXEL_MISMATCH")
 
 
+def _beacon_param(browser: BrowserCopy | None, key: str, text: str) -> None:
+    if browser is not None:
+        browser.custom = [(k, text if k == key else v) for k, v in browser.custom]
+
+
 def _value_mismatch(p: Pair) -> None:
+    # The data layer both channels read holds the subtotal: Meta keeps the browser copy of a merged pair,
+    # so a server-only error would never reach the value Meta counts.
     assert p.server.custom_data is not None
-    p.server.custom_data["value"] = p.order.subtotal_cents / 100
+    value = p.order.subtotal_cents / 100
+    p.server.custom_data["value"] = value
+    _beacon_param(p.browser, "value", str(int(value)) if value.is_integer() else str(value))
     p.tag("RECON_VALUE_MISMATCH", "subtotal_sent")
 
 
 def _currency_mismatch(p: Pair) -> None:
     assert p.server.custom_data is not None
-    p.server.custom_data["currency"] = "CAD"
+    p.server.custom_data["currency"] = "CAD"  # the visitor's display currency, on both channels
+    _beacon_param(p.browser, "currency", "CAD")
     p.tag("RECON_CURRENCY_MISMATCH", "other_currency")
 
 
@@ -125,8 +135,7 @@ def _event_time_future(p: Pair) -> None:
 def _invalid_currency(p: Pair) -> None:
     assert p.server.custom_data is not None
     p.server.custom_data["currency"] = "US$"
-    p.tag("PARAM_INVALID_CURRENCY")
-    p.tag("RECON_CURRENCY_MISMATCH", "invalid_currency")
+    p.tag("PARAM_INVALID_CURRENCY")  # not a currency mismatch: Meta keeps the browser copy (USD)
 
 
 def _invalid_value(p: Pair) -> None:

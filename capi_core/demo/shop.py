@@ -277,7 +277,12 @@ def build_order(config: DemoConfig, index: int, rng: random.Random) -> Order:
     if defect == "CONSENT_DENIED_SENT":
         blocked, consent = True, "denied"  # the consent banner keeps the Pixel off; the server still sends
     else:
-        blocked = defect is None and not secret and rng.random() < config.blocked_share
+        # A webhook retry is only counted twice when no Pixel twin absorbs it (Meta discards every later
+        # copy of a window holding both channels), so the retried buyer's browser blocks the Pixel.
+        # The short-circuit keeps the random stream of every other order unchanged.
+        blocked = defect == "DEDUP_SAME_CHANNEL_REPEAT" or (
+            defect is None and not secret and rng.random() < config.blocked_share
+        )
         consent = "unknown" if rng.random() < config.unknown_consent_share else "granted"
     sent = defect != "RECON_MISSING" if status in PAID_STATUSES else rng.random() < config.not_paid_sent_rate
     fbp, fbc = _cookies(rng, created)

@@ -3,8 +3,8 @@
 Each check reads the typed results of ``capi_core.metrics.reconcile``; it never runs SQL of its own and
 finds nothing when the store holds no orders or the scope filters Purchase out. The checks of one run
 share one reconciliation summary (cached per store, batches and scope); beyond it each runs at most one
-cheap query (its examples, or the daily series), a filter over the derived reconciliation tables. Examples are order names
-as the shop writes them (``#1042``), event_ids for phantoms, days for spikes.
+cheap query (its examples, or the daily series), a filter over the derived reconciliation tables.
+Examples are order names as the shop writes them (``#1042``), event_ids for phantoms, days for spikes.
 
 RECON_SPIKE: for every day with at least ``SPIKE_MIN_TRUTH`` eligible orders, the Meta/truth count ratio
 is compared with the median ratio of the qualifying days among the previous 7 calendar days (at least

@@ -103,11 +103,11 @@ def _ratio(part: int, whole: int) -> float | None:
 
 
 def with_would_be_pairs(query: str) -> str:
-    """The SQL of ``queries/<query>.sql`` with the CTE ``would_be_pairs`` it reads defined in front.
+    """The SQL of ``queries/<query>.sql``, which reads the derived table ``would_be_pairs``.
 
-    Composes trusted query files only (never values). Reusable by other metrics, e.g. reconciliation.
+    The pairs are computed once per change of the store (``derived.py``), not per call.
     """
-    return f"with would_be_pairs as (\n{load_query('dedup_would_be_pairs')}\n)\n{load_query(query)}"
+    return load_query(query)
 
 
 def _pair_counts(store: Store, scope: Scope) -> list[dict[str, Any]]:

@@ -33,6 +33,9 @@
 -- Browser copies left over in a run are not offered to later runs: an approximation of greedy matching,
 -- which would need a recursion over every copy of a timeline.
 --
+-- Copies whose logged response is a Graph error (response_error_code set, e.g. 100/2804003 for a stale
+-- event) were rejected: Meta never received them (reference §3.2: an invalid event fails its whole
+-- request), so they open no window, pair with nothing and are discarded with reason rejected_by_meta.
 -- Copies with null received_at cannot be placed in any window: counted, window_no null, never paired.
 -- A null pixel_id or event_name takes part in the key as an empty string.
 with recursive
@@ -52,6 +55,7 @@ base as (
     end as dedup_key,
     e.event_id is null as no_event_id
   from events as e
+  where e.response_error_code is null
 ),
 -- per key: copies per channel, first receipt per channel, and the copy when a channel has only one
 key_facts as (
@@ -718,3 +722,20 @@ from provisional as p
 left join fallback as f
   on f.fingerprint = p.fingerprint
   and f.occurrence = p.occurrence
+union all
+select
+  e.fingerprint,
+  e.occurrence,
+  case
+    when e.event_id is not null
+      then coalesce(e.pixel_id, '') || chr(31) || coalesce(e.event_name, '') || chr(31) || e.event_id
+  end as dedup_key,
+  cast(null as integer) as window_no,
+  'discarded' as verdict,
+  'rejected_by_meta' as reason,
+  false as merged,
+  cast(null as varchar) as kept_fingerprint,
+  cast(null as integer) as kept_occurrence,
+  false as same_channel_repeat
+from events as e
+where e.response_error_code is not null

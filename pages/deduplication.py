@@ -1,0 +1,115 @@
+"""Deduplication: what Meta merges and what it counts twice per event, Meta's dedup-key feedback, why pairs
+fail, and the problem pairs side by side with the differing fields highlighted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from capi_core import dashboard_api as api
+from capi_core import inspector
+from capi_core.metrics import dedup
+from capi_core.models import Scope
+from pages import _charts, _shared
+
+PERCENT = st.column_config.NumberColumn(format="percent")
+
+
+@st.cache_data(show_spinner="Computing…", max_entries=64)
+def _facts(path: str, version: str, scope: Scope) -> tuple[Any, ...]:
+    store, stats = _shared.open_store(path), _shared.report(scope).dedup
+    return (
+        inspector.dedup_outcomes(store, scope, stats),
+        dedup.failure_reasons(store, scope),
+        dedup.would_be_pairs(store, scope, limit=200),
+    )
+
+
+def _label(name: str | None, pixel: str | None, pixels: int) -> str:
+    text = "(no name)" if name is None else repr(name) if name != name.strip() else name
+    return f"{text} · pixel {pixel or '(none)'}" if pixels > 1 else text
+
+
+st.title("Deduplication")
+_shared.demo_banner()
+scope = _shared.scope()
+report = _shared.report(scope)
+if not report.dedup:
+    _shared.empty_state("No Pixel or CAPI copies in this window: load both on the Data page.")
+    st.stop()
+
+outcomes, reasons, pairs = _facts(_shared.store_path(), _shared.version(), scope)
+health = api.overall_dedup_health(report)
+tiles = st.columns(4)
+tiles[0].metric(
+    "Dedup health (goal 100 %)", api.fmt_pct(health), help="Merged pairs / (merged + counted twice)."
+)
+tiles[1].metric("Merged pairs (counted once)", f"{sum(d.merged_pairs for d in report.dedup):,}")
+tiles[2].metric("Pairs counted twice (goal 0)", f"{sum(d.would_be_pairs for d in report.dedup):,}")
+tiles[3].metric("Meta count (estimated)", f"{sum(d.estimated_meta_count for d in report.dedup):,}")
+
+tabs = st.tabs(["Outcomes per event", "Key usage and overlap", "Why pairs fail", "Problem pairs"])
+pixels = len({d.pixel_id for d in report.dedup})
+with tabs[0]:
+    frame = api.frame(outcomes)
+    frame.insert(0, "event", [_label(o.event_name, o.pixel_id, pixels) for o in outcomes])
+    shown = frame[frame[list(_charts.DEDUP_OUTCOMES)].sum(axis=1) > 0]
+    st.plotly_chart(_charts.dedup_outcomes(shown), key="dedup_outcomes")
+    st.caption("A pair counted twice is shown on its browser copy's event and pixel.")
+    stats = api.frame(report.dedup, exclude={"key_usage"})
+    stats["event_name"] = [_label(d.event_name, None, 1) for d in report.dedup]
+    rates = ("dedup_health", "event_coverage", "dedup_rate_browser", "dedup_rate_server")
+    _shared.table(stats, "dedup_by_event", empty="", column_config=dict.fromkeys(rates, PERCENT))
+
+with tabs[1]:
+    labels = {_label(d.event_name, d.pixel_id, pixels): d for d in report.dedup}
+    chosen = labels[st.selectbox("Event", list(labels), key="dedup_key_event")]
+    st.caption("As Events Manager shows it (Event Deduplication tab). Good: high overlap on event_id.")
+    left, right = st.columns(2)
+    left.metric("Rate of browser events deduplicated", api.fmt_pct(chosen.dedup_rate_browser))
+    right.metric("Rate of server events deduplicated", api.fmt_pct(chosen.dedup_rate_server))
+    usage = api.frame(chosen.key_usage).rename(
+        columns={"key": "Deduplication key", "browser_share": "Browser", "server_share": "Server"}
+    )
+    overlap = "Key values seen on both channels / values on the channel with fewer."
+    config = {"Browser": PERCENT, "Server": PERCENT}
+    config["overlap"] = st.column_config.NumberColumn("Overlap", format="percent", help=overlap)
+    _shared.table(usage, "dedup_key_usage", empty="No copies for this event.", column_config=config)
+
+with tabs[2]:
+    counts = api.frame_from_counts(reasons, "reason", "pairs")
+    st.plotly_chart(_charts.failure_reasons(counts), key="dedup_reasons")
+    _shared.table(counts, "dedup_failure_reasons", empty="")
+
+with tabs[3]:
+    if not pairs:
+        st.caption("No pair is counted twice in this window: every conversion sent twice is merged.")
+        st.stop()
+    st.caption(f"{len(pairs):,} pairs Meta counts twice, latest first (up to 200).")
+    refs = {f"{side}_{part}" for side in ("browser", "server") for part in ("fingerprint", "occurrence")}
+    _shared.table(api.frame(pairs, exclude=refs), "dedup_problem_pairs", empty="")
+    pick = st.selectbox(
+        "Open a pair", range(len(pairs)), key="dedup_pair",
+        format_func=lambda i: f"{pairs[i].browser_received_at:%Y-%m-%d %H:%M} · {pairs[i].reason} · "
+        f"browser {pairs[i].browser_event_id!r} / server {pairs[i].server_event_id!r}",
+    )  # fmt: skip
+    pair = pairs[pick]
+    st.text(inspector.pair_verdict(pair))
+    diffs = api.frame(inspector.compare_copies(
+        _shared.store(), (pair.browser_fingerprint, pair.browser_occurrence),
+        (pair.server_fingerprint, pair.server_occurrence)))  # fmt: skip
+    shown = diffs.rename(columns={"a": "browser copy", "b": "server copy"}).assign(
+        differs=diffs["differs"].map({True: "≠", False: ""})
+    )
+    st.dataframe(
+        shown.style.apply(lambda r: ["background-color: #fde0dc" if r["differs"] else ""] * len(r), axis=1),
+        hide_index=True,
+        key="dedup_pair_fields",
+    )
+    ids = (pair.browser_order_id, pair.server_order_id, pair.browser_event_id, pair.server_event_id)
+    found_by = next((i for i in ids if i), None)
+    if found_by and st.button("Inspect every copy of this conversion", key="dedup_inspect"):
+        st.session_state["inspector_search"] = ("auto", found_by)
+        st.session_state.pop("inspector_copy", None)
+        st.switch_page("pages/inspector.py")
