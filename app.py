@@ -13,6 +13,7 @@ from capi_core.errors import CapiDeskError
 from pages import _shared
 
 st.set_page_config(page_title="CAPI Signal Desk", page_icon=":material/radar:", layout="wide")
+_shared.mark_frame()
 
 if _shared.login_required():
     st.navigation([st.Page(_shared.login_screen, title="Log in")], position="hidden").run()

@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 import pycountry
 
-from capi_core.models import MATCH_KEYS, IncomingEvent, IncomingTruth
+from capi_core.models import HASHED_KEYS, MATCH_KEYS, IncomingEvent, IncomingTruth
 from capi_core.normalize import assess_key, hash_value, is_sha256, normalize
 from capi_core.privacy import mask_url
 
@@ -34,6 +37,9 @@ _ORDER_STATUS = {
     "checkout-draft": "pending", "unpaid": "pending",
 }  # fmt: skip
 _CURRENCIES = {c.alpha_3 for c in pycountry.currencies}
+_KEY_COLUMNS = tuple((key, f"{key}_check") for key in MATCH_KEYS)
+_HASHED = frozenset(HASHED_KEYS)
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def to_utc_naive(moment: dt.datetime) -> dt.datetime:
@@ -167,11 +173,20 @@ def _content_ids(custom: dict[str, Any]) -> str | None:
 def _user_data_columns(event: IncomingEvent, default_country: str | None) -> dict[str, Any]:
     user = event.user_data
     country = _plain_country(user, default_country)
+    channel = event.channel
     row: dict[str, Any] = {}
-    for key in MATCH_KEYS:
-        stored, verdict = assess_key(key, _first(user.get(key)), channel=event.channel, country=country)
-        row[key] = stored
-        row[f"{key}_check"] = verdict
+    for key, check in _KEY_COLUMNS:
+        raw = user.get(key)
+        if isinstance(raw, list | tuple):
+            raw = _first(raw)
+        # The overwhelmingly common values decided without the full rules (same result as assess_key:
+        # absent is missing for every key, 64 hex characters is a valid hash for every hashed key).
+        if raw is None:
+            row[key], row[check] = None, "missing"
+        elif key in _HASHED and type(raw) is str and len(raw) == 64 and _HEX64.fullmatch(raw):
+            row[key], row[check] = raw.lower(), "valid"
+        else:
+            row[key], row[check] = assess_key(key, raw, channel=channel, country=country)
     return row
 
 
@@ -303,3 +318,33 @@ def fingerprint(row: dict[str, Any], columns: dict[str, str]) -> str:
             text = _RENDER[sql_type](value)
             parts.append(f"{len(text)}:{text}")
     return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
+
+
+def fingerprints(arrays: dict[str, pa.Array], columns: dict[str, str]) -> list[str]:
+    """``fingerprint`` of every row of equally long Arrow columns (a column not given is all null).
+
+    Same definition as ``fingerprint``, computed a column at a time: text columns are rendered by
+    Arrow compute (``length`` in code points, like ``len``), the few numeric and time columns by the
+    same Python renderers, so large files do not pay a Python loop per value.
+    """
+    rows = len(next(iter(arrays.values()))) if arrays else 0
+    parts: list[pa.Array] = []
+    for name, sql_type in columns.items():
+        if name in FINGERPRINT_EXCLUDED:
+            continue
+        array = arrays.get(name)
+        if array is None or array.null_count == len(array):
+            parts.append(pa.array(["-"] * rows, pa.string()))
+            continue
+        if sql_type == "varchar":
+            text = array.cast(pa.string())
+        else:
+            render = _RENDER[sql_type]
+            text = pa.array([None if v is None else render(v) for v in array.to_pylist()], pa.string())
+        length = pc.cast(pc.utf8_length(text), pa.string())
+        parts.append(pc.fill_null(pc.binary_join_element_wise(length, text, ":"), "-"))
+    if not parts:
+        return []
+    joined = pc.binary_join_element_wise(*parts, "|").to_pylist()
+    sha256 = hashlib.sha256
+    return [sha256(line.encode("utf-8")).hexdigest() for line in joined]

@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from capi_core import __version__, derived, fast_ingest
-from capi_core.canonical import canonical_event, canonical_truth, fingerprint
+from capi_core.canonical import canonical_event, canonical_truth, fingerprints
 from capi_core.errors import UnreadableFileError
 from capi_core.models import (
     EVENT_COLUMNS,
@@ -39,6 +39,7 @@ _ARROW_TYPES = {
     "varchar": pa.string(),
     "timestamp": pa.timestamp("us"),
 }
+_BOOKKEEPING = frozenset({"batch_id", "fingerprint", "occurrence"})
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,6 @@ class _Batch:
         self.stored = self.already = 0
 
     def add(self, row: dict[str, Any]) -> None:
-        key = fingerprint(row, self.columns)
-        self.occurrences[key] += 1
-        row.update(batch_id=self.batch_id, fingerprint=key, occurrence=self.occurrences[key])
         self.pending.append(row)
         if len(self.pending) >= CHUNK_ROWS:
             self.flush()
@@ -105,11 +103,29 @@ class _Batch:
     def flush(self) -> None:
         if not self.pending:
             return
-        schema = pa.schema([(name, _ARROW_TYPES[t]) for name, t in self.columns.items()])
-        inserted = self.tx.insert_new(self.table, pa.Table.from_pylist(self.pending, schema=schema))
+        data = content_table(self.pending, self.columns)
+        occurrences = []
+        for key in data.column("fingerprint").to_pylist():
+            self.occurrences[key] += 1
+            occurrences.append(self.occurrences[key])
+        data = data.append_column("batch_id", pa.array([self.batch_id] * len(occurrences), pa.int32()))
+        data = data.append_column("occurrence", pa.array(occurrences, pa.int32()))
+        inserted = self.tx.insert_new(self.table, data)
         self.stored += inserted
         self.already += len(self.pending) - inserted
         self.pending.clear()
+
+
+def content_table(rows: list[dict[str, Any]], columns: dict[str, str]) -> pa.Table:
+    """Canonical rows as an Arrow table of their ``columns`` plus ``fingerprint`` (no batch/occurrence).
+
+    Rows are converted once, and fingerprints computed over the Arrow columns (``canonical.fingerprints``).
+    """
+    schema = pa.schema([(name, _ARROW_TYPES[t]) for name, t in columns.items() if name not in _BOOKKEEPING])
+    table = pa.Table.from_pylist(rows, schema=schema)
+    arrays = {name: table.column(name).combine_chunks() for name in table.column_names}
+    keys = fingerprints(arrays, columns) if rows else []
+    return table.append_column("fingerprint", pa.array(keys, pa.string()))
 
 
 def _read_all(reader: Reader, path: Path, options: ReadOptions) -> Iterable[Item]:

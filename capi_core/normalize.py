@@ -81,6 +81,10 @@ _EMAIL = re.compile(
     @(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_](?:[\w-]*[^\W_])?$""",
     re.VERBOSE,
 )
+#: Dotted-quad IPv4 without leading zeros: exactly what ``ipaddress`` accepts for IPv4, checked first
+#: because nearly every client_ip_address is one (``ipaddress`` decides everything else).
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 _EXCEL_LEAD = re.compile(r"^[\s']+|\s+$")
 _INTL_PREFIX = re.compile(r"^(?:\+|\(?00)[\s()\-.]*0*")
 _DIGITS = re.compile(r"\d+")
@@ -469,6 +473,8 @@ def _plain_ok(key: str, text: str) -> bool:
     if key == "fbc":
         return bool(_FBC.match(text))
     if key == "client_ip_address":
+        if _IPV4.fullmatch(text):
+            return True
         try:
             ipaddress.ip_address(text)
         except ValueError:

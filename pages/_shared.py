@@ -36,6 +36,27 @@ PAGES: dict[str, tuple[str, str, str]] = {
 FILTER_KEYS = ("filter_all_dates", "filter_dates", "filter_pixel", "filter_events")
 
 
+#: Set by app.py on every run: the frame (login gate, filters, navigation) has run in this session.
+FRAME_KEY = "_frame_ran"
+
+
+def mark_frame() -> None:
+    """Called by app.py before anything else: pages check it with ``require_frame``."""
+    st.session_state[FRAME_KEY] = True
+
+
+def require_frame() -> None:
+    """Run app.py first when Streamlit runs a page file on its own.
+
+    A folder named ``pages/`` beside app.py puts a fresh Streamlit server in its legacy multipage mode
+    until ``st.navigation`` has run once in the process: a first request to ``/data`` would run the page
+    without the frame, so without the login gate and the filters. Switching to the main script runs the
+    frame, whose ``st.navigation`` call ends that mode for the whole process.
+    """
+    if not st.session_state.get(FRAME_KEY):
+        st.switch_page("app.py")
+
+
 def available_pages() -> list[str]:
     """Keys of the pages whose file exists, in menu order."""
     return [key for key, (file, _, _) in PAGES.items() if (APP_DIR / file).is_file()]

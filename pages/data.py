@@ -12,6 +12,8 @@ from capi_core.models import SourceKind
 from capi_core.readers import ReadOptions, formats_for
 from pages import _shared
 
+_shared.require_frame()
+
 SOURCES: dict[SourceKind, str] = {
     "server": "Conversions API (server) events",
     "browser": "Pixel (browser) events",

@@ -13,6 +13,8 @@ from capi_core.metrics import dedup
 from capi_core.models import Scope
 from pages import _charts, _shared
 
+_shared.require_frame()
+
 PERCENT = st.column_config.NumberColumn(format="percent")
 
 

@@ -14,6 +14,8 @@ from capi_core import dashboard_api as api
 from capi_core import inspector
 from pages import _charts, _shared
 
+_shared.require_frame()
+
 KINDS = {"auto": "anything", "event_id": "event_id", "order_id": "order id", "fbp": "fbp", "email": "email"}
 
 

@@ -9,6 +9,8 @@ import streamlit as st
 from capi_core import dashboard_api as api
 from pages import _charts, _shared
 
+_shared.require_frame()
+
 COLORS: dict[str, Literal["green", "red", "gray"]] = {"good": "green", "bad": "red", "unknown": "gray"}
 
 st.title("Overview")

@@ -9,6 +9,8 @@ from capi_core import dashboard_api as api
 from capi_core.metrics import reconcile
 from pages import _charts, _shared
 
+_shared.require_frame()
+
 PERCENT = st.column_config.NumberColumn(format="percent")
 
 st.title("Reconciliation")

@@ -9,6 +9,8 @@ from capi_core import dashboard_api as api
 from capi_core.metrics import quality
 from pages import _charts, _shared
 
+_shared.require_frame()
+
 st.title("Signal quality")
 _shared.demo_banner()
 scope = _shared.scope()

@@ -2,6 +2,8 @@
 
 The parameter list, requirements and validity rules live in ``queries/quality_completeness.sql`` only;
 this module folds its outcome rows into one typed row per parameter. It must not decide validity itself.
+The SQL always groups by pixel (one memoized computation serves the report and the PARAM_* checks); the
+all-pixel figures are sums of the per-pixel ones, and their examples the smallest of the per-pixel ones.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from capi_core.models import Scope
 from capi_core.store import Store
 
 Requirement = Literal["required", "recommended"]
+_EXAMPLES = 5  # example ids per outcome, as the SQL keeps them
 
 
 class CompletenessRow(BaseModel):
@@ -39,12 +42,33 @@ class CompletenessRow(BaseModel):
 
 def completeness(store: Store, scope: Scope, *, by_pixel: bool = False) -> list[CompletenessRow]:
     """Parameter completeness over ``scope``, ordered by event, channel and the parameter list."""
+    rows = run_quality(store, "quality_completeness", scope)
+    if not by_pixel:
+        rows = _across_pixels(rows)
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    for row in run_quality(store, "quality_completeness", scope, by_pixel=by_pixel):
+    for row in rows:
         key = (row["pixel_id"], row["event_name"], row["channel"], row["ordinal"], row["parameter"])
         groups.setdefault(key, []).append(row)
     ordered = sorted(groups.items(), key=lambda item: (item[0][0] or "", item[0][1] or "", *item[0][2:4]))
     return [_fold(rows) for _, rows in ordered]
+
+
+def _across_pixels(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Outcome rows summed over pixels (pixel_id None), keeping the 5 smallest example ids.
+
+    Python's string order is code point order, the same as DuckDB's byte order of UTF-8 text, so the
+    examples are those SQL's ``min(example_id, 5)`` would pick over all pixels at once.
+    """
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["event_name"], row["channel"], row["ordinal"], row["parameter"], row["outcome"])
+        found = merged.get(key)
+        if found is None:
+            merged[key] = {**row, "pixel_id": None, "examples": list(row["examples"] or [])}
+            continue
+        found["copies"] += row["copies"]
+        found["examples"] = sorted([*found["examples"], *(row["examples"] or [])])[:_EXAMPLES]
+    return list(merged.values())
 
 
 def _fold(rows: list[dict[str, Any]]) -> CompletenessRow:

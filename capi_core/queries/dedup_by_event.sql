@@ -2,6 +2,16 @@
 -- per channel, event coverage and the estimated count Meta keeps (from copy_verdicts).
 -- params: $date_from, $date_to, $pixel_id, $event_names
 with
+-- every server key of the store (coverage looks for a twin whatever its date): one distinct pass and a
+-- hash join instead of a lookup per browser copy
+server_keys as (
+  select distinct s.pixel_id, s.event_name, s.event_id
+  from events as s
+  where s.channel = 'server'
+    and s.pixel_id is not null
+    and s.event_name is not null
+    and s.event_id is not null
+),
 scoped as (
   select
     e.pixel_id,
@@ -11,18 +21,16 @@ scoped as (
     v.reason,
     v.merged,
     -- Meta's event coverage: the browser copy has a server copy with the same pixel, name and event_id
-    e.channel = 'browser' and e.event_id is not null and exists (
-      select 1
-      from events as s
-      where s.channel = 'server'
-        and s.pixel_id = e.pixel_id
-        and s.event_name = e.event_name
-        and s.event_id = e.event_id
-    ) as covered
+    e.channel = 'browser' and k.event_id is not null as covered
   from events as e
   inner join copy_verdicts as v
     on v.fingerprint = e.fingerprint
     and v.occurrence = e.occurrence
+  left join server_keys as k
+    on e.channel = 'browser'
+    and k.pixel_id = e.pixel_id
+    and k.event_name = e.event_name
+    and k.event_id = e.event_id
   where true
   and (cast($date_from as timestamp) is null or e.event_time >= $date_from)
   and (cast($date_to as timestamp) is null or e.event_time < $date_to)

@@ -3,21 +3,28 @@
 -- DuckDB-only: list() aggregates the examples (standard SQL has array_agg; Spark collect_list).
 -- params: $date_from, $date_to, $pixel_id, $event_names
 with
+-- every server key of the store (a twin counts whatever its date): one distinct pass and a hash join
+server_keys as (
+  select distinct s.pixel_id, s.event_name, s.event_id
+  from events as s
+  where s.channel = 'server'
+    and s.pixel_id is not null
+    and s.event_name is not null
+    and s.event_id is not null
+),
 scoped as (
   select
     e.pixel_id,
     e.event_name,
     e.channel,
     e.event_id,
-    e.channel = 'browser' and e.event_id is not null and exists (
-      select 1
-      from events as s
-      where s.channel = 'server'
-        and s.pixel_id = e.pixel_id
-        and s.event_name = e.event_name
-        and s.event_id = e.event_id
-    ) as covered
+    e.channel = 'browser' and k.event_id is not null as covered
   from events as e
+  left join server_keys as k
+    on e.channel = 'browser'
+    and k.pixel_id = e.pixel_id
+    and k.event_name = e.event_name
+    and k.event_id = e.event_id
   where true
   and (cast($date_from as timestamp) is null or e.event_time >= $date_from)
   and (cast($date_to as timestamp) is null or e.event_time < $date_to)

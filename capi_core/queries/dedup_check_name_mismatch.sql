@@ -1,18 +1,33 @@
 -- Event ids sent on both channels of one pixel under different event names, in scope.
 -- params: $date_from, $date_to, $pixel_id, $event_names
-select
-  e.pixel_id,
-  e.event_id,
-  string_agg(distinct e.channel || ': ' || e.event_name, ', ' order by e.channel || ': ' || e.event_name) as names,
-  count(*) as copies
-from events as e
-where e.event_id is not null
+-- One cheap pass finds the ids (min <> max stands for "more than one distinct value", so no distinct
+-- aggregate runs over every id); the names are listed only for those few ids.
+with
+scoped as (
+  select e.pixel_id, e.event_id, e.channel, e.event_name
+  from events as e
+  where e.event_id is not null
   and (cast($date_from as timestamp) is null or e.event_time >= $date_from)
   and (cast($date_to as timestamp) is null or e.event_time < $date_to)
   and (cast($pixel_id as varchar) is null or e.pixel_id = $pixel_id)
   and (cast($event_names as varchar[]) is null or list_contains($event_names, e.event_name))
-group by e.pixel_id, e.event_id
-having count(distinct e.channel) = 2
-  and count(distinct e.event_name) > 1
-  and count(distinct case when e.channel = 'browser' then e.event_name end) >= 1
-order by e.pixel_id, e.event_id
+),
+mismatched as (
+  select s.pixel_id, s.event_id
+  from scoped as s
+  group by s.pixel_id, s.event_id
+  having min(s.channel) <> max(s.channel)
+    and min(s.event_name) <> max(s.event_name)
+    and max(case when s.channel = 'browser' then s.event_name end) is not null
+)
+select
+  s.pixel_id,
+  s.event_id,
+  string_agg(distinct s.channel || ': ' || s.event_name, ', ' order by s.channel || ': ' || s.event_name) as names,
+  count(*) as copies
+from scoped as s
+inner join mismatched as m
+  on m.pixel_id is not distinct from s.pixel_id
+  and m.event_id = s.event_id
+group by s.pixel_id, s.event_id
+order by s.pixel_id, s.event_id

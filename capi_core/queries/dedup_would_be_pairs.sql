@@ -13,6 +13,7 @@
 -- One-to-one: a pair is kept when each copy is the other's best candidate (order/key evidence before a
 -- user match, then the smaller time difference, then fingerprints). A key value carried by more than 50
 -- candidate copies of one event name (a constant or bot fbp, a shared email) is not evidence of a user.
+-- browser_event_time is carried so that scoped readers filter on the browser copy without joining events.
 -- Reason, first that applies: different_pixel, name_mismatch, missing_id (a side has no event_id),
 -- id_mismatch (both have one and they differ), outside_window.
 with
@@ -27,6 +28,7 @@ loose as (
     e.event_id,
     e.order_id,
     e.received_at,
+    e.event_time,
     e.fbp,
     e.external_id,
     e.em,
@@ -46,7 +48,7 @@ loose as (
 browsers as (
   select
     l.fingerprint, l.occurrence, l.pixel_id, l.event_name, l.name_norm, l.event_id, l.order_id,
-    l.received_at, l.fbp, l.external_id, l.em, l.order_norm, l.event_id_norm, l.fbp_copies,
+    l.received_at, l.event_time, l.fbp, l.external_id, l.em, l.order_norm, l.event_id_norm, l.fbp_copies,
     l.external_id_copies, l.em_copies
   from loose as l
   where l.channel = 'browser'
@@ -151,7 +153,8 @@ ranked as (
     b.order_id as browser_order_id,
     s.order_id as server_order_id,
     b.received_at as browser_received_at,
-    s.received_at as server_received_at
+    s.received_at as server_received_at,
+    b.event_time as browser_event_time
   from best as p
   inner join browsers as b
     on b.fingerprint = p.bf
@@ -176,6 +179,7 @@ select
   r.browser_received_at,
   r.server_received_at,
   r.matched_on,
+  r.browser_event_time,
   case
     when r.browser_pixel_id is distinct from r.server_pixel_id then 'different_pixel'
     when r.browser_event_name is distinct from r.server_event_name then 'name_mismatch'

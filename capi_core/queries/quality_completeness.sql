@@ -3,7 +3,8 @@
 -- valid (reference §2.2-2.9); event contracts will later replace the `requirement` column.
 -- Outcome per applicable copy: valid | missing | malformed | milliseconds | stale | future | raw_pii |
 -- hashed_forbidden | expired; a copy a parameter does not apply to has no outcome for it.
--- params: $date_from, $date_to, $pixel_id, $event_names, $by_pixel (false: pixel_id is null)
+-- Always per pixel: capi_core.metrics.completeness sums pixels away when asked.
+-- params: $date_from, $date_to, $pixel_id, $event_names
 with parameters (ordinal, parameter, requirement, applies_to) as (
   values
     (1, 'event_name', 'required', 'every copy'),
@@ -23,7 +24,7 @@ with parameters (ordinal, parameter, requirement, applies_to) as (
 ),
 outcomes as (
   select
-    case when $by_pixel then c.pixel_id end as pixel_id,
+    c.pixel_id,
     c.event_name,
     c.channel,
     c.example_id,
@@ -61,7 +62,7 @@ outcomes as (
     case
       when c.channel <> 'server' or coalesce(c.action_source, '') <> 'website' then null
       when c.event_source_url is null or trim(c.event_source_url) = '' then 'missing'
-      when lower(c.event_source_url) like 'http://_%' or lower(c.event_source_url) like 'https://_%'
+      when c.event_source_url ilike 'http://_%' or c.event_source_url ilike 'https://_%'
         then 'valid'
       else 'malformed'
     end as o_event_source_url,
@@ -91,58 +92,63 @@ outcomes as (
     end as o_em_ph
   from copy_checks c
 ),
-grouped as (
-  -- one grouping set per parameter: a single pass instead of an unpivot of every copy
+combos as (
+  -- aggregate first: copies and example ids per distinct combination of outcomes (a few hundred rows),
+  -- then unpivot that small result; one pass over the copies instead of one per parameter
   select
     o.pixel_id,
     o.event_name,
     o.channel,
-    case
-      when grouping(o.o_event_name) = 0 then 'event_name'
-      when grouping(o.o_event_time) = 0 then 'event_time'
-      when grouping(o.o_action_source) = 0 then 'action_source'
-      when grouping(o.o_user_data) = 0 then 'user_data'
-      when grouping(o.o_event_source_url) = 0 then 'event_source_url'
-      when grouping(o.o_client_user_agent) = 0 then 'client_user_agent'
-      when grouping(o.o_value) = 0 then 'value'
-      when grouping(o.o_currency) = 0 then 'currency'
-      when grouping(o.o_event_id) = 0 then 'event_id'
-      when grouping(o.o_external_id) = 0 then 'external_id'
-      when grouping(o.o_fbp) = 0 then 'fbp'
-      when grouping(o.o_fbc) = 0 then 'fbc'
-      when grouping(o.o_client_ip_address) = 0 then 'client_ip_address'
-      else 'em/ph'
-    end as parameter,
-    coalesce(
-      o.o_event_name, o.o_event_time, o.o_action_source, o.o_user_data, o.o_event_source_url,
-      o.o_client_user_agent, o.o_value, o.o_currency, o.o_event_id, o.o_external_id, o.o_fbp, o.o_fbc,
-      o.o_client_ip_address, o.o_em_ph
-    ) as outcome,
+    o.o_event_name, o.o_event_time, o.o_action_source, o.o_user_data, o.o_event_source_url,
+    o.o_client_user_agent, o.o_value, o.o_currency, o.o_event_id, o.o_external_id, o.o_fbp, o.o_fbc,
+    o.o_client_ip_address, o.o_em_ph,
     count(*) as copies,
     min(o.example_id, 5) as examples  -- DuckDB: the 5 smallest values (no standard bounded form)
   from outcomes o
-  group by
-    o.pixel_id,
-    o.event_name,
-    o.channel,
-    grouping sets (
-      (o.o_event_name), (o.o_event_time), (o.o_action_source), (o.o_user_data), (o.o_event_source_url),
-      (o.o_client_user_agent), (o.o_value), (o.o_currency), (o.o_event_id), (o.o_external_id),
-      (o.o_fbp), (o.o_fbc), (o.o_client_ip_address), (o.o_em_ph)
-    )
+  group by all
+),
+unpivoted as (
+  select
+    c.pixel_id,
+    c.event_name,
+    c.channel,
+    p.ordinal,
+    p.parameter,
+    p.requirement,
+    p.applies_to,
+    case p.parameter
+      when 'event_name' then c.o_event_name
+      when 'event_time' then c.o_event_time
+      when 'action_source' then c.o_action_source
+      when 'user_data' then c.o_user_data
+      when 'event_source_url' then c.o_event_source_url
+      when 'client_user_agent' then c.o_client_user_agent
+      when 'value' then c.o_value
+      when 'currency' then c.o_currency
+      when 'event_id' then c.o_event_id
+      when 'external_id' then c.o_external_id
+      when 'fbp' then c.o_fbp
+      when 'fbc' then c.o_fbc
+      when 'client_ip_address' then c.o_client_ip_address
+      when 'em/ph' then c.o_em_ph
+    end as outcome,
+    c.copies,
+    c.examples
+  from combos c
+  cross join parameters p
 )
 select
-  g.pixel_id,
-  g.event_name,
-  g.channel,
-  p.ordinal,
-  g.parameter,
-  p.requirement,
-  p.applies_to,
-  g.outcome,
-  g.copies,
-  g.examples
-from grouped g
-join parameters p
-  on p.parameter = g.parameter
-where g.outcome is not null
+  u.pixel_id,
+  u.event_name,
+  u.channel,
+  u.ordinal,
+  u.parameter,
+  u.requirement,
+  u.applies_to,
+  u.outcome,
+  sum(u.copies) as copies,
+  -- the 5 smallest of the union are among the 5 smallest of each combination (DuckDB list functions)
+  list_slice(list_sort(flatten(list(u.examples))), 1, 5) as examples
+from unpivoted u
+where u.outcome is not null
+group by all

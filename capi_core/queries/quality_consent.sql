@@ -1,8 +1,9 @@
 -- Consent per event_name x channel: copies sent for users whose consent is denied, identifiable copies
 -- (carrying em, ph or external_id) with unknown consent, and copies with Limited Data Use on.
--- params: $date_from, $date_to, $pixel_id, $event_names, $by_pixel (false: pixel_id is null)
+-- Always per pixel: capi_core.metrics.consent sums pixels away when asked.
+-- params: $date_from, $date_to, $pixel_id, $event_names
 select
-  case when $by_pixel then c.pixel_id end as pixel_id,
+  c.pixel_id,
   c.event_name,
   c.channel,
   count(*) as copies,
@@ -18,6 +19,6 @@ select
   min(c.example_id, 5) filter (where c.consent = 'denied') as denied_examples  -- DuckDB: 5 smallest
 from copy_checks c
 group by
-  case when $by_pixel then c.pixel_id end,
+  c.pixel_id,
   c.event_name,
   c.channel
