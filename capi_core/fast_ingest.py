@@ -78,7 +78,8 @@ def fingerprint_sql(columns: dict[str, str]) -> str:
         if name in FINGERPRINT_EXCLUDED:
             continue
         text = _sql_text(name, sql_type)
-        parts.append(f"case when {text} is null then '-' else length({text}) || ':' || {text} end")
+        # || propagates null, so coalesce gives '-' for a null value (text rendered twice, not thrice)
+        parts.append(f"coalesce(length({text}) || ':' || {text}, '-')")
     return "sha256(concat_ws('|', " + ", ".join(parts) + "))"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 import streamlit as st
@@ -26,14 +27,21 @@ if report.counts.total == 0 and not report.reconciliation:
     st.stop()
 
 window = report.window
+
+
+def _minute(moment: dt.datetime | None) -> str:
+    return "—" if moment is None else moment.strftime("%Y-%m-%d %H:%M")
+
+
 st.caption(
     f"{report.counts.total:,} copies received (browser {report.counts.per_channel.get('browser', 0):,}, "
     f"server {report.counts.per_channel.get('server', 0):,}) with event times from "
-    f"{window.first_event_time or '—'} to {window.last_event_time or '—'} (UTC)."
+    f"{_minute(window.first_event_time)} to {_minute(window.last_event_time)} (UTC)."
 )
 
 tiles = api.headlines(report)
-for column, tile in zip(st.columns(len(tiles)), tiles, strict=True):
+columns = [column for _ in range(0, len(tiles), 3) for column in st.columns(3)]  # rows of 3: labels fit
+for column, tile in zip(columns, tiles, strict=False):
     column.metric(
         tile.label,
         tile.display,

@@ -27,7 +27,8 @@ event = st.selectbox(
 recon = summaries[event]
 st.caption(
     f"Joined on `{recon.join_key or 'nothing'}`: {api.fmt_pct(recon.join_match_rate)} of {event} copies "
-    f"link to a {recon.kind}. Backend = eligible {recon.kind}s (paid, consent not denied, not a test)."
+    f"link to {'an' if recon.kind[0] in 'aeiou' else 'a'} {recon.kind}. "
+    f"Backend = eligible {recon.kind}s (paid, consent not denied, not a test)."
 )
 tiles = st.columns(5)
 tiles[0].metric(

@@ -1,9 +1,11 @@
 -- Event ids sent on both channels of one pixel under different event names, in scope.
 -- params: $date_from, $date_to, $pixel_id, $event_names
--- One cheap pass finds the ids (min <> max stands for "more than one distinct value", so no distinct
--- aggregate runs over every id); the names are listed only for those few ids.
+-- One cheap pass finds the ids (both channels: a browser and a server flag, channel being one of the two;
+-- min <> max: more than one distinct name), so no distinct aggregate runs over every id; the names are
+-- listed only for those few ids. Not materialized, so the second read of events only fetches their rows
+-- (`not materialized`: DuckDB / PostgreSQL; Spark inlines CTEs anyway, drop the hint).
 with
-scoped as (
+scoped as not materialized (
   select e.pixel_id, e.event_id, e.channel, e.event_name
   from events as e
   where e.event_id is not null
@@ -16,9 +18,10 @@ mismatched as (
   select s.pixel_id, s.event_id
   from scoped as s
   group by s.pixel_id, s.event_id
-  having min(s.channel) <> max(s.channel)
+  having max(case when s.channel = 'browser' then 1 else 0 end) = 1
+    and max(case when s.channel = 'server' then 1 else 0 end) = 1
     and min(s.event_name) <> max(s.event_name)
-    and max(case when s.channel = 'browser' then s.event_name end) is not null
+    and max(case when s.channel = 'browser' and s.event_name is not null then 1 else 0 end) = 1
 )
 select
   s.pixel_id,

@@ -2,10 +2,12 @@
 -- or em values) or 3+ days of receipt. A single conversion has one order, at most two fbp values (a
 -- browser/server fbp mismatch) and at most two days (a late retry).
 -- params: $date_from, $date_to, $pixel_id, $event_names
--- A cheap pass keeps the ids that can qualify (min <> max: two or more distinct values; three distinct
--- values need three copies); the distinct counts run only over those ids.
+-- A cheap pass keeps the ids that can qualify: two order ids (min <> max) or three copies (three distinct
+-- users or days need three copies); the distinct counts run only over those few ids. Not materialized,
+-- so the second read of events only fetches the candidates' rows (`not materialized`: DuckDB / PostgreSQL;
+-- Spark inlines CTEs anyway, drop the hint).
 with
-scoped as (
+scoped as not materialized (
   select
     e.pixel_id,
     e.event_name,
@@ -27,15 +29,7 @@ candidates as (
   from scoped as s
   group by s.pixel_id, s.event_name, s.event_id
   having min(s.order_norm) <> max(s.order_norm)
-    or (
-      count(*) >= 3
-      and (
-        min(s.fbp) <> max(s.fbp)
-        or min(s.external_id) <> max(s.external_id)
-        or min(s.em) <> max(s.em)
-        or min(s.received_day) <> max(s.received_day)
-      )
-    )
+    or count(*) >= 3
 )
 select
   s.pixel_id,

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pytest
+
 from capi_core.diagnostics import CHECKS, Finding, run_checks
+from capi_core.metrics import dedup
 from capi_core.models import Scope
 from capi_core.store import Store
 from tests.factories import copy, load
@@ -127,3 +132,65 @@ def test_clean_store_has_no_dedup_findings(store: Store) -> None:
     load(store, events)
     assert run_checks(store, Scope(), DEDUP_CODES) == []
     assert len(DEDUP_CODES) == 8
+
+
+_DAY = 24 * H
+
+
+@pytest.mark.parametrize(
+    ("copies", "expected"),
+    [
+        # 3 copies with fbp A, B, C (3 distinct users >= 3) -> fires, count = 3 copies
+        (
+            [
+                (0, "fb.1.1700000000000.1", None),
+                (1, "fb.1.1700000000000.2", None),
+                (2, "fb.1.1700000000000.3", None),
+            ],
+            3,
+        ),
+        # 3 copies on days 0, 1 and 2 (3 distinct days >= 3) -> fires, count = 3 copies
+        ([(0, None, None), (_DAY, None, None), (2 * _DAY, None, None)], 3),
+        # 3 copies, 2 fbp values and 2 days: one conversion (fbp mismatch + late retry) -> silent
+        ([(0, "fb.1.1700000000000.1", None), (1, "fb.1.1700000000000.2", None), (_DAY, None, None)], 0),
+        # 2 copies, order ids "#7" and "7" normalize to one order -> silent
+        ([(0, None, "#7"), (1, None, "7")], 0),
+    ],
+)
+def test_reused_event_id_thresholds(
+    store: Store, copies: list[tuple[int, str | None, str | None]], expected: int
+) -> None:
+    """Each copy carries event_id X; the finding counts the copies of ids over a threshold (0: no finding)."""
+    load(
+        store,
+        [
+            copy(
+                "server",
+                "Purchase",
+                "X",
+                minute,
+                line_no=i + 1,
+                user_data={"fbp": fbp} if fbp else {"client_user_agent": "UA"},
+                custom_data={"value": 1.0, "currency": "USD", **({"order_id": order} if order else {})},
+            )
+            for i, (minute, fbp, order) in enumerate(copies)
+        ],
+    )
+    findings = _run(store, "DEDUP_REUSED_EVENT_ID")
+    assert sum(f.count for f in findings) == expected
+
+
+def test_pairs_are_scoped_on_the_browser_copy(store: Store) -> None:
+    """Browser id 1042 at 0 h, server id #1042 at 1 min (same order): one id_mismatch pair, dated by the
+    browser copy: in scope for that day, out of scope the day after."""
+    load(
+        store,
+        [
+            copy("browser", "Purchase", "1042", 0, line_no=1, custom_data={"order_id": "1042"}),
+            copy("server", "Purchase", "#1042", 1, line_no=2, custom_data={"order_id": "1042"}),
+        ],
+    )
+    day = dedup.would_be_pairs(store, Scope())[0].browser_received_at.date()
+    assert len(dedup.would_be_pairs(store, Scope(date_from=day, date_to=day))) == 1
+    assert dedup.would_be_pairs(store, Scope(date_from=day + dt.timedelta(days=1))) == []
+    assert dedup.failure_reasons(store, Scope(pixel_id="other"))["id_mismatch"] == 0
