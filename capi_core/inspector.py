@@ -17,8 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from capi_core.canonical import normalize_truth_id
-from capi_core.metrics.dedup import DedupEventStats, WouldBePair
-from capi_core.metrics.dedup import _explain as explain_verdict
+from capi_core.metrics.dedup import DedupEventStats, WouldBePair, explain_verdict
 from capi_core.models import EVENT_COLUMNS, MATCH_KEYS, Scope
 from capi_core.normalize import hash_value, is_sha256
 from capi_core.store import Store

@@ -190,7 +190,7 @@ def _minutes(later: dt.datetime, earlier: dt.datetime) -> str:
     return f"{minutes / 60:.1f} h"
 
 
-def _explain(row: dict[str, Any]) -> str:
+def explain_verdict(row: dict[str, Any]) -> str:
     channel, reason = row["channel"], row["reason"]
     other = "server" if channel == "browser" else "browser"
     if row["received_at"] is None:
@@ -245,4 +245,4 @@ def copy_verdict(store: Store, fingerprint: str, occurrence: int) -> CopyVerdict
         return None
     row = rows[0]
     fields = {name: row[name] for name in CopyVerdict.model_fields if name != "explanation"}
-    return CopyVerdict(**fields, explanation=_explain(row))
+    return CopyVerdict(**fields, explanation=explain_verdict(row))

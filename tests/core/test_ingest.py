@@ -6,16 +6,21 @@ lines 2-4: 1 each, line 5: bad sent_at, line 6: no request -> 5 events, 2 quaran
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from capi_core.canonical import _first, _plain_country, canonical_event, fingerprint
 from capi_core.errors import UnreadableFileError
-from capi_core.ingest import delete_batch, ingest_file, ingest_records
-from capi_core.models import IncomingEvent, RowError
+from capi_core.ingest import content_table, delete_batch, ingest_file, ingest_records
+from capi_core.models import EVENT_COLUMNS, MATCH_KEYS, IncomingEvent, RowError
+from capi_core.normalize import assess_key
 from capi_core.store import Store
 from tests.conftest import FIXTURES
 
@@ -113,3 +118,62 @@ def test_read_is_stored_plus_already_plus_quarantined(items: list[tuple[bool, in
     assert result.rows_read == result.rows_stored + result.rows_already_stored + result.rows_quarantined
     again = ingest_records(store, records, "server", label="mix-2")
     assert (again.rows_stored, again.rows_already_stored) == (0, result.rows_stored)
+
+
+# -- speed paths agree with the reference definitions ---------------------------------------------------
+
+_TEXT = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["", "-", "|", "1:x", "é😀", "valid"]))
+_CELL = {
+    "varchar": _TEXT,
+    "integer": st.one_of(st.none(), st.integers(-(2**31), 2**31 - 1)),
+    "double": st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
+    "timestamp": st.one_of(st.none(), st.datetimes(dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31))),
+}
+_ROW = st.fixed_dictionaries({name: _CELL[sql_type] for name, sql_type in EVENT_COLUMNS.items()})
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(_ROW, min_size=1, max_size=5))
+def test_arrow_fingerprints_equal_row_fingerprints(rows: list[dict[str, Any]]) -> None:
+    """content_table's fingerprints (Arrow compute) equal canonical.fingerprint row by row."""
+    table = content_table(rows, EVENT_COLUMNS)
+    assert table.column("fingerprint").to_pylist() == [fingerprint(row, EVENT_COLUMNS) for row in rows]
+
+
+_HEXES = st.text(alphabet="0123456789abcdefABCDEF", min_size=63, max_size=65)
+_USER_VALUE = st.one_of(
+    st.none(),
+    _HEXES,
+    st.lists(st.one_of(st.none(), st.just(""), _HEXES), max_size=3),
+    st.sampled_from(["", " ", "'" + HEX, HEX + " ", HEX.upper(), HEX + ".AQ", "1.2.3.4", "01.2.3.4"]),
+    st.sampled_from(["256.1.1.1", "::1", "fb.1.1762000000000.1", "Mozilla/5.0", "DE", "123"]),
+    st.integers(0, 10**12),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(user=st.fixed_dictionaries({}, optional=dict.fromkeys(MATCH_KEYS, _USER_VALUE)))
+def test_user_data_shortcuts_equal_assess_key(user: dict[str, Any]) -> None:
+    """canonical_event's shortcuts for common values give assess_key's result for every key (the
+    reference is the loop they replace: assess_key on the first non-empty value, record's country)."""
+    event = IncomingEvent(line_no=1, channel="server", event_name="Purchase", user_data=user)
+    row = canonical_event(event)
+    country = _plain_country(user, None)
+    for key in MATCH_KEYS:
+        expected = assess_key(key, _first(user.get(key)), channel="server", country=country)
+        assert (row[key], row[f"{key}_check"]) == expected, key
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0.0.0.0", "1.2.3.4", "255.255.255.255", "203.0.113.7", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5",
+     "١.2.3.4", "::1", "2001:db8::1", "1.2.3.04", " 1.2.3.4"],
+)  # fmt: skip
+def test_ipv4_shortcut_agrees_with_ipaddress(text: str) -> None:
+    """client_ip_address is valid exactly when ipaddress parses it (the IPv4 regex only short-cuts)."""
+    try:
+        ipaddress.ip_address(text.strip())
+        expected = "valid"
+    except ValueError:
+        expected = "malformed"
+    assert assess_key("client_ip_address", text, channel="server")[1] == expected

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from capi_core.errors import UnreadableFileError
 from capi_core.ingest import ingest_file
 from capi_core.models import IncomingEvent, RowError
 from capi_core.readers import ReadOptions, detect, get_reader
-from capi_core.readers.browser import _multipart, _post_params, is_tr_url
+from capi_core.readers.browser import _multipart, _post_params, is_tr_url, query_params
 from capi_core.store import Store
 from tests.conftest import FIXTURES
 
@@ -278,3 +281,14 @@ def test_sample_rendered_fbq_calls_are_not_a_format(samples: Path) -> None:
     """esign's file is rendered JavaScript (path<TAB>fbq(...)), not JSONL: detection refuses it."""
     with pytest.raises(UnreadableFileError, match="not a recognised browser format"):
         detect(samples / "meta_pixel" / "esign_fbq_eventID_calls.txt", "browser")
+
+
+_QUERY_PART = st.sampled_from([*"ab=&+%2F0éZ; ", "%41", "%C3%A9", "%E2", "%%", "=&"])
+_QUERY = st.lists(_QUERY_PART, max_size=20).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(query=_QUERY)
+def test_query_params_is_parse_qsl(query: str) -> None:
+    """The beacon query split equals parse_qsl(keep_blank_values=True), encodings and blanks included."""
+    assert query_params(query) == parse_qsl(query, keep_blank_values=True)
