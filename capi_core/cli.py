@@ -17,7 +17,7 @@ from pathlib import Path
 
 from capi_core import __version__
 from capi_core.errors import CapiDeskError, InputError, MappingError
-from capi_core.store import PROJECT_ROOT, Store, default_db_path
+from capi_core.store import DEFAULT_DB, PROJECT_ROOT, Store, default_db_path
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -126,10 +126,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     db = Path(args.db)
-    if not db.exists() and db == default_db_path():
-        from capi_core.demo_store import build_demo_store
+    if db == DEFAULT_DB:
+        from capi_core.demo_store import build_demo_store, needs_build
 
-        print(build_demo_store(db), file=sys.stderr)
+        if needs_build(db):
+            print(build_demo_store(db), file=sys.stderr)
     env = {**os.environ, "CAPI_DESK_DB": str(db)}
     port = args.port or os.environ.get("STREAMLIT_SERVER_PORT") or "8501"
     command = [

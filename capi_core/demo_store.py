@@ -42,6 +42,14 @@ def _annotate(store: Store, manifest: DemoManifest) -> None:
             )
 
 
+def needs_build(target: Path) -> bool:
+    """True when ``target`` is missing or holds no ingested file (e.g. left empty by an interrupted run)."""
+    if not Path(target).exists():
+        return True
+    with Store(target) as store:
+        return not store.query("any batch", "select count(*) from batches").scalar()
+
+
 def build_demo_store(target: Path, *, orders: int | None = None, seed: int = 42) -> str:
     """Generate and ingest the demo shop into ``target`` (replacing it); returns a summary."""
     config = scaled_config(orders, seed) if orders else DemoConfig(seed=seed)

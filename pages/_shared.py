@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from capi_core import dashboard_api as api
-from capi_core.demo_store import build_demo_store
+from capi_core.demo_store import build_demo_store, needs_build
 from capi_core.errors import CapiDeskError
 from capi_core.metrics import quality, reconcile
 from capi_core.models import Scope
@@ -95,9 +95,10 @@ def is_demo() -> bool:
 
 def ensure_demo_store() -> None:
     """Build the demo store on first use, so a fresh clone opens on data without another step."""
-    if is_demo() and not DEFAULT_DB.exists():
+    if is_demo() and needs_build(DEFAULT_DB):
         with st.spinner("Building the demo store (first start only, about 15 seconds)…"):
             build_demo_store(DEFAULT_DB)
+        open_store.clear()  # a handle opened before the build points at the replaced file
 
 
 def version() -> str:

@@ -14,6 +14,15 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLES = REPO.parent / "shared" / "samples" / "real"
 
 
+@pytest.fixture(autouse=True)
+def _isolated_default_store(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No test (nor a CLI subprocess it starts) may open the repo's data/demo.duckdb: a test that forgot
+    --db would otherwise leave an empty store there, and `make run` would then open on nothing."""
+    monkeypatch.setenv("CAPI_DESK_DB", str(tmp_path_factory.getbasetemp() / "default-store.duckdb"))
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     """A new store in a real DuckDB file."""
