@@ -13,10 +13,13 @@ store from there; another run may be writing it), change any page, or compute a 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import functools
+import io
 import os
 import platform
+import pstats
 import shutil
 import sys
 import time
@@ -176,6 +179,26 @@ class Spent:
 
 
 SPENT = Spent()
+PROFILE: dict[str, cProfile.Profile | None] = {"current": None}
+
+
+def profile_scripts() -> None:
+    """Profile each script run in its own thread (AppTest runs the page outside the caller's thread)."""
+    execute = script_runner.exec_func_with_error_handling  # type: ignore[attr-defined]
+
+    def profiled(*args: Any, **kwargs: Any) -> Any:
+        profile = PROFILE["current"]
+        return execute(*args, **kwargs) if profile is None else profile.runcall(execute, *args, **kwargs)
+
+    script_runner.exec_func_with_error_handling = profiled  # type: ignore[attr-defined]
+
+
+def profile_summary(profile: cProfile.Profile, lines: int = 12) -> str:
+    """The functions where the run spent its own time (tottime), most first."""
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(lines)
+    body = out.getvalue()
+    return body[body.find("   ncalls") :].rstrip()
 
 
 def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -228,12 +251,12 @@ class Step:
     calls: dict[str, float]
     queries: dict[str, float]
     error: str | None = None
+    profile: str | None = None
 
-    def top(self, table: dict[str, float]) -> str:
-        if not table:
-            return "—"
-        name, seconds = max(table.items(), key=lambda item: item[1])
-        return f"`{name}` {seconds:.2f}"
+    def top(self, table: dict[str, float], count: int = 1) -> str:
+        """The ``count`` entries of ``table`` with the most seconds, most first."""
+        ranked = sorted(table.items(), key=lambda item: -item[1])[:count]
+        return ", ".join(f"`{name}` {seconds:.2f}" for name, seconds in ranked) or "—"
 
 
 def clear_caches() -> None:
@@ -246,6 +269,8 @@ def clear_caches() -> None:
 def timed_run(app: AppTest, page: str, kind: str, label: str, act: Callable[[AppTest], Any]) -> Step:
     """Apply ``act`` (which must end in ``.run()``) and record its wall time and attribution."""
     SPENT.calls, SPENT.queries, SPENT.depth = {}, {}, 0
+    if PROFILE["current"] is not None:
+        PROFILE["current"] = cProfile.Profile()
     start = time.perf_counter()
     error = None
     try:
@@ -256,6 +281,8 @@ def timed_run(app: AppTest, page: str, kind: str, label: str, act: Callable[[App
     if error is None and len(app.exception):
         error = str(app.exception[0].message).splitlines()[0]
     step = Step(page, kind, label, seconds, dict(SPENT.calls), dict(SPENT.queries), error)
+    if PROFILE["current"] is not None and seconds >= GOAL:
+        step.profile = profile_summary(PROFILE["current"])
     flag = f"  ERROR {error}" if error else ""
     print(f"{page:15} {label:32} {seconds:7.2f} s  {step.top(step.calls)}{flag}", flush=True)
     return step
@@ -356,14 +383,18 @@ def markdown(steps: list[Step], sample: Sample, store_name: str, loads: tuple[st
         "Every step (filters are cumulative; time in outermost core calls / named store queries, "
         "the rest is Streamlit, pandas and plotly rendering):",
         "",
-        "| page | step | s | in core calls s | top core call s | top query s | error |",
+        "| page | step | s | in core calls s | top core calls s | top query s | error |",
         "|---|---|---:|---:|---|---|---|",
     ]
     for s in steps:
         lines.append(
             f"| {s.page} | {s.label} | {_mark(s.seconds)} | {sum(s.calls.values()):.2f} | "
-            f"{s.top(s.calls)} | {s.top(s.queries)} | {s.error or ''} |"
+            f"{s.top(s.calls, 3)} | {s.top(s.queries)} | {s.error or ''} |"
         )
+    for s in steps:
+        if s.profile:
+            lines += ["", f"## Profile: {s.page}, {s.label} ({s.seconds:.2f} s, profiled)", "", "```"]
+            lines += [s.profile, "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -380,6 +411,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/pages.md"), help="the Markdown result")
     parser.add_argument("--wait-minutes", type=float, default=15.0, help="poll this long for a store")
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated page keys")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile every run over the goal (slows Python code)"
+    )
     args = parser.parse_args(argv)
 
     source = args.store or wait_for_store(args.wait_minutes)
@@ -398,6 +432,9 @@ def main(argv: list[str] | None = None) -> None:
     # on every run; a live server leaves it after its first st.navigation call.
     script_runner.PagesManager = SimpleNamespace(uses_pages_directory=False)  # type: ignore[attr-defined,assignment]
     instrument()
+    if args.profile:
+        profile_scripts()
+        PROFILE["current"] = cProfile.Profile()
 
     before = _load()
     start = time.perf_counter()

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from capi_core import dashboard_api as api
+from capi_core import inspector
 from capi_core.demo_store import build_demo_store, needs_build
 from capi_core.errors import CapiDeskError
 from capi_core.metrics import quality, reconcile
@@ -118,6 +119,8 @@ _CALLS: dict[str, Callable[..., Any]] = {
     "pixels": lambda s, _: api.pixels(s),
     "event_names": lambda s, _: api.event_names(s),
     "date_bounds": lambda s, _: api.date_bounds(s),
+    "search": lambda s, _, **kw: inspector.search(s, kw["text"], kind=kw["kind"]),
+    "compare": lambda s, _, **kw: inspector.compare_copies(s, kw["a"], kw["b"]),
 }
 
 
@@ -128,6 +131,16 @@ def _cached(name: str, path: str, data_version: str, scope: Scope | None, kwargs
 
 def _call(name: str, scope: Scope | None = None, **kwargs: Any) -> Any:
     return _cached(name, store_path(), version(), scope, tuple(sorted(kwargs.items())))
+
+
+def search(text: str, kind: str) -> Any:
+    """Inspector search, cached (``text`` is never a raw email: the page hashes it first)."""
+    return _call("search", text=text, kind=kind)
+
+
+def compare(a: tuple[str, int], b: tuple[str, int]) -> Any:
+    """Two copies side by side, cached."""
+    return _call("compare", a=a, b=b)
 
 
 def report(scope: Scope) -> Report:
@@ -210,6 +223,8 @@ def scope() -> Scope:
     """The Scope the sidebar filters describe."""
     state = st.session_state
     dates = () if state.get("filter_all_dates", True) else tuple(state.get("filter_dates") or ())
+    if dates and tuple(_call("date_bounds")) == dates:
+        dates = ()  # the store's whole span is no filter: same figures, and the cached report is reused
     return Scope(
         date_from=dates[0] if dates else None,
         date_to=dates[1] if len(dates) > 1 else None,

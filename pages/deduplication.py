@@ -98,9 +98,9 @@ with tabs[3]:
     )  # fmt: skip
     pair = pairs[pick]
     st.text(inspector.pair_verdict(pair))
-    diffs = api.frame(inspector.compare_copies(
-        _shared.store(), (pair.browser_fingerprint, pair.browser_occurrence),
-        (pair.server_fingerprint, pair.server_occurrence)))  # fmt: skip
+    diffs = api.frame(_shared.compare(
+        (pair.browser_fingerprint, pair.browser_occurrence), (pair.server_fingerprint, pair.server_occurrence)
+    ))  # fmt: skip
     shown = diffs.rename(columns={"a": "browser copy", "b": "server copy"}).assign(
         differs=diffs["differs"].map({True: "≠", False: ""})
     )

@@ -47,7 +47,7 @@ if not text:
     _shared.page_link("deduplication", label="Go to the Deduplication page")
     st.stop()
 
-result = inspector.search(_shared.store(), text, kind=kind)
+result = _shared.search(text, kind)
 st.text(f"Searched {KINDS[result.kind]}: {result.query}")
 if not result.copies and not result.records:
     st.info("Nothing found: no copy or backend record carries this value.", icon=":material/search_off:")
