@@ -181,7 +181,12 @@ def test_page_url_on_a_fresh_server_runs_the_frame(
     """A deep link as the first request of a fresh server still runs app.py (login gate, filters):
     Streamlit's legacy ``pages/`` mode would run the page alone; each page's require_frame() prevents it."""
     page, _ = browser_page
-    with _streamlit(hostile_db, tmp_path / "fresh.log") as base:
+    # its own copy: the module's server holds hostile_db, and DuckDB lets one process write a file
+    fresh_db = tmp_path / "fresh.duckdb"
+    shutil.copyfile(hostile_db, fresh_db)
+    if Path(f"{hostile_db}.wal").exists():
+        shutil.copyfile(f"{hostile_db}.wal", f"{fresh_db}.wal")
+    with _streamlit(fresh_db, tmp_path / "fresh.log") as base:
         page.goto(f"{base}/data")  # type: ignore[attr-defined]
         _settle(page)
         # the page switches to app.py and reruns: wait for the frame's sidebar rather than reading it once
