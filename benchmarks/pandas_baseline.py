@@ -147,6 +147,9 @@ def read_server(path: Path) -> pd.DataFrame:
             if not line.strip():
                 continue
             envelope = json.loads(line)
+            response = envelope.get("response") or {}
+            if isinstance(response.get("error"), dict):  # Meta rejected the request: never received
+                continue
             request = envelope.get("request") or {}
             rows.extend(_server_row(envelope, request, event) for event in request.get("data") or [])
     frame = pd.DataFrame(rows, columns=[*_EVENT_COLUMNS, "sent_at"])
