@@ -6,7 +6,8 @@
 -- policies are precomputed (`total`, `subtotal`); a counted copy's value is off when it differs from the
 -- record's by more than max(0.01, 1 %) (reconcile.VALUE_TOLERANCE_ABS / _REL). Eligible: status paid and
 -- no linked copy logged consent as denied (truth rows carry no consent). One event per truth kind, so a
--- record is keyed by (kind, truth_id).
+-- record is keyed by (kind, truth_id). Copies Meta rejected (copy_verdicts reason rejected_by_meta) never
+-- reached it and take no part in a record's facts.
 with
 record_copies as (
   select
@@ -35,6 +36,10 @@ record_copies as (
   join truth_current r
     on r.kind = l.kind
     and r.truth_id = l.truth_id
+  join copy_verdicts v
+    on v.fingerprint = l.fingerprint
+    and v.occurrence = l.occurrence
+  where v.reason is distinct from 'rejected_by_meta'
   group by l.kind, l.truth_id
 )
 select

@@ -327,10 +327,10 @@ def _channels_per_order(demo: Demo) -> tuple[set[str], set[str]]:
     """(orders with a browser Purchase copy, orders with a server one), linked the way SPEC §4 says:
     server by order_id; browser by eid without '#'; eid-less deploy-day beacons through their fbp, which
     the order's own server copy carries."""
-    server = {
+    server = {  # server copies Meta rejected (error response) never reached it: not a channel of the order
         str(ev["custom_data"]["order_id"])
-        for _, ev in demo.server_events
-        if ev["event_name"].lower() == "purchase"
+        for env, ev in demo.server_events
+        if ev["event_name"].lower() == "purchase" and not isinstance(env["response"].get("error"), dict)
     }
     fbp_order = {
         ev["user_data"].get("fbp"): str(ev["custom_data"]["order_id"])
