@@ -85,6 +85,8 @@ def stacked(df: pd.DataFrame, y: str, columns: dict[str, str], *, title: str, x_
 
 def heatmap(df: pd.DataFrame, x: str, y: str, z: str, *, title: str, x_title: str, y_title: str) -> go.Figure:
     """A 0..1 share heatmap (red = 0 %, green = 100 %) with the share printed in each cell."""
+    # 'AddToCart ' must not look like 'AddToCart': names with outer spaces are shown quoted
+    df = df.assign(**{y: df[y].map(lambda v: repr(v) if isinstance(v, str) and v != v.strip() else v)})
     grid = df.pivot_table(index=y, columns=x, values=z, aggfunc="mean", sort=False)
     fig = px.imshow(
         grid,
