@@ -194,3 +194,20 @@ def test_pairs_are_scoped_on_the_browser_copy(store: Store) -> None:
     assert len(dedup.would_be_pairs(store, Scope(date_from=day, date_to=day))) == 1
     assert dedup.would_be_pairs(store, Scope(date_from=day + dt.timedelta(days=1))) == []
     assert dedup.failure_reasons(store, Scope(pixel_id="other"))["id_mismatch"] == 0
+
+
+def test_coverage_check_agrees_with_dedup_by_event(store: Store) -> None:
+    """Event coverage is computed twice (dedup_by_event.sql for the report, dedup_check_coverage.sql for
+    the finding with its examples); the two must never drift apart.
+
+    Hand count: 4 browser Purchase copies (ids 1..4); server twins for 1 only, plus a server copy with a
+    different id (9) -> coverage 1/4, finding share 3/4, count 3 uncovered.
+    """
+    copies = [copy("browser", event_id=str(i), minute=i) for i in (1, 2, 3, 4)]
+    copies += [copy("server", event_id="1", minute=1), copy("server", event_id="9", minute=9)]
+    load(store, copies)
+    (stats,) = [s for s in dedup.dedup_by_event(store, Scope()) if s.event_name == "Purchase"]
+    (finding,) = CHECKS["COVERAGE_BELOW_GOAL"].run(store, Scope())
+    assert stats.event_coverage == 0.25
+    assert finding.share == pytest.approx(1 - stats.event_coverage)
+    assert finding.count == 3
