@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import os
 import subprocess
 import sys
@@ -20,6 +21,13 @@ from capi_core.errors import CapiDeskError, InputError, MappingError
 from capi_core.store import DEFAULT_DB, PROJECT_ROOT, Store, default_db_path
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+#: Modules that add their own subcommands: each exposes ``register(sub)`` taking the subparsers object;
+#: a command sets ``run=`` to a function ``(args) -> exit code`` and opens the store with ``open_store``.
+COMMAND_MODULES: tuple[str, ...] = (
+    "capi_core.cli_drift",
+    "capi_core.cli_contracts",
+    "capi_core.cli_meta",
+)
 SEVERITIES = ("critical", "high", "medium", "low")
 
 _EPILOG = """\
@@ -52,6 +60,18 @@ def _mapping(items: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
+def _stage_map(items: Sequence[str]) -> dict[str, str]:
+    stages: dict[str, str] = {}
+    for item in items:
+        stage, sep, status = item.rpartition("=")
+        if not sep or not stage.strip() or not status.strip():
+            raise MappingError(
+                f"--stage-map {item!r} is not STAGE=STATUS", hint="e.g. --stage-map 'SQL=qualified'"
+            )
+        stages[stage.strip()] = status.strip().lower()
+    return stages
+
+
 def _progress_printer(name: str) -> Callable[[int], None] | None:
     """A rich progress line on stderr, only when stderr is a terminal."""
     if not sys.stderr.isatty():
@@ -69,14 +89,27 @@ def _progress_printer(name: str) -> Callable[[int], None] | None:
     return update
 
 
+def open_store(args: argparse.Namespace, *, read_only: bool = False) -> Store:
+    """The store the global options name: the DuckDB file ``--db`` (default) or, with ``--engine spark``,
+    the Spark tables (see capi_core.engines)."""
+    if getattr(args, "engine", "duckdb") == "spark":
+        from capi_core.engines.spark import open_spark_store
+
+        return open_spark_store(remote=args.spark_remote, location=args.spark_path)
+    return Store(args.db, read_only=read_only)
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from capi_core.ingest import ingest_file
     from capi_core.readers import ReadOptions
 
     options = ReadOptions(
-        column_map=_mapping(args.map or []), pixel_id=args.pixel_id, default_country=args.country
+        column_map=_mapping(args.map or []),
+        pixel_id=args.pixel_id,
+        default_country=args.country,
+        stage_map=_stage_map(args.stage_map or []),
     )
-    with Store(args.db) as store:
+    with open_store(args) as store:
         for file_name in args.files:
             path = Path(file_name)
             progress = _progress_printer(path.name)
@@ -101,7 +134,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         pixel_id=args.pixel_id,
         event_names=tuple(args.event or ()),
     )
-    with Store(args.db) as store:
+    with open_store(args) as store:
         report = build_report(store, scope)
     text = render(report, args.format)
     if args.out:
@@ -146,7 +179,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def cmd_batches(args: argparse.Namespace) -> int:
-    with Store(args.db) as store:
+    with open_store(args) as store:
         rows = store.query(
             "list batches",
             """select batch_id, source, format, file_name, rows_read, rows_stored, rows_quarantined,
@@ -164,7 +197,7 @@ def cmd_batches(args: argparse.Namespace) -> int:
 def cmd_undo(args: argparse.Namespace) -> int:
     from capi_core.ingest import delete_batch
 
-    with Store(args.db) as store:
+    with open_store(args) as store:
         if not delete_batch(store, args.batch_id):
             raise InputError(f"no batch {args.batch_id}", hint="list them with `capi-desk batches`")
     print(f"batch {args.batch_id} removed")
@@ -184,6 +217,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db", type=Path, default=default_db_path(), help="store file (default: %(default)s)"
     )
+    parser.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="where the metrics run: the local DuckDB file (default) or Apache Spark",
+    )
+    parser.add_argument(
+        "--spark-remote", metavar="sc://HOST:PORT", help="Spark Connect endpoint (else a local session)"
+    )
+    parser.add_argument(
+        "--spark-path", metavar="DIR", help="where the canonical tables live as Parquet for --engine spark"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ingest = sub.add_parser("ingest", help="read files into the store (one batch per file)")
@@ -202,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("--pixel-id", help="pixel id for files that do not carry one")
     ingest.add_argument("--country", help="ISO country for phones without a calling code, e.g. US")
+    ingest.add_argument(
+        "--stage-map",
+        action="append",
+        metavar="STAGE=STATUS",
+        help="leads: map a CRM stage to new|qualified|disqualified|won|lost (repeatable), "
+        "e.g. 'SQL=qualified'",
+    )
     ingest.add_argument("files", nargs="+", metavar="FILE")
     ingest.set_defaults(run=cmd_ingest)
 
@@ -210,6 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--to", dest="date_to", type=_date, help="last day, inclusive")
     report.add_argument("--pixel-id", help="only this pixel")
     report.add_argument("--event", action="append", help="only these event names (repeatable)")
+    report.add_argument(
+        "--week", metavar="YYYY-Www", help="the weekly review for one ISO week, e.g. 2026-W46 (md or html)"
+    )
     report.add_argument("--format", choices=["json", "md", "html"], default="json")
     report.add_argument("--out", help="write to this file instead of stdout")
     report.add_argument(
@@ -238,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     undo = sub.add_parser("undo", help="remove one ingested batch and everything it stored")
     undo.add_argument("batch_id", type=int)
     undo.set_defaults(run=cmd_undo)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return parser
 
 

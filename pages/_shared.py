@@ -31,7 +31,11 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "deduplication": ("pages/deduplication.py", "Deduplication", ":material/join:"),
     "reconciliation": ("pages/reconciliation.py", "Reconciliation", ":material/balance:"),
     "signal_quality": ("pages/signal_quality.py", "Signal quality", ":material/signal_cellular_alt:"),
+    "weekly_drift": ("pages/weekly_drift.py", "Weekly drift", ":material/trending_down:"),
+    "lead_quality": ("pages/lead_quality.py", "Lead quality", ":material/filter_alt:"),
+    "meta_view": ("pages/meta_view.py", "Meta's view", ":material/compare_arrows:"),
     "inspector": ("pages/inspector.py", "Event inspector", ":material/search:"),
+    "contracts": ("pages/contracts.py", "Event contracts", ":material/contract_edit:"),
     "data": ("pages/data.py", "Data", ":material/upload_file:"),
 }
 FILTER_KEYS = ("filter_all_dates", "filter_dates", "filter_pixel", "filter_events")
@@ -131,6 +135,17 @@ def _cached(name: str, path: str, data_version: str, scope: Scope | None, kwargs
 
 def _call(name: str, scope: Scope | None = None, **kwargs: Any) -> Any:
     return _cached(name, store_path(), version(), scope, tuple(sorted(kwargs.items())))
+
+
+def cached_call(fn: Callable[..., Any], scope: Scope | None = None, **kwargs: Any) -> Any:
+    """``fn(store, scope, **kwargs)`` cached per store version, scope and arguments.
+
+    For pages added after the wrappers below: pass a ``capi_core`` function taking ``(store, scope, ...)``
+    (keyword arguments must be hashable); it is registered under its qualified name on first use.
+    """
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    _CALLS.setdefault(name, lambda s, sc, **kw: fn(s, sc, **kw))
+    return _call(name, scope, **kwargs)
 
 
 def search(text: str, kind: str) -> Any:

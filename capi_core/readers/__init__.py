@@ -27,6 +27,7 @@ class ReadOptions:
     column_map: dict[str, str] = field(default_factory=dict)  # file column -> canonical field
     pixel_id: str | None = None  # for formats that do not carry one
     default_country: str | None = None  # ISO alpha-2, for phones without a calling code
+    stage_map: dict[str, str] = field(default_factory=dict)  # CRM stage (as exported) -> truth status
 
 
 class Reader(Protocol):

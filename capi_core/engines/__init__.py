@@ -1,0 +1,1 @@
+"""Query engines behind the ``Store`` interface: DuckDB (the default, ``capi_core.store``) and Spark."""
