@@ -134,19 +134,35 @@ def cmd_report(args: argparse.Namespace) -> int:
         pixel_id=args.pixel_id,
         event_names=tuple(args.event or ()),
     )
-    with open_store(args) as store:
-        report = build_report(store, scope)
-    text = render(report, args.format)
+    if args.week is not None:
+        # the weekly review (capi_core/weekly_review.py): md / html, or the drift JSON with --format json;
+        # --fail-on also fails on a headline metric that got worse past its drift threshold
+        from capi_core.metrics.drift import parse_week
+        from capi_core.weekly_review import render_review, review_fails, weekly_review
+
+        parse_week(args.week)  # a bad week is a usage error before the store is opened
+        if args.date_from or args.date_to:
+            raise InputError("--week cannot be combined with --from / --to", hint="give one or the other")
+        with open_store(args) as store:
+            drift, week_findings = weekly_review(store, scope, args.week)
+        text = (
+            drift.model_dump_json(indent=2)
+            if args.format == "json"
+            else render_review(drift, week_findings, args.format)
+        )
+        failed = bool(args.fail_on) and review_fails(drift, week_findings, args.fail_on)
+    else:
+        with open_store(args) as store:
+            report = build_report(store, scope)
+        text = render(report, args.format)
+        threshold = SEVERITIES.index(args.fail_on) if args.fail_on else -1
+        failed = any(SEVERITIES.index(f.severity) <= threshold for f in report.findings)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"report written to {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    if args.fail_on:
-        threshold = SEVERITIES.index(args.fail_on)
-        if any(SEVERITIES.index(f.severity) <= threshold for f in report.findings):
-            return EXIT_FINDINGS
-    return EXIT_OK
+    return EXIT_FINDINGS if failed else EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -235,8 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--source",
         required=True,
-        choices=["server", "browser", "orders", "leads"],
-        help="server = CAPI logs, browser = Pixel beacons/HAR/fbq logs, orders/leads = backend truth",
+        choices=["server", "browser", "orders", "leads", "meta"],
+        help="server = CAPI logs, browser = Pixel beacons/HAR/fbq logs, orders/leads = backend truth, "
+        "meta = Ads Manager export (what Meta reported per ad per day)",
     )
     ingest.add_argument("--format", help="force a format instead of detecting it")
     ingest.add_argument(

@@ -1,10 +1,114 @@
-"""Subcommands of `capi-desk` added by this module (placeholder: filled in by its feature)."""
+"""Subcommands of `capi-desk` for event contracts: `contracts validate` (here) and the test push
+commands `push` / `sandbox` (implemented in capi_core.cli_push)."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from capi_core.contract_models import Contract
+    from capi_core.contracts import Violation
+    from capi_core.store import Store
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add this module's subcommands to the `capi-desk` parser."""
+    _register_contracts(sub)
+    _register_push_and_sandbox(sub)
+
+
+def _register_push_and_sandbox(sub: argparse._SubParsersAction[Any]) -> None:
+    """`capi-desk push` and `capi-desk sandbox` (implemented in capi_core.cli_push)."""
+    from capi_core.cli_push import register_push, register_sandbox
+
+    register_push(sub)
+    register_sandbox(sub)
+
+
+# --- capi-desk contracts validate ---------------------------------------------------------------------
+
+_VALIDATE_EPILOG = """\
+examples:
+  capi-desk contracts validate --pixel-id 1234567890123456
+  capi-desk contracts validate --file contracts/1234567890123456.yaml --fail-on high
+
+Without --file the contract in force is used (the pixel's YAML file in $CAPI_DESK_CONTRACTS or
+data/contracts, else its latest saved version, else default.yaml); without --pixel-id every pixel of the
+store. Exit codes: 0 ok; 1 a violation at or above --fail-on; 2 a contract that does not validate.
+"""
+
+
+def _register_contracts(sub: argparse._SubParsersAction[Any]) -> None:
+    """`capi-desk contracts validate`."""
+    from capi_core.cli import SEVERITIES, _date
+
+    contracts = sub.add_parser(
+        "contracts", help="event contracts: validate them and list the copies that break them"
+    )
+    actions = contracts.add_subparsers(dest="contracts_command", required=True, metavar="ACTION")
+    validate = actions.add_parser(
+        "validate",
+        help="validate a contract (YAML) and list the stored copies that break it",
+        epilog=_VALIDATE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    validate.add_argument("--pixel-id", help="the pixel whose contract to check (default: every pixel)")
+    validate.add_argument("--file", type=Path, help="a contract YAML file (default: the contract in force)")
+    validate.add_argument("--from", dest="date_from", type=_date, help="first day (UTC), e.g. 2026-11-02")
+    validate.add_argument("--to", dest="date_to", type=_date, help="last day (UTC), inclusive")
+    validate.add_argument(
+        "--fail-on", choices=SEVERITIES, help="exit 1 when a violation is at or above this severity"
+    )
+    validate.set_defaults(run=cmd_contracts_validate)
+
+
+def _contracts_to_check(store: Store, args: argparse.Namespace) -> list[Contract]:
+    from capi_core.contracts import current_contract, read_contract_file
+    from capi_core.dashboard_api import pixels
+
+    if args.file is not None:
+        found = read_contract_file(args.file)
+        pixel = args.pixel_id or found.pixel_id
+        return [found.for_pixel(pixel) if pixel else found]
+    targets = [args.pixel_id] if args.pixel_id else pixels(store)
+    return [current_contract(store, pixel).contract for pixel in targets]
+
+
+def cmd_contracts_validate(args: argparse.Namespace) -> int:
+    """Validate the contract(s), print the violations; exit 2 on an invalid contract, 1 with --fail-on."""
+    from capi_core.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, open_store
+    from capi_core.contracts import ContractError, at_or_above, contract_violations
+    from capi_core.models import Scope
+
+    with open_store(args) as store:
+        try:
+            checked = _contracts_to_check(store, args)
+        except ContractError as err:
+            for line in err.errors:
+                print(f"capi-desk: error: {err.source}: {line}", file=sys.stderr)
+            return EXIT_USAGE
+        scope = Scope(date_from=args.date_from, date_to=args.date_to)
+        found = [v for contract in checked for v in contract_violations(store, scope, contract)]
+    for contract in checked:
+        print(
+            f"contract of pixel {contract.pixel_id or '(every pixel)'}: valid, {len(contract.events)} events"
+        )
+    _print_violations(found)
+    failing = at_or_above(found, args.fail_on) if args.fail_on else []
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _print_violations(found: list[Violation]) -> None:
+    if not found:
+        print("no stored copy breaks the contract")
+        return
+    print(f"{len(found)} violations (severity, pixel, event, channel: what; up to 3 example event_ids)")
+    for v in found:
+        ids = ", ".join(
+            repr(e.event_id) if e.event_id is not None else "(no event_id)" for e in v.examples[:3]
+        )
+        pixel = v.pixel_id or "(every pixel)"
+        print(f"  {v.severity:<8} {pixel} {v.event_name} {v.channel}: {v.message}  e.g. {ids}")

@@ -1,9 +1,12 @@
-"""Small functions the dashboard pages call: store facts for the filters, batch history, quarantine, the
-upload preview, the headline tiles, and the bytes of table downloads.
+"""Small functions the dashboard pages call: store facts for the filters, the report's sections one at a
+time, batch history, quarantine, the upload preview, the headline tiles, and the bytes of table downloads.
 
 Pages stay thin by calling these (through cached wrappers in ``pages/_shared.py``); every figure here is
-derived from the store or from a ``Report``, never computed differently from the report. This module must
-not import streamlit or plotly, and must not run SQL except through ``Store.query``.
+derived from the store or from a ``Report``, never computed differently from the report. A page asks only
+for the sections it shows (``dedup_section``, ``recon_section``, ``quality_section``, ``findings`` ...):
+each is built by the same function ``build_report`` calls, so a page and the report cannot disagree, and a
+filter change recomputes only what the page shows. This module must not import streamlit or plotly, and
+must not run SQL except through ``Store.query``.
 """
 
 from __future__ import annotations
@@ -14,22 +17,25 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 from capi_core.canonical import canonical_event, canonical_truth
-from capi_core.diagnostics import Finding
+from capi_core.diagnostics import Finding, run_checks
+from capi_core.metrics import memo, quality, reconcile
 from capi_core.metrics.completeness import CompletenessRow
-from capi_core.metrics.dedup import COVERAGE_GOAL
+from capi_core.metrics.dedup import COVERAGE_GOAL, DedupEventStats, dedup_by_event
+from capi_core.metrics.freshness import FreshnessRow
 from capi_core.metrics.match_keys import EMQ_GOAL, MatchKeyCoverage
-from capi_core.metrics.reconcile import RecordVerdict
-from capi_core.models import IncomingEvent, IncomingTruth, RowError, SourceKind
+from capi_core.metrics.reconcile import ReconSummary, RecordVerdict
+from capi_core.models import IncomingEvent, IncomingTruth, RowError, Scope, SourceKind
 from capi_core.readers import ReadOptions, detect, generic_csv, get_reader
 from capi_core.readers._csv import iter_records
-from capi_core.report import Report
+from capi_core.report import Counts, Window
+from capi_core.report import _counts as report_counts
 from capi_core.store import Store
 
 PREVIEW_ROWS = 20
@@ -89,6 +95,99 @@ def date_bounds(store: Store) -> tuple[dt.date | None, dt.date | None]:
     ).rows[0]
     first, last = row
     return (first.date() if first else None, last.date() if last else None)
+
+
+# --- the report's sections, one at a time -------------------------------------------------------
+
+
+class CountsSection(_Frozen):
+    """The report's window and copy counts for a scope."""
+
+    window: Window
+    counts: Counts
+
+
+def counts_section(store: Store, scope: Scope) -> CountsSection:
+    """``Report.window`` and ``Report.counts`` for ``scope``, as ``build_report`` makes them."""
+    counts, first, last = report_counts(store, scope)
+    window = Window(
+        date_from=scope.date_from,
+        date_to=scope.date_to,
+        pixel_id=scope.pixel_id,
+        event_names=list(scope.event_names),
+        first_event_time=first,
+        last_event_time=last,
+    )
+    return CountsSection(window=window, counts=counts)
+
+
+def dedup_section(store: Store, scope: Scope, *, key_usage: bool = True) -> list[DedupEventStats]:
+    """``Report.dedup``: dedup outcomes per pixel and event name (``key_usage=False``: without the
+    dedup-key usage of each row, which the Overview does not show and costs a pass of its own)."""
+    return dedup_by_event(store, scope, key_usage=key_usage)
+
+
+def recon_section(store: Store, scope: Scope) -> list[ReconSummary]:
+    """``Report.reconciliation``: one summary per reconciled dataset in the store and in scope."""
+    return reconcile.reconcile_all(store, scope)
+
+
+class QualitySection(_Frozen):
+    """The report's signal-quality sections for a scope."""
+
+    completeness: list[CompletenessRow]
+    match_keys: quality.MatchKeyReport
+    freshness: list[FreshnessRow]
+    consent: list[quality.ConsentRow]
+
+
+def quality_section(store: Store, scope: Scope) -> QualitySection:
+    """``Report.completeness``, ``match_keys``, ``freshness`` and ``consent``."""
+    with memo.pinned(store):
+        return QualitySection(
+            completeness=quality.completeness(store, scope),
+            match_keys=quality.match_key_report(store, scope),
+            freshness=quality.freshness(store, scope),
+            consent=quality.consent(store, scope),
+        )
+
+
+def findings(store: Store, scope: Scope) -> list[Finding]:
+    """``Report.findings``: every registered check, most severe first (one data-version read for all)."""
+    with memo.pinned(store):
+        return run_checks(store, scope)
+
+
+class OverviewFigures(_Frozen):
+    """What the Overview shows, gathered from the sections (the report's fields of the same names; the
+    dedup rows may come without their ``key_usage``)."""
+
+    window: Window
+    counts: Counts
+    dedup: list[DedupEventStats]
+    reconciliation: list[ReconSummary]
+    match_keys: quality.MatchKeyReport
+    freshness: list[FreshnessRow]
+    findings: list[Finding]
+
+
+def overview_figures(
+    counts: CountsSection,
+    dedup: list[DedupEventStats],
+    recon: list[ReconSummary],
+    signal: QualitySection,
+    found: list[Finding],
+) -> OverviewFigures:
+    """The Overview's figures from sections that pages cache (and share) one by one."""
+    return OverviewFigures(
+        window=counts.window,
+        counts=counts.counts,
+        dedup=dedup,
+        reconciliation=recon,
+        match_keys=signal.match_keys,
+        freshness=signal.freshness,
+        findings=found,
+    )
 
 
 # --- batches and quarantine -----------------------------------------------------------------------
@@ -277,7 +376,30 @@ def _status(value: float | None, ok: Callable[[float], bool]) -> Status:
     return "good" if ok(value) else "bad"
 
 
-def headline_event(report: Report) -> str | None:
+class HasDedup(Protocol):
+    """Anything with the report's dedup rows (a ``Report``, ``OverviewFigures``)."""
+
+    @property
+    def dedup(self) -> Sequence[DedupEventStats]: ...
+
+
+class HeadlineSource(HasDedup, Protocol):
+    """What the tiles read: a ``Report`` or the Overview's ``OverviewFigures``."""
+
+    @property
+    def counts(self) -> Counts: ...
+
+    @property
+    def reconciliation(self) -> Sequence[ReconSummary]: ...
+
+    @property
+    def match_keys(self) -> quality.MatchKeyReport: ...
+
+    @property
+    def freshness(self) -> Sequence[FreshnessRow]: ...
+
+
+def headline_event(report: HeadlineSource) -> str | None:
     """The conversion the tiles speak about: Purchase if present, else the most-copied server event."""
     if any(d.event_name == "Purchase" for d in report.dedup):
         return "Purchase"
@@ -285,14 +407,15 @@ def headline_event(report: Report) -> str | None:
     return max(server, key=lambda c: c.copies).event_name if server else None
 
 
-def overall_dedup_health(report: Report) -> float | None:
-    """Merged pairs / (merged pairs + would-be pairs) over every event in the report."""
-    merged = sum(d.merged_pairs for d in report.dedup)
-    failed = sum(d.would_be_pairs for d in report.dedup)
+def overall_dedup_health(report: HasDedup | Sequence[DedupEventStats]) -> float | None:
+    """Merged pairs / (merged pairs + would-be pairs) over every event (of a report or a dedup section)."""
+    rows = report if isinstance(report, Sequence) else report.dedup
+    merged = sum(d.merged_pairs for d in rows)
+    failed = sum(d.would_be_pairs for d in rows)
     return merged / (merged + failed) if merged + failed else None
 
 
-def real_time_share(report: Report) -> float | None:
+def real_time_share(report: HeadlineSource) -> float | None:
     """Server copies sent less than an hour after the event / server copies with both times known."""
     total = next((f for f in report.freshness if f.is_total), None)
     timed = total.copies - total.unknown if total else 0
@@ -302,7 +425,7 @@ def real_time_share(report: Report) -> float | None:
 GAP_TOLERANCE = 0.05  # a Meta-vs-backend gap within ±5 % counts as healthy on the tiles
 
 
-def headlines(report: Report) -> list[Headline]:
+def headlines(report: HeadlineSource) -> list[Headline]:
     """The Overview tiles, each against its goal (SPEC §4 definitions, figures taken from ``report``)."""
     event = headline_event(report) or "Event"
     dedup = next((d for d in report.dedup if d.event_name == event), None)

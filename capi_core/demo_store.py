@@ -18,13 +18,16 @@ from capi_core.store import Store
 #: (source, file name written by demo.generate) in the order a user would load them.
 DEMO_FILES: tuple[tuple[str, str], ...] = (
     ("orders", "orders_export.csv"),
+    ("leads", "crm_leads.csv"),
     ("server", "capi_log.jsonl"),
+    ("server", "lead_capi_log.jsonl"),
     ("browser", "pixel_beacons.txt"),
+    ("browser", "lead_beacons.txt"),
 )
 
 
 def ingest_demo_files(store: Store, folder: Path) -> list[str]:
-    """Ingest the three demo files from ``folder``; returns one summary line per file."""
+    """Ingest the demo files (``DEMO_FILES``) from ``folder``; returns one summary line per file."""
     lines = []
     for source, name in DEMO_FILES:
         result = ingest_file(store, folder / name, source)  # type: ignore[arg-type]

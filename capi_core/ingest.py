@@ -29,8 +29,8 @@ from capi_core.models import (
     RowError,
     SourceKind,
 )
-from capi_core.readers import Item, Reader, ReadOptions, detect, get_reader
-from capi_core.store import Store, Transaction, quote_ident
+from capi_core.readers import Item, Reader, ReadOptions, ads_manager, detect, get_reader
+from capi_core.store import META_REPORTED_COLUMNS, Store, Transaction, quote_ident
 
 CHUNK_ROWS = 50_000
 _ARROW_TYPES = {
@@ -155,6 +155,10 @@ def ingest_file(
     options = options or ReadOptions()
     path = Path(path)
     sha = file_sha256(path)
+    if source == "meta":  # Meta's own reporting: its own reader and table, the same batch guarantees
+        meta_reader = ads_manager.get_reader(fmt) if fmt else ads_manager.detect(path)
+        meta_loader = _MetaReportedLoader(meta_reader.read(path, options))
+        return _ingest(store, meta_loader, source, meta_reader.format, path.name, sha, progress)
     reader = get_reader(source, fmt) if fmt else detect(path, source)
     if fast and source == "server" and fast_ingest.fast_format(reader, path):
         try:
@@ -213,6 +217,30 @@ class _PythonLoader:
                 progress(read)
         batch.flush()
         return _Loaded(read, batch.stored, batch.already, secrets, quarantined)
+
+
+class _MetaReportedLoader:
+    """Ads Manager rows (``source meta``) into ``meta_reported``: what Meta reported, not event copies."""
+
+    def __init__(self, items: Iterable[ads_manager.ReportedRow | RowError]) -> None:
+        self.items = items
+
+    def __call__(
+        self, tx: Transaction, batch_id: int, truth_kind: bool, progress: Callable[[int], None] | None
+    ) -> _Loaded:
+        batch = _Batch(tx, batch_id, "meta_reported", META_REPORTED_COLUMNS)
+        quarantined: list[RowError] = []
+        read = 0
+        for item in self.items:
+            read += 1
+            if isinstance(item, RowError):
+                quarantined.append(item)
+            else:
+                batch.add(item.as_row())
+            if progress is not None and read % 1000 == 0:
+                progress(read)
+        batch.flush()
+        return _Loaded(read, batch.stored, batch.already, 0, quarantined)
 
 
 class _FastLoader:
@@ -291,8 +319,8 @@ def delete_batch(store: Store, batch_id: int) -> bool:
         )
         if not found.scalar():
             return False
-        for table in ("events", "truth", "quarantine", "batches"):
-            name = quote_ident(table, ["events", "truth", "quarantine", "batches"])
+        for table in ("events", "truth", "meta_reported", "quarantine", "batches"):
+            name = quote_ident(table, ["events", "truth", "meta_reported", "quarantine", "batches"])
             tx.execute(f"undo {table}", f"delete from {name} where batch_id = $id", {"id": batch_id})  # noqa: S608
         derived.refresh(tx)
     return True

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-SourceKind = Literal["server", "browser", "orders", "leads"]
+SourceKind = Literal["server", "browser", "orders", "leads", "meta"]  # meta = Ads Manager reporting
 Channel = Literal["browser", "server"]
 TruthKind = Literal["order", "lead"]
 

@@ -13,14 +13,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from capi_core import __version__
+from capi_core import __version__, weekly_review
 from capi_core.diagnostics import Finding, run_checks
-from capi_core.metrics import quality, reconcile
+from capi_core.metrics import leads, quality, reconcile
 from capi_core.metrics.dedup import DedupEventStats, dedup_by_event
+from capi_core.metrics.drift import DriftReport, drift_report
 from capi_core.models import Scope
 from capi_core.store import Store
 
-REPORT_SCHEMA_VERSION = 1
+#: 2: ``drift`` became the weekly drift object and ``leads`` the lead-quality object (both were placeholders).
+REPORT_SCHEMA_VERSION = 2
 ASSUMPTIONS = (
     "Meta's documented rules do not merge two copies from the same channel: repeats on one channel are "
     "each counted (and flagged as DEDUP_SAME_CHANNEL_REPEAT).",
@@ -68,8 +70,8 @@ class Report(BaseModel):
     completeness: list[quality.CompletenessRow]
     match_keys: quality.MatchKeyReport
     freshness: quality.FreshnessReport
-    drift: list[dict[str, Any]] = []  # weekly drift lands with the drift issue
-    leads: dict[str, Any] | None = None  # lead quality lands with the leads issue
+    drift: DriftReport
+    leads: leads.LeadReport | None  # None when the store holds no CRM lead
     consent: quality.ConsentReport
     findings: list[Finding]
     assumptions: list[str] = list(ASSUMPTIONS)
@@ -112,6 +114,8 @@ def build_report(store: Store, scope: Scope | None = None) -> Report:
         completeness=quality.completeness(store, scope),
         match_keys=quality.match_key_report(store, scope),
         freshness=quality.freshness(store, scope),
+        drift=drift_report(store, scope),
+        leads=leads.lead_report(store, scope),
         consent=quality.consent(store, scope),
         findings=run_checks(store, scope),
     )
@@ -169,6 +173,9 @@ def render_markdown(report: Report) -> str:
     ]
     for title, key, columns in _SECTIONS:
         lines += [f"## {title}", "", *_md_table(data[key], columns)]
+    lines += weekly_review.markdown_lines(report.drift)
+    if report.leads is not None:
+        lines += leads.markdown_lines(report.leads)
     lines += ["## Assumptions", "", *[f"- {a}" for a in data["assumptions"]], ""]
     return "\n".join(lines)
 
@@ -194,6 +201,19 @@ def _html_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _lead_html(report: leads.LeadReport) -> list[str]:
+    steps = [{"step": s.label, "count": s.count, "share_of_previous": s.share_of_previous}
+             for s in report.funnel.steps]  # fmt: skip
+    groups = [{**g.model_dump(mode="json"), "label": g.label} for g in report.by_source]
+    return [
+        "<h2>Lead quality</h2>",
+        f"<p>{html.escape(report.headline)}</p>",
+        _html_table(steps, ["step", "count", "share_of_previous"]),
+        _html_table(groups, ["label", "lead_events", "matched_leads", "qualified_leads", "won_leads",
+                             "qualification_rate"]),
+    ]  # fmt: skip
+
+
 def render_html(report: Report) -> str:
     """The report as one self-contained HTML file (no scripts, every value escaped)."""
     data = report.model_dump(mode="json")
@@ -210,6 +230,9 @@ def render_html(report: Report) -> str:
     ]
     for title, key, columns in _SECTIONS:
         parts += [f"<h2>{html.escape(title)}</h2>", _html_table(data[key], columns)]
+    parts += weekly_review.html_parts(report.drift)
+    if report.leads is not None:
+        parts += _lead_html(report.leads)
     parts += [
         "<h2>Assumptions</h2><ul>",
         *[f"<li>{html.escape(a)}</li>" for a in data["assumptions"]],

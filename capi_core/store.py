@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_ROOT / "data" / "demo.duckdb"
 
@@ -98,8 +98,73 @@ _SCHEMA_V1: tuple[str, ...] = (
 )""",
 )
 
+#: Meta's own reporting (``ingest --source meta``: Ads Manager export rows, one per ad per day), in table
+#: order. ``day`` is the reporting day at midnight (the ad account's time zone, as exported).
+META_REPORTED_COLUMNS: dict[str, str] = {
+    "batch_id": "integer",
+    "fingerprint": "varchar",
+    "occurrence": "integer",
+    "line_no": "integer",
+    "day": "timestamp",
+    "pixel_id": "varchar",  # only when given at ingest (--pixel-id): exports do not name the pixel
+    "campaign": "varchar",
+    "adset": "varchar",
+    "ad": "varchar",
+    "ad_id": "varchar",
+    "result_indicator": "varchar",  # e.g. actions:offsite_conversion.fb_pixel_purchase
+    "results": "double",
+    "attribution_setting": "varchar",  # e.g. 7-day click, 1-day view, or 1-day engaged-view
+    "purchases": "double",
+    "purchase_value": "double",
+    "purchase_value_basis": "varchar",  # reported | roas_x_spend (derived from Purchase ROAS)
+    "leads": "double",
+    "spend": "double",
+    "impressions": "double",
+    "currency": "varchar",
+}
+
+# Version 2: Meta's view. Ads Manager rows are stored per batch like events (undo, re-ingest no-op);
+# Dataset Quality API snapshots keep their (token-free) body and are unpacked per event and per key so
+# Meta's EMQ, coverage, dedup-key feedback and freshness can be trended in SQL.
+_SCHEMA_V2: tuple[str, ...] = (
+    f"""create table meta_reported (
+  {_columns_ddl(META_REPORTED_COLUMNS)},
+  primary key (fingerprint, occurrence)
+)""",
+    """create sequence meta_snapshot_ids start 1""",
+    """alter table meta_quality_snapshots add column snapshot_id integer""",
+    """alter table meta_quality_snapshots add column source varchar""",
+    """alter table meta_quality_snapshots add column source_name varchar""",
+    """alter table meta_quality_snapshots add column body_sha256 varchar""",
+    """update meta_quality_snapshots set snapshot_id = nextval('meta_snapshot_ids'), source = 'unknown'""",
+    """create table meta_quality_events (
+  snapshot_id integer not null,
+  event_name varchar not null,
+  emq double,
+  event_coverage double,
+  coverage_goal double,
+  upload_frequency varchar,
+  acr double,
+  diagnostics integer
+)""",
+    """create table meta_quality_dedupe_keys (
+  snapshot_id integer not null,
+  event_name varchar not null,
+  dedupe_key varchar not null,
+  browser_share double,
+  server_share double,
+  browser_coverage double
+)""",
+    """create table meta_quality_match_keys (
+  snapshot_id integer not null,
+  event_name varchar not null,
+  identifier varchar not null,
+  coverage double
+)""",
+)
+
 #: version -> statements that bring a store from version-1 to version.
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1}
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +237,7 @@ class Transaction:
         return self._insert(table, data, only_new=True)
 
     def _insert(self, table: str, data: pa.Table, *, only_new: bool) -> int:
-        target = quote_ident(table, ["events", "truth", "quarantine"])
+        target = quote_ident(table, ["events", "truth", "quarantine", "meta_reported"])
         cols = ", ".join(quote_ident(c, data.column_names) for c in data.column_names)
         guard = (
             f" where not exists (select 1 from {target} t"  # noqa: S608 (allow-listed identifier)

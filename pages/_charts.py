@@ -111,6 +111,23 @@ def histogram(values: Sequence[float], *, title: str, x_title: str) -> go.Figure
     return _finish(fig, title, x_title, "records")
 
 
+def binned(bins: pd.DataFrame, *, title: str, x_title: str) -> go.Figure:
+    """A histogram drawn from bins already counted (columns ``low``, ``high``, ``records``)."""
+    fig = go.Figure(
+        go.Bar(
+            x=(bins["low"] + bins["high"]) / 2,
+            y=bins["records"],
+            width=(bins["high"] - bins["low"]).where(lambda w: w > 0),
+            customdata=bins[["low", "high"]],
+            marker={"color": NEUTRAL},
+            hovertemplate=f"{x_title}: %{{customdata[0]:,.2f}} to %{{customdata[1]:,.2f}}"
+            "<br>records: %{y:,}<extra></extra>",
+        )
+    )
+    fig.update_layout(bargap=0)
+    return _finish(fig, title, x_title, "records")
+
+
 def funnel(df: pd.DataFrame, step: str, count: str, *, title: str) -> go.Figure:
     """A funnel of counts, each step with its share of the first and of the previous step."""
     fig = go.Figure(
@@ -145,10 +162,10 @@ def waterfall(steps: pd.DataFrame) -> go.Figure:
     return funnel(steps, "step", "count", title=title)
 
 
-def value_deltas(deltas: Sequence[float]) -> go.Figure:
-    """Meta value minus backend value per record."""
+def value_deltas(bins: pd.DataFrame) -> go.Figure:
+    """Meta value minus backend value per record, as bins computed in SQL (``low``, ``high``, ``records``)."""
     title = "Value Meta books minus backend value, per record — good: every record at 0"
-    return histogram(deltas, title=title, x_title="Meta value − backend value")
+    return binned(bins, title=title, x_title="Meta value − backend value")
 
 
 def phantom_reasons(reasons: pd.DataFrame) -> go.Figure:

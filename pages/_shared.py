@@ -2,7 +2,11 @@
 table downloads, empty states, the demo banner, the login gate and the one way errors are shown.
 
 Caching lives here, in the UI layer (STYLE: Streamlit guidance); capi_core knows nothing of it. Every
-cached call is keyed by the store path and its data version, so an ingest or an undo is seen at once.
+cached call is keyed by the store path, its data version, the scope and the call's arguments, so an ingest
+or an undo is seen at once and a filter set back to an earlier value is a cache hit. Pages ask for the
+report sections they show (``dedup``, ``recon``, ``quality``, ``findings``...), each cached on its own:
+a filter change recomputes only those, and a section one page computed is reused by the next page.
+The data version is read once per script run (``mark_frame`` forgets it when the next run starts).
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ import streamlit as st
 from capi_core import dashboard_api as api
 from capi_core import inspector
 from capi_core.demo_store import build_demo_store, needs_build
+from capi_core.diagnostics import Finding
 from capi_core.errors import CapiDeskError
-from capi_core.metrics import quality, reconcile
+from capi_core.metrics import quality, recon_views, reconcile
+from capi_core.metrics.dedup import DedupEventStats
 from capi_core.models import Scope
 from capi_core.report import Report, build_report
 from capi_core.store import DEFAULT_DB, Store, default_db_path
@@ -45,9 +51,14 @@ FILTER_KEYS = ("filter_all_dates", "filter_dates", "filter_pixel", "filter_event
 FRAME_KEY = "_frame_ran"
 
 
+#: The data version read during the current script run (forgotten when the next run starts).
+VERSION_KEY = "_data_version"
+
+
 def mark_frame() -> None:
     """Called by app.py before anything else: pages check it with ``require_frame``."""
     st.session_state[FRAME_KEY] = True
+    st.session_state.pop(VERSION_KEY, None)  # an ingest or undo since the last run is seen by this one
 
 
 def require_frame() -> None:
@@ -104,17 +115,33 @@ def ensure_demo_store() -> None:
         with st.spinner("Building the demo store (first start only, about 15 seconds)…"):
             build_demo_store(DEFAULT_DB)
         open_store.clear()  # a handle opened before the build points at the replaced file
+        st.session_state.pop(VERSION_KEY, None)
 
 
 def version() -> str:
-    """The store's data version (changes with every ingest and undo)."""
-    return api.data_version(store())
+    """The store's data version (changes with every ingest and undo), read once per script run.
+
+    A page that changes the store (ingest, undo) calls ``st.rerun()`` right after, so the next run reads
+    the new version; within one run every cached call shares a single cheap query.
+    """
+    known = st.session_state.get(VERSION_KEY)
+    if isinstance(known, tuple) and known[0] == store_path():
+        return str(known[1])
+    current = api.data_version(store())
+    st.session_state[VERSION_KEY] = (store_path(), current)
+    return current
 
 
 # --- cached core calls ----------------------------------------------------------------------------
 
 _CALLS: dict[str, Callable[..., Any]] = {
     "report": lambda s, scope: build_report(s, scope),
+    "counts": lambda s, scope: api.counts_section(s, scope),
+    "dedup": lambda s, scope, **kw: api.dedup_section(s, scope, **kw),
+    "recon": lambda s, scope: api.recon_section(s, scope),
+    "quality": lambda s, scope: api.quality_section(s, scope),
+    "findings": lambda s, scope: api.findings(s, scope),
+    "value_deltas": lambda s, scope, **kw: recon_views.value_deltas(s, scope, **kw),
     "daily": lambda s, scope, **kw: reconcile.daily(s, scope, **kw),
     "weekly": lambda s, scope, **kw: reconcile.weekly(s, scope, **kw),
     "verdicts": lambda s, scope, **kw: reconcile.record_verdicts(s, scope, **kw),
@@ -159,8 +186,56 @@ def compare(a: tuple[str, int], b: tuple[str, int]) -> Any:
 
 
 def report(scope: Scope) -> Report:
-    """The full report for ``scope`` (the figures every page shows come from here when they can)."""
+    """The full report for ``scope`` (every section and every check: prefer the sections below)."""
     result: Report = _call("report", scope)
+    return result
+
+
+def counts(scope: Scope) -> api.CountsSection:
+    """The report's window and copy counts."""
+    result: api.CountsSection = _call("counts", scope)
+    return result
+
+
+def dedup_stats(scope: Scope, *, key_usage: bool = True) -> list[DedupEventStats]:
+    """The report's dedup section (outcomes per pixel and event name; ``key_usage=False``: without the
+    dedup-key usage, which only the Deduplication page shows)."""
+    rows: list[DedupEventStats] = _call("dedup", scope, key_usage=key_usage)
+    return rows
+
+
+def recon_summaries(scope: Scope) -> list[reconcile.ReconSummary]:
+    """The report's reconciliation section (one summary per reconciled dataset)."""
+    rows: list[reconcile.ReconSummary] = _call("recon", scope)
+    return rows
+
+
+def signal_quality(scope: Scope) -> api.QualitySection:
+    """The report's completeness, match keys, freshness and consent sections."""
+    result: api.QualitySection = _call("quality", scope)
+    return result
+
+
+def findings(scope: Scope) -> list[Finding]:
+    """The report's findings (every check), most severe first."""
+    rows: list[Finding] = _call("findings", scope)
+    return rows
+
+
+def overview(scope: Scope) -> api.OverviewFigures:
+    """The Overview's figures, from the cached sections (shared with the other pages)."""
+    return api.overview_figures(
+        counts(scope),
+        dedup_stats(scope, key_usage=False),
+        recon_summaries(scope),
+        signal_quality(scope),
+        findings(scope),
+    )
+
+
+def value_deltas(scope: Scope, event_name: str, kind: str) -> recon_views.ValueDeltas:
+    """The binned value-delta distribution of one reconciled dataset."""
+    result: recon_views.ValueDeltas = _call("value_deltas", scope, event_name=event_name, kind=kind)
     return result
 
 

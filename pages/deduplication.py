@@ -20,7 +20,7 @@ PERCENT = st.column_config.NumberColumn(format="percent")
 
 @st.cache_data(show_spinner="Computing…", max_entries=64)
 def _facts(path: str, version: str, scope: Scope) -> tuple[Any, ...]:
-    store, stats = _shared.open_store(path), _shared.report(scope).dedup
+    store, stats = _shared.open_store(path), _shared.dedup_stats(scope)
     return (
         inspector.dedup_outcomes(store, scope, stats),
         dedup.failure_reasons(store, scope),
@@ -36,36 +36,36 @@ def _label(name: str | None, pixel: str | None, pixels: int) -> str:
 st.title("Deduplication")
 _shared.demo_banner()
 scope = _shared.scope()
-report = _shared.report(scope)
-if not report.dedup:
+stats = _shared.dedup_stats(scope)  # the report's dedup section only
+if not stats:
     _shared.empty_state("No Pixel or CAPI copies in this window: load both on the Data page.")
     st.stop()
 
 outcomes, reasons, pairs = _facts(_shared.store_path(), _shared.version(), scope)
-health = api.overall_dedup_health(report)
+health = api.overall_dedup_health(stats)
 tiles = st.columns(4)
 tiles[0].metric(
     "Dedup health (goal 100 %)", api.fmt_pct(health), help="Merged pairs / (merged + counted twice)."
 )
-tiles[1].metric("Merged pairs (counted once)", f"{sum(d.merged_pairs for d in report.dedup):,}")
-tiles[2].metric("Pairs counted twice (goal 0)", f"{sum(d.would_be_pairs for d in report.dedup):,}")
-tiles[3].metric("Meta count (estimated)", f"{sum(d.estimated_meta_count for d in report.dedup):,}")
+tiles[1].metric("Merged pairs (counted once)", f"{sum(d.merged_pairs for d in stats):,}")
+tiles[2].metric("Pairs counted twice (goal 0)", f"{sum(d.would_be_pairs for d in stats):,}")
+tiles[3].metric("Meta count (estimated)", f"{sum(d.estimated_meta_count for d in stats):,}")
 
 tabs = st.tabs(["Outcomes per event", "Key usage and overlap", "Why pairs fail", "Problem pairs"])
-pixels = len({d.pixel_id for d in report.dedup})
+pixels = len({d.pixel_id for d in stats})
 with tabs[0]:
     frame = api.frame(outcomes)
     frame.insert(0, "event", [_label(o.event_name, o.pixel_id, pixels) for o in outcomes])
     shown = frame[frame[list(_charts.DEDUP_OUTCOMES)].sum(axis=1) > 0]
     st.plotly_chart(_charts.dedup_outcomes(shown), key="dedup_outcomes")
     st.caption("A pair counted twice is shown on its browser copy's event and pixel.")
-    stats = api.frame(report.dedup, exclude={"key_usage"})
-    stats["event_name"] = [_label(d.event_name, None, 1) for d in report.dedup]
+    per_event = api.frame(stats, exclude={"key_usage"})
+    per_event["event_name"] = [_label(d.event_name, None, 1) for d in stats]
     rates = ("dedup_health", "event_coverage", "dedup_rate_browser", "dedup_rate_server")
-    _shared.table(stats, "dedup_by_event", empty="", column_config=dict.fromkeys(rates, PERCENT))
+    _shared.table(per_event, "dedup_by_event", empty="", column_config=dict.fromkeys(rates, PERCENT))
 
 with tabs[1]:
-    labels = {_label(d.event_name, d.pixel_id, pixels): d for d in report.dedup}
+    labels = {_label(d.event_name, d.pixel_id, pixels): d for d in stats}
     chosen = labels[st.selectbox("Event", list(labels), key="dedup_key_event")]
     st.caption("As Events Manager shows it (Event Deduplication tab). Good: high overlap on event_id.")
     left, right = st.columns(2)

@@ -17,14 +17,13 @@ COLORS: dict[str, Literal["green", "red", "gray"]] = {"good": "green", "bad": "r
 st.title("Overview")
 _shared.demo_banner()
 scope = _shared.scope()
-report = _shared.report(scope)
-
-if report.counts.total == 0 and not report.reconciliation:
+if _shared.counts(scope).counts.total == 0 and not _shared.recon_summaries(scope):
     _shared.empty_state(
         "Nothing to show yet for these filters. Load a CAPI log, a Pixel export and a shop export on the "
         "Data page (or widen the filters in the sidebar)."
     )
     st.stop()
+report = _shared.overview(scope)  # the report's sections the Overview shows, each cached on its own
 
 window = report.window
 

@@ -16,7 +16,7 @@ PERCENT = st.column_config.NumberColumn(format="percent")
 st.title("Reconciliation")
 _shared.demo_banner()
 scope = _shared.scope()
-summaries = {s.event_name: s for s in _shared.report(scope).reconciliation}
+summaries = {s.event_name: s for s in _shared.recon_summaries(scope)}  # the report's section only
 if not summaries:
     _shared.empty_state("No backend records to reconcile against: load your shop orders on the Data page.")
     st.stop()
@@ -75,9 +75,13 @@ with records:
         "Good: every record reached Meta on both channels, once, with its value. Up to 500, oldest first."
     )
     _shared.table(api.frame(listed), "verdicts", empty="No record matches these filters.")
-    deltas = api.value_deltas(_shared.verdicts(scope, event_name=event, kind=recon.kind, limit=100_000))
-    if deltas:
-        st.plotly_chart(_charts.value_deltas(deltas), key="recon_deltas")
+    deltas = _shared.value_deltas(scope, event, recon.kind)  # binned in SQL: no record leaves the store
+    if deltas.records:
+        st.plotly_chart(_charts.value_deltas(api.frame(deltas.bins)), key="recon_deltas")
+        st.caption(
+            f"{deltas.exact:,} of {deltas.records:,} records that reached Meta with a value are booked at "
+            f"exactly the backend value ({api.fmt_pct(deltas.exact / deltas.records)})."
+        )
 
 with phantoms:
     found = _shared.phantoms(scope, event, recon.kind)

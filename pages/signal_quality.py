@@ -14,12 +14,12 @@ _shared.require_frame()
 st.title("Signal quality")
 _shared.demo_banner()
 scope = _shared.scope()
-report = _shared.report(scope)
-if report.counts.total == 0:
+if _shared.counts(scope).counts.total == 0:
     _shared.empty_state(
         "No Pixel or CAPI copies in this window: load a CAPI log or a Pixel export on the Data page."
     )
     st.stop()
+report = _shared.signal_quality(scope)  # the report's signal-quality sections only
 
 channel = st.radio(
     "Channel",

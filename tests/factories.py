@@ -78,3 +78,25 @@ def load_truth(store: Store, records: list[IncomingTruth], label: str = "truth")
     """Ingest truth records as one batch."""
     kind = "leads" if records and records[0].kind == "lead" else "orders"
     return ingest_records(store, records, kind, label=label)
+
+
+def lead(
+    raw_id: str = "L-1",
+    minute: float = 0,
+    *,
+    status: str = "new",
+    qualified_minute: float | None = None,
+    won_minute: float | None = None,
+    **fields: Any,
+) -> IncomingTruth:
+    """One CRM lead created at ``minute`` (qualified / won at the given minutes, when given)."""
+    return IncomingTruth(
+        line_no=fields.pop("line_no", 1),
+        kind="lead",
+        raw_id=raw_id,
+        created_at=at(minute),
+        status=status,
+        qualified_at=at(qualified_minute) if qualified_minute is not None else None,
+        won_at=at(won_minute) if won_minute is not None else None,
+        **fields,
+    )

@@ -59,7 +59,9 @@ class DemoConfig:
     shop_url: str = "https://demo-shop.example.com"
     deploy_day: dt.date = dt.date(2026, 11, 4)
     """The "checkout redeploy": from this UTC day the browser Purchase beacon carries no eid."""
-    deploy_days: int = 2
+    deploy_days: int | None = None
+    """How many days the redeploy stayed live; None: it was never rolled back (through the end of the
+    period), so the weekly drift sees a persistent regression starting on ``deploy_day``."""
     deploy_note: str = "checkout redeploy"
 
     # Traffic shape.
@@ -106,7 +108,9 @@ class DemoConfig:
     match_invalid_fbc: float = 0.01
     match_invalid_fbp: float = 0.01
     match_insufficient_keys: float = 0.005
-    match_shared_ip: float = 0.03
+    match_shared_ip: float = 0.05
+    """Above MATCH_SHARED_IP's 1 % share of a pixel's server copies even though orders placed after the
+    (never rolled back) redeploy draw no Purchase defect."""
     match_fbp_mismatch: float = 0.01
     freshness_delayed: float = 0.015
     consent_denied_sent: float = 0.01
@@ -123,6 +127,18 @@ class DemoConfig:
     """Per order: a server Purchase for an order the export does not hold (RECON_PHANTOM)."""
     phantom_test_code_share: float = 0.5
 
+    # Lead-gen forms (leadgen.py), drawn from their own random stream: every order stays as it was.
+    form_slots_per_order: float = 0.3
+    """CRM intake slots per order (450 at 1,500 orders): web form fills, bot spam and offline leads."""
+    lead_spam_share: float = 0.18
+    """Bots posting the form endpoint: a server Lead only; the CRM's spam filter deletes the lead."""
+    offline_lead_share: float = 0.12
+    """Leads the CRM gets by phone or partner referral: no Lead event at all."""
+    lead_sync_loss_rate: float = 0.1
+    """Per human form fill: the webhook to the CRM timed out, so the Lead events name no CRM lead."""
+    broad_audience_qualification: float = 0.08
+    """Qualification rate of the facebook / broad_audience campaign (LEAD_LOW_QUALIFICATION)."""
+
     def __post_init__(self) -> None:
         if self.seed < 0 or self.orders < 1 or self.weeks < 1:
             raise ValueError("seed must be >= 0, orders and weeks >= 1")
@@ -135,6 +151,8 @@ class DemoConfig:
         statuses = self.partially_refunded_rate + self.refunded_rate + self.voided_rate + self.pending_rate
         if statuses >= 1.0:
             raise ValueError("the non-paid status rates must sum to less than 1")
+        if self.lead_spam_share + self.offline_lead_share >= 1.0:
+            raise ValueError("the spam and offline lead shares must sum to less than 1")
 
     @property
     def period_start(self) -> dt.datetime:
@@ -145,6 +163,13 @@ class DemoConfig:
     def period_end(self) -> dt.datetime:
         """End of the period, exclusive (naive UTC)."""
         return self.period_start + dt.timedelta(weeks=self.weeks)
+
+    @property
+    def deploy_end(self) -> dt.datetime:
+        """When the redeploy was rolled back, exclusive (naive UTC): the period end when it never was."""
+        if self.deploy_days is None:
+            return self.period_end
+        return dt.datetime.combine(self.deploy_day, dt.time()) + dt.timedelta(days=self.deploy_days)
 
     def purchase_defect_rates(self) -> dict[str, float]:
         """Rate of each Purchase defect code, in draw order."""

@@ -22,6 +22,8 @@ _MAX_EXAMPLES = 5
 ORDER_CODES = frozenset(
     {"RECON_MISSING", "RECON_NOT_PAID_SENT", "RECON_VALUE_MISMATCH", "RECON_CURRENCY_MISMATCH"}
 )
+#: Codes counted per CRM lead.
+LEAD_CODES = frozenset({"LEAD_LOW_QUALIFICATION"})
 #: How each code is injected, in one line; by-nature combinations are named in the details.
 NOTES: dict[str, str] = {
     "DEDUP_MISSING_EVENT_ID": "server Purchase without event_id; plus the deploy-day eid-less beacons",
@@ -58,9 +60,63 @@ NOTES: dict[str, str] = {
     "CONSENT_DENIED_SENT": "every server copy of a visitor whose consent is 'denied' (the Pixel stays off)",
     "TEST_CODE_IN_PRODUCTION": "test_event_code on a few real Purchases; plus the TEST-ORDER phantoms",
     "SECRET_IN_LOGS": "one envelope whose request carries a fake access_token",
+    "LEAD_UNMATCHED": "server Lead of bot form posts (spam, deleted by the CRM) or of fills whose CRM "
+    "sync timed out; one counted Lead each",
+    "LEAD_LOW_QUALIFICATION": "facebook / broad_audience leads qualify at 8 %: its matched leads that did "
+    "not qualify",
 }
 ALL_CODES: tuple[str, ...] = tuple(sorted(NOTES))
 assert set(PURCHASE_DEFECTS) <= set(NOTES)
+
+
+class CampaignFigures(BaseModel):
+    """The lead funnel of one utm_source / utm_campaign, as the lead report groups it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    lead_events: int
+    matched_leads: int
+    qualified_leads: int
+    won_leads: int
+    crm_leads_without_event: int
+
+
+class LeadManifest(BaseModel):
+    """What the lead-gen forms wrote: slots by kind, the funnel Meta's counted Lead events lead to, and
+    the same per campaign. Every Lead copy is on the main pixel, carries its CRM id as event_id, and a
+    browser + server pair is sent seconds apart (Meta merges it): one counted Lead per form fill."""
+
+    model_config = ConfigDict(frozen=True)
+
+    slots: int
+    web_fills: int  # people filling a form (sync losses included)
+    spam_fills: int
+    sync_lost_fills: int
+    offline_leads: int
+    crm_leads: int  # rows of the CRM export
+    lead_events: int  # counted by Meta: one per web fill and per spam post
+    matched_events: int
+    unmatched_events: int
+    matched_leads: int
+    qualified_leads: int
+    won_leads: int
+    crm_leads_without_event: int
+    both_channels: int  # matched leads with a beacon and a server copy
+    server_only: int  # matched leads whose visitor blocks the Pixel
+    median_hours_to_qualify: float | None
+    p90_hours_to_qualify: float | None
+    by_campaign: dict[str, CampaignFigures]
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """Linear interpolation between closest ranks: SQL's ``percentile_cont``."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = share * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 class DefectRecord(BaseModel):
@@ -69,7 +125,7 @@ class DefectRecord(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     code: str
-    unit: Literal["copies", "orders"]
+    unit: Literal["copies", "orders", "leads"]
     count: int
     examples: list[str]
     """Up to 5 ids: order numbers (no '#') for order-linked copies, else event ids."""
@@ -91,6 +147,8 @@ class DemoManifest(BaseModel):
     """Copies written per ``channel:event_name``."""
     annotations: list[tuple[dt.date, str]]
     defects: list[DefectRecord]
+    leads: LeadManifest | None = None
+    """The lead-gen forms' exact figures (None in manifests written before the forms existed)."""
 
     def defect(self, code: str) -> DefectRecord:
         """The record of ``code`` (KeyError when the generator does not inject it)."""
@@ -153,7 +211,7 @@ class Ledger:
             records.append(
                 DefectRecord(
                     code=code,
-                    unit="orders" if code in ORDER_CODES else "copies",
+                    unit="orders" if code in ORDER_CODES else "leads" if code in LEAD_CODES else "copies",
                     count=self._counts[code],
                     examples=self._examples[code],
                     details=details,

@@ -270,7 +270,7 @@ def build_order(config: DemoConfig, index: int, rng: random.Random) -> Order:
     if secret:
         status = "paid"
     deploy_ms = to_ms(dt.datetime.combine(config.deploy_day, dt.time()))
-    drift = deploy_ms <= created < deploy_ms + config.deploy_days * DAY_MS
+    drift = deploy_ms <= created < to_ms(config.deploy_end)
     defect = None
     if status in PAID_STATUSES and not drift and not secret:
         defect = _draw(rng, _defect_rates(config))

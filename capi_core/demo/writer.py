@@ -26,6 +26,13 @@ from capi_core.demo.catalog import SHOPIFY_COLUMNS
 from capi_core.demo.config import DemoConfig
 from capi_core.demo.copies import BrowserCopy, Copy
 from capi_core.demo.funnel import browse_copies, order_copies, phantom_copies
+from capi_core.demo.lead_writer import (
+    CRM_FILE,
+    LEAD_BROWSER_FILE,
+    LEAD_SERVER_FILE,
+    LOW_QUALITY_CAMPAIGN,
+    write_leads,
+)
 from capi_core.demo.manifest import DemoManifest, Ledger
 from capi_core.demo.orders_csv import order_rows
 from capi_core.demo.shop import build_order, order_rng
@@ -184,7 +191,7 @@ def _write_all(out_dir: Path, config: DemoConfig, workers: int) -> tuple[Ledger,
 
 
 def generate(out_dir: Path, config: DemoConfig = DemoConfig(), *, workers: int = 1) -> DemoManifest:  # noqa: B008
-    """Write the demo shop's three files and ``manifest.json`` into ``out_dir`` (created if needed).
+    """Write the demo shop's three files, the lead forms' three (``lead_writer``) and ``manifest.json``.
 
     Args:
         out_dir: folder to write into; existing files of the same names are replaced.
@@ -197,20 +204,34 @@ def generate(out_dir: Path, config: DemoConfig = DemoConfig(), *, workers: int =
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ledger, counts = _write_all(out_dir, config, workers)
+    lead_counts, leads = write_leads(out_dir, config, ledger)
+    counts.update(lead_counts)
+    low_quality = leads.by_campaign.get(LOW_QUALITY_CAMPAIGN)
+    lead_details: dict[str, int | float | str] = {"campaign": LOW_QUALITY_CAMPAIGN}
+    if low_quality is not None:
+        lead_details.update(low_quality.model_dump())
     spike: dict[str, int | float | str] = {
         "deploy_day": config.deploy_day.isoformat(),
-        "days": config.deploy_days,
+        "days": (config.deploy_end.date() - config.deploy_day).days,
         "note": config.deploy_note,
     }
     manifest = DemoManifest(
         config=config,
         period_start=config.period_start,
         period_end=config.period_end,
-        files={"orders": ORDERS_FILE, "server": SERVER_FILE, "browser": BROWSER_FILE},
+        files={
+            "orders": ORDERS_FILE,
+            "server": SERVER_FILE,
+            "browser": BROWSER_FILE,
+            "leads": CRM_FILE,
+            "lead_server": LEAD_SERVER_FILE,
+            "lead_browser": LEAD_BROWSER_FILE,
+        },
         counts=counts,
         copies=dict(sorted(ledger.copies.items())),
         annotations=[(config.deploy_day, config.deploy_note)],
-        defects=ledger.records({"RECON_SPIKE": spike}),
+        defects=ledger.records({"RECON_SPIKE": spike, "LEAD_LOW_QUALIFICATION": lead_details}),
+        leads=leads,
     )
     (out_dir / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return manifest

@@ -7,7 +7,7 @@ import importlib
 from capi_core.diagnostics.registry import CHECKS, SEVERITY_RANK, Check, Finding, run_checks, sort_findings
 
 #: Family modules, each registering its checks on import (missing ones are added as they land).
-_FAMILIES = ("dedup_checks", "recon_checks", "param_checks", "match_checks", "signal_checks")
+_FAMILIES = ("dedup_checks", "recon_checks", "param_checks", "match_checks", "signal_checks", "lead_checks")
 
 for _family in _FAMILIES:
     try:

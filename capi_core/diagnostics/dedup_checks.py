@@ -1,8 +1,10 @@
-"""Dedup diagnostics (SPEC §5, DEDUP_* and COVERAGE_BELOW_GOAL): each check runs one scoped query.
+"""Dedup diagnostics (SPEC §5, DEDUP_* and COVERAGE_BELOW_GOAL): each check reads one scoped aggregate.
 
 Verdicts come from the ``copy_verdicts`` derived table and would-be pairs from
 ``capi_core.metrics.dedup``; this module only turns their aggregates into findings, never re-derives a
-verdict.
+verdict. DEDUP_MISSING_EVENT_ID, DEDUP_SAME_CHANNEL_REPEAT and COVERAGE_BELOW_GOAL read
+``dedup.dedup_facts`` (one memoized pass, shared with the report's dedup section); the others run their
+own ``dedup_check_*.sql``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from capi_core.diagnostics.registry import CHECKS, Finding, check
-from capi_core.metrics.dedup import COVERAGE_GOAL, with_would_be_pairs
+from capi_core.metrics.dedup import COVERAGE_GOAL, dedup_facts, facts_by_event, with_would_be_pairs
 from capi_core.models import Scope
 from capi_core.store import Store
 
@@ -43,16 +45,19 @@ def missing_event_id(store: Store, scope: Scope) -> list[Finding]:
     me = CHECKS["DEDUP_MISSING_EVENT_ID"]
     return [
         me.finding(
-            f"{row['missing']} of {row['copies']} {row['channel']} {row['event_name']} copies "
+            f"{row['missing_id']} of {row['copies']} {row['channel']} {row['event_name']} copies "
             "carry no event_id",
-            count=int(row["missing"]),
-            share=_share(int(row["missing"]), int(row["copies"])),
-            examples=row["examples"] or [],
+            count=int(row["missing_id"]),
+            share=_share(int(row["missing_id"]), int(row["copies"])),
+            examples=row["missing_id_examples"] or [],
             pixel_id=row["pixel_id"],
             event_name=row["event_name"],
             channel=row["channel"],
         )
-        for row in _rows(store, "dedup_check_missing_id", scope)
+        for channels in facts_by_event(dedup_facts(store, scope)).values()
+        if len([c for c in channels if c is not None]) == 2  # both channels send the event in scope
+        for row in channels.values()
+        if int(row["missing_id"])
     ]
 
 
@@ -180,12 +185,13 @@ def same_channel_repeat(store: Store, scope: Scope) -> list[Finding]:
             "sent on the same channel and are counted again",
             count=int(row["repeats"]),
             share=_share(int(row["repeats"]), int(row["copies"])),
-            examples=row["examples"] or [],
+            examples=row["repeat_examples"] or [],
             pixel_id=row["pixel_id"],
             event_name=row["event_name"],
             channel=row["channel"],
         )
-        for row in _rows(store, "dedup_check_same_channel", scope)
+        for row in dedup_facts(store, scope)
+        if int(row["repeats"])
     ]
 
 
@@ -228,22 +234,25 @@ def coverage_below_goal(store: Store, scope: Scope) -> list[Finding]:
     """Per pixel and event name, coverage below the goal."""
     me = CHECKS["COVERAGE_BELOW_GOAL"]
     findings: list[Finding] = []
-    for row in _rows(store, "dedup_check_coverage", scope):
-        browser, server, covered = int(row["browser"]), int(row["server"]), int(row["covered"])
-        if server == 0 and browser < COVERAGE_MIN_BROWSER:
+    for (pixel_id, event_name), channels in facts_by_event(dedup_facts(store, scope)).items():
+        row = channels.get("browser")
+        browser = int(row["copies"]) if row else 0
+        server = int(channels["server"]["copies"]) if "server" in channels else 0
+        if row is None or not browser or (server == 0 and browser < COVERAGE_MIN_BROWSER):
             continue
+        covered = int(row["covered"])
         coverage = covered / browser
         if coverage >= COVERAGE_GOAL:
             continue
         findings.append(
             me.finding(
-                f"event coverage of {row['event_name']} is {coverage:.0%} ({covered} of {browser} browser "
+                f"event coverage of {event_name} is {coverage:.0%} ({covered} of {browser} browser "
                 f"copies have a server twin), goal {COVERAGE_GOAL:.0%}",
                 count=browser - covered,
                 share=1 - coverage,
-                examples=row["examples"] or [],
-                pixel_id=row["pixel_id"],
-                event_name=row["event_name"],
+                examples=row["uncovered_examples"] or [],
+                pixel_id=pixel_id,
+                event_name=event_name,
             )
         )
     return findings

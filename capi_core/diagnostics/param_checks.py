@@ -1,6 +1,7 @@
 """Parameter diagnostics (SPEC §5, PARAM_*): required parameters, event_time, value, currency, names.
 
-Every check reads ``capi_core.metrics.completeness`` (whose SQL holds the parameter rules) or the
+Every check reads ``capi_core.metrics.completeness`` (whose SQL holds the parameter rules, and which
+marks as required what Meta or the pixel's event contract requires) or the
 per-name counts of ``quality_event_names.sql``; none decides validity itself. Findings are per pixel x
 event_name x channel. ``user_data`` without any key is left to MATCH_INSUFFICIENT_KEYS, which covers it
 together with the too-broad combinations Meta rejects.
@@ -78,7 +79,8 @@ def _outcome_findings(
     "high",
     "Copies without a parameter Meta requires where it applies (event_name, event_time, action_source on "
     "server copies, event_source_url and client_user_agent on server website copies, value and currency "
-    "on Purchase and on copies carrying either); one finding per parameter.",
+    "on Purchase and on copies carrying either), or that the pixel's event contract requires for the event "
+    "(e.g. event_id); one finding per parameter.",
     "Name an owner for each required parameter in the event contract and have the sending code fill it "
     "from the order or page it already has; validate payloads against the contract before they are sent.",
 )

@@ -4,6 +4,11 @@ The parameter list, requirements and validity rules live in ``queries/quality_co
 this module folds its outcome rows into one typed row per parameter. It must not decide validity itself.
 The SQL always groups by pixel (one memoized computation serves the report and the PARAM_* checks); the
 all-pixel figures are sums of the per-pixel ones, and their examples the smallest of the per-pixel ones.
+
+"Required" is Meta's requirement (the SQL's ``requirement`` column) or the pixel's event contract's
+(``capi_core.contracts``; the default contract when the pixel has none): a parameter Meta only recommends
+becomes required where the contract requires it for that event. A contract cannot lower what Meta
+requires. Across pixels a parameter is required when any pixel requires it.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from capi_core.contracts import contracts_for, default_contract, requirements
 from capi_core.metrics.quality_sql import examples, run_quality
 from capi_core.models import Scope
 from capi_core.store import Store
@@ -42,7 +48,7 @@ class CompletenessRow(BaseModel):
 
 def completeness(store: Store, scope: Scope, *, by_pixel: bool = False) -> list[CompletenessRow]:
     """Parameter completeness over ``scope``, ordered by event, channel and the parameter list."""
-    rows = run_quality(store, "quality_completeness", scope)
+    rows = _with_contract_requirements(store, run_quality(store, "quality_completeness", scope))
     if not by_pixel:
         rows = _across_pixels(rows)
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
@@ -51,6 +57,21 @@ def completeness(store: Store, scope: Scope, *, by_pixel: bool = False) -> list[
         groups.setdefault(key, []).append(row)
     ordered = sorted(groups.items(), key=lambda item: (item[0][0] or "", item[0][1] or "", *item[0][2:4]))
     return [_fold(rows) for _, rows in ordered]
+
+
+def _with_contract_requirements(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows whose parameter the pixel's contract requires for the event marked required."""
+    pixels = sorted({row["pixel_id"] for row in rows if row["pixel_id"] is not None})
+    by_pixel = {pixel: requirements(contract) for pixel, contract in contracts_for(store, pixels).items()}
+    fallback = requirements(default_contract())
+    for row in rows:
+        if row["requirement"] == "required":
+            continue
+        levels = by_pixel.get(row["pixel_id"], fallback).get(row["event_name"] or "", {})
+        if levels.get(row["parameter"]) == "required":
+            row["requirement"] = "required"
+            row["applies_to"] = f"{row['applies_to']} (required by the event contract)"
+    return rows
 
 
 def _across_pixels(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -72,7 +93,8 @@ def _across_pixels(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _fold(rows: list[dict[str, Any]]) -> CompletenessRow:
-    first = rows[0]
+    # pixels' contracts may differ: the parameter is required when any pixel's row says so
+    first = next((row for row in rows if row["requirement"] == "required"), rows[0])
     outcomes = {row["outcome"]: int(row["copies"]) for row in rows}
     copies = sum(outcomes.values())
     present = copies - outcomes.get("missing", 0)

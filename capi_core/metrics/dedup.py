@@ -3,6 +3,10 @@
 Reads the ``copy_verdicts`` derived table (Meta's dedup model, ``queries/dedup_model.sql``) and the
 ``dedup_*.sql`` queries; only aggregates and short pair lists come back. This module must not decide a
 verdict itself: the model is SQL, computed once per store change.
+
+``dedup_facts`` (one pass over the copies in scope and their verdicts, per pixel x event name x channel)
+is memoized per store and data version: the report's dedup section and the dedup checks that count the
+same copies (missing event_id, same-channel repeats, event coverage) share that one computation.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from capi_core.metrics.memo import hashable, memoized
 from capi_core.models import Scope
 from capi_core.store import Store, load_query
 
@@ -131,35 +136,54 @@ def _key_usage(store: Store, scope: Scope) -> dict[tuple[Any, Any], list[KeyUsag
     return usage
 
 
-def dedup_by_event(store: Store, scope: Scope) -> list[DedupEventStats]:
+def dedup_facts(store: Store, scope: Scope) -> list[dict[str, Any]]:
+    """Rows of ``dedup_facts.sql`` (per pixel, event name and channel), memoized per data version."""
+    params = scope.params()
+    key = ("dedup_facts", *sorted((k, hashable(v)) for k, v in params.items()))
+    return memoized(store, key, lambda: store.query_file("dedup_facts", params).dicts())
+
+
+def facts_by_event(facts: list[dict[str, Any]]) -> dict[tuple[Any, Any], dict[str, dict[str, Any]]]:
+    """``dedup_facts`` rows grouped per (pixel_id, event_name), then per channel (in the query's order)."""
+    grouped: dict[tuple[Any, Any], dict[str, dict[str, Any]]] = {}
+    for row in facts:
+        grouped.setdefault((row["pixel_id"], row["event_name"]), {})[row["channel"]] = row
+    return grouped
+
+
+def _total(channels: dict[str, dict[str, Any]], column: str) -> int:
+    return sum(int(row[column] or 0) for row in channels.values())
+
+
+def dedup_by_event(store: Store, scope: Scope, *, key_usage: bool = True) -> list[DedupEventStats]:
     """Dedup outcome per pixel and event name in scope (SPEC §4 definitions).
 
-    Would-be pairs are attributed to their browser copy's pixel and event name.
+    Would-be pairs are attributed to their browser copy's pixel and event name. ``key_usage=False``
+    leaves each row's ``key_usage`` empty and skips its query (the Overview's tiles do not show it).
     """
-    params = scope.params()
     pairs: dict[tuple[Any, Any], int] = {}
     for row in _pair_counts(store, scope):
         key = (row["pixel_id"], row["event_name"])
         pairs[key] = pairs.get(key, 0) + int(row["pairs"])
-    usage = _key_usage(store, scope)
+    usage = _key_usage(store, scope) if key_usage else {}
     result: list[DedupEventStats] = []
-    for row in store.query_file("dedup_by_event", params).dicts():
-        key = (row["pixel_id"], row["event_name"])
-        merged, would_be = int(row["merged_pairs"]), pairs.get(key, 0)
-        browser, server = int(row["browser"]), int(row["server"])
+    for key, channels in facts_by_event(dedup_facts(store, scope)).items():
+        browser = int(channels["browser"]["copies"]) if "browser" in channels else 0
+        server = int(channels["server"]["copies"]) if "server" in channels else 0
+        merged, would_be = _total(channels, "merged_pairs"), pairs.get(key, 0)
         result.append(
             DedupEventStats(
-                pixel_id=row["pixel_id"],
-                event_name=row["event_name"],
+                pixel_id=key[0],
+                event_name=key[1],
                 browser=browser,
                 server=server,
                 merged_pairs=merged,
                 would_be_pairs=would_be,
                 dedup_health=_ratio(merged, merged + would_be),
-                event_coverage=_ratio(int(row["browser_covered"]), browser),
-                dedup_rate_browser=_ratio(int(row["browser_deduplicated"]), browser),
-                dedup_rate_server=_ratio(int(row["server_deduplicated"]), server),
-                estimated_meta_count=int(row["estimated_meta_count"]),
+                event_coverage=_ratio(_total(channels, "covered"), browser),
+                dedup_rate_browser=_ratio(_total(channels, "browser_deduplicated"), browser),
+                dedup_rate_server=_ratio(_total(channels, "server_deduplicated"), server),
+                estimated_meta_count=_total(channels, "counted"),
                 key_usage=usage.get(key, []),
             )
         )

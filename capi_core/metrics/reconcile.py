@@ -14,18 +14,21 @@ Decisions where the spec is silent (the report and the docs repeat them):
   just outside the filter is not a phantom), and a record's verdict and flags count every copy linked to
   it, whatever its date, pixel or name. A scope picks records by created_at and copies (Meta counts,
   phantoms, join-key rates) by event_time, pixel and name.
-- Join key: candidates in SPEC order (``order_id``, ``event_id``, ``event_id_token``); the chosen key is
+- Join key: candidates in SPEC order (``order_id``, ``event_id``, ``event_id_token``), led for leads by
+  ``lead_id`` (Meta's Lead Ads id in user_data, when the CRM keeps it as the record id); the chosen key is
   the first that links at least ``MIN_KEY_RATE`` of the dataset's copies in the whole store, else the one
   that links the most; its match rate is reported over the copies in scope. A copy links by the chosen
   key first, then by the other keys; a token is a maximal run of letters and digits (or of letters,
   digits and dashes) of the normalized event_id.
-- Without a key (no key link and no order_id): the partner's link when the copy is one half of a
+- Without a key (no key link and no order_id / lead_id): the partner's link when the copy is one half of a
   would-be pair (``dedup_would_be_pairs.sql``) whose other half is linked, else the record's fbp, then
   hashed email, within 10 minutes of the record's created_at (the checkout moment; paid_at can lag by
   days); copies Meta folds into one conversion (same kept copy, same event_id window) share one link.
 - Value: a counted copy whose value differs from the truth value (``total`` or ``subtotal`` policy) by
   more than max(0.01, 1 %) flags the record; Meta books the kept copy, whichever channel it came from.
-- Eligible: status paid and no linked copy logged consent as denied (truth rows carry no consent).
+- Eligible: status paid (orders) or any stage but test (leads: "paid" does not apply, and a lead that is
+  later disqualified was still a real form fill), and no linked copy logged consent as denied (truth
+  rows carry no consent). A lead record is never "not_paid_sent".
 - Meta count: every counted copy of the event (name variants included: they reached Meta), by event_time.
 - Reused id (a phantom sub-reason): the event_id is carried by a linked copy too, or by at least
   ``REUSED_MIN_COPIES`` copies of the event in the whole store.
@@ -44,7 +47,7 @@ from pydantic import BaseModel, ConfigDict
 from capi_core.models import Scope, TruthKind
 from capi_core.store import Results, Store, load_query
 
-JoinKeyName = Literal["order_id", "event_id", "event_id_token"]
+JoinKeyName = Literal["lead_id", "order_id", "event_id", "event_id_token"]
 Verdict = Literal["both_channels", "browser_only", "server_only", "none"]
 Flag = Literal[
     "counted_more_than_once",
@@ -76,8 +79,8 @@ VALUE_TOLERANCE_REL = 0.01
 REUSED_MIN_COPIES = 4  # more copies than a browser + server pair and a retry: the id is not one conversion
 DEFAULT_LIMIT = 500
 #: (event, truth kind) pairs the report reconciles (one event per kind); the ``datasets`` of
-#: derived_recon_links.sql must name the same pairs. Leads join when the lead reader lands.
-DATASETS: tuple[tuple[str, TruthKind], ...] = (("Purchase", "order"),)
+#: derived_recon_links.sql must name the same pairs.
+DATASETS: tuple[tuple[str, TruthKind], ...] = (("Purchase", "order"), ("Lead", "lead"))
 
 _PARAM = re.compile(r"\$([a-z_]+)")
 

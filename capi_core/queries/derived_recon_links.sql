@@ -11,25 +11,26 @@
 -- event per truth kind).
 --
 -- Link, first that applies:
---   1 a key: custom_data.order_id equal to a truth_id after normalization (trim, lowercase, leading '#':
---     canonical.normalize_truth_id), else event_id equal to one, else event_id containing one as a token
---     (a maximal run of letters and digits, or of letters, digits and dashes); the dataset's chosen key
---     first (the first key in SPEC order linking at least 50 % of the dataset's copies, else the key
---     linking the most), then the others in SPEC order;
---   2 a copy with no key link and no order_id (an order_id naming no record is the shop's claim of
---     another order: a phantom, never relinked): the partner's link when the copy is one half of a
+--   1 a key: for a lead dataset user_data.lead_id equal to a truth_id after normalization (trim,
+--     lowercase, leading '#': canonical.normalize_truth_id), then custom_data.order_id equal to one, else
+--     event_id equal to one, else event_id containing one as a token (a maximal run of letters and
+--     digits, or of letters, digits and dashes); the dataset's chosen key first (the first key in that
+--     order linking at least 50 % of the dataset's copies, else the key linking the most), then the
+--     others in that order. Order datasets have no lead_id key: their keys and links are exactly SPEC's;
+--   2 a copy with no key link and no order_id / lead_id (an id naming no record is the sender's claim of
+--     another record: a phantom, never relinked): the partner's link when the copy is one half of a
 --     would-be pair (dedup_would_be_pairs.sql) whose other half has a key or fbp/em link;
 --   3 such a copy without a linked partner: the record whose fbp, then hashed email, matches, within 10
 --     minutes of the record's created_at (the checkout moment; paid_at can lag by days), nearest first;
 --   then copies Meta folds into one conversion (the same kept copy, or the same event_id window: merged
---   pairs, same-channel repeats) share the group's best link, unless a copy names an order_id itself.
+--   pairs, same-channel repeats) share the group's best link, unless a copy names an order_id / lead_id itself.
 -- A copy left unlinked gets its phantom reason (the caller keeps the counted ones): test_code, reused_id
 -- (its event_id is carried by a linked copy too, or by at least 4 copies), outside_truth_window (more
 -- than a day outside the kind's first..last created_at), unknown_id.
 with
 datasets as (
   select dataset, kind, lower(replace(trim(dataset), ' ', '')) as name_key
-  from (values ('Purchase', 'order')) as d (dataset, kind)
+  from (values ('Purchase', 'order'), ('Lead', 'lead')) as d (dataset, kind)
 ),
 copies as materialized (
   select
@@ -39,6 +40,7 @@ copies as materialized (
     -- the truth_id normalization of canonical.normalize_truth_id; ltrim(text, chars) is DuckDB's form
     nullif(trim(ltrim(lower(trim(e.order_id)), '#')), '') as order_key,
     nullif(trim(ltrim(lower(trim(e.event_id)), '#')), '') as event_key,
+    case when d.kind = 'lead' then nullif(trim(ltrim(lower(trim(e.lead_id)), '#')), '') end as lead_key,
     e.fbp, e.em, e.event_time, e.received_at, e.value, e.currency, e.consent, e.test_event_code,
     coalesce(v.verdict = 'counted', false) as counted,
     coalesce(v.merged, false) as merged,
@@ -72,6 +74,12 @@ event_tokens as (
   where token <> ''
 ),
 key_links as materialized (
+  select c.fingerprint, c.occurrence, c.dataset, r.truth_id, 'lead_id' as method, 0 as key_rank
+  from copies c
+  join truth_current r
+    on r.kind = c.kind
+    and r.truth_id = c.lead_key
+  union all
   select c.fingerprint, c.occurrence, c.dataset, r.truth_id, 'order_id' as method, 1 as key_rank
   from copies c
   join truth_current r
@@ -94,6 +102,7 @@ key_flags as (
   -- which keys could link the copy (the join-key match rates count these)
   select
     fingerprint, occurrence,
+    max(case when method = 'lead_id' then 1 else 0 end) = 1 as lead_linked,
     max(case when method = 'order_id' then 1 else 0 end) = 1 as order_linked,
     max(case when method = 'event_id' then 1 else 0 end) = 1 as event_linked,
     max(case when method = 'event_id_token' then 1 else 0 end) = 1 as token_linked
@@ -103,7 +112,9 @@ key_flags as (
 key_rates as (
   select
     c.dataset,
+    c.kind,
     count(*) as copies,
+    sum(case when f.lead_linked then 1 else 0 end) as lead_linked,
     sum(case when f.order_linked then 1 else 0 end) as order_linked,
     sum(case when f.event_linked then 1 else 0 end) as event_linked,
     sum(case when f.token_linked then 1 else 0 end) as token_linked
@@ -111,9 +122,13 @@ key_rates as (
   left join key_flags f
     on f.fingerprint = c.fingerprint
     and f.occurrence = c.occurrence
-  group by c.dataset
+  group by c.dataset, c.kind
 ),
 key_candidates as (
+  select dataset, copies, 'lead_id' as method, 0 as key_rank, lead_linked as linked
+  from key_rates
+  where kind = 'lead'
+  union all
   select dataset, copies, 'order_id' as method, 1 as key_rank, order_linked as linked
   from key_rates
   union all
@@ -124,7 +139,7 @@ key_candidates as (
   from key_rates
 ),
 chosen_key as (
-  -- the first key in SPEC order that links at least half of the copies, else the key that links the
+  -- the first key in order (lead_id, order_id, event_id, token) that links at least half of the copies, else the key that links the
   -- most; none when no copy links at all
   select dataset, method
   from (
@@ -171,6 +186,7 @@ keyless as materialized (
     and d.occurrence = c.occurrence
   where d.fingerprint is null
     and c.order_key is null
+    and c.lead_key is null
 ),
 fallback_candidates as (
   -- epoch() is DuckDB's unix_timestamp()
@@ -257,14 +273,14 @@ group_members as (
   -- copies Meta treats as one conversion: the same kept copy (a merged window or an fbp/external_id
   -- match), or the same event_id window (same-channel repeats: retries, reloads)
   select
-    c.fingerprint, c.occurrence, c.order_key,
+    c.fingerprint, c.occurrence, coalesce(c.order_key, c.lead_key) as own_key,
     'k' || c.kept_fingerprint || ':' || cast(c.kept_occurrence as varchar) as group_key,
     case when c.fingerprint = c.kept_fingerprint and c.occurrence = c.kept_occurrence then 0 else 1 end
       as member_rank
   from copies c
   union all
   select
-    c.fingerprint, c.occurrence, c.order_key,
+    c.fingerprint, c.occurrence, coalesce(c.order_key, c.lead_key) as own_key,
     'w' || c.dedup_key || ':' || cast(c.window_no as varchar) as group_key,
     1 as member_rank
   from copies c
@@ -286,7 +302,7 @@ group_links as (
   ) picked
 ),
 link_options as (
-  -- a copy inherits its group's link unless it names another order itself (then it stays its own)
+  -- a copy inherits its group's link unless it names another record itself (then it stays its own)
   select fingerprint, occurrence, truth_id, method, link_rank, 0 as inherited
   from direct_links
   union all
@@ -294,7 +310,7 @@ link_options as (
   from group_members m
   join group_links g
     on g.group_key = m.group_key
-  where m.order_key is null
+  where m.own_key is null
 ),
 copy_links as materialized (
   select fingerprint, occurrence, best.truth_id as truth_id, best.method as method
@@ -350,6 +366,7 @@ select
   c.merged,
   l.truth_id,
   l.method as link_method,
+  coalesce(f.lead_linked, false) as lead_linked,
   coalesce(f.order_linked, false) as order_linked,
   coalesce(f.event_linked, false) as event_linked,
   coalesce(f.token_linked, false) as token_linked,

@@ -4,8 +4,8 @@
 -- A record's facts count all its linked copies, whatever their date, pixel or name: a copy sent the day
 -- after the order still reached Meta. Scoped queries pick records by created_at only. Both value
 -- policies are precomputed (`total`, `subtotal`); a counted copy's value is off when it differs from the
--- record's by more than max(0.01, 1 %) (reconcile.VALUE_TOLERANCE_ABS / _REL). Eligible: status paid and
--- no linked copy logged consent as denied (truth rows carry no consent). One event per truth kind, so a
+-- record's by more than max(0.01, 1 %) (reconcile.VALUE_TOLERANCE_ABS / _REL). Eligible: status paid (an
+-- order) or not test (a lead), and no linked copy logged consent as denied (truth rows carry no consent). One event per truth kind, so a
 -- record is keyed by (kind, truth_id). Copies Meta rejected (copy_verdicts reason rejected_by_meta) never
 -- reached it and take no part in a record's facts.
 with
@@ -52,7 +52,7 @@ select
   r.currency,
   r.value as value_total,
   r.subtotal as value_subtotal,
-  r.paid and not coalesce(rc.consent_denied, false) as eligible,
+  r.status_eligible and not coalesce(rc.consent_denied, false) as eligible,
   coalesce(rc.copies, 0) as copies,
   coalesce(rc.browser_copies, 0) as browser_copies,
   coalesce(rc.server_copies, 0) as server_copies,

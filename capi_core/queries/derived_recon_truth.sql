@@ -2,9 +2,11 @@
 -- params: none
 --
 -- Overlapping exports repeat a record with an updated status: the latest batch wins, then the highest
--- line of that batch, then the highest fingerprint (deterministic). `paid` is the status half of
--- eligibility; the consent half comes from the linked copies (truth rows carry no consent), so the full
--- `eligible` lives in `truth_verdicts`.
+-- line of that batch, then the highest fingerprint (deterministic). `status_eligible` is the status half
+-- of eligibility (orders: paid; leads: any stage but test, since a lead is a conversion whatever its
+-- later stage); the consent half comes from the linked copies (truth rows carry no consent), so the full
+-- `eligible` lives in `truth_verdicts`. The lead columns (qualified_at, won_at, utm_*, form) feed the
+-- lead-quality queries (leads_*.sql).
 select
   kind,
   truth_id,
@@ -17,12 +19,18 @@ select
   currency,
   em,
   fbp,
-  coalesce(status = 'paid', false) as paid,
+  coalesce(case when kind = 'lead' then coalesce(status, '') <> 'test' else status = 'paid' end, false)
+    as status_eligible,
+  qualified_at,
+  won_at,
+  utm_source,
+  utm_campaign,
+  form,
   versions
 from (
   select
     t.kind, t.truth_id, t.raw_id, t.created_at, t.paid_at, t.status, t.value, t.subtotal, t.currency, t.em,
-    t.fbp,
+    t.fbp, t.qualified_at, t.won_at, t.utm_source, t.utm_campaign, t.form,
     row_number() over (
       partition by t.kind, t.truth_id
       order by t.batch_id desc, t.line_no desc, t.fingerprint desc

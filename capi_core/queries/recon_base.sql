@@ -24,7 +24,8 @@ records as (
 copies as (
   select
     e.fingerprint, e.occurrence, e.channel, e.pixel_id, e.event_name, e.event_id, e.order_id, e.event_time,
-    e.value, e.currency, e.test_event_code, e.name_variant, e.counted, e.truth_id, e.order_linked,
+    e.value, e.currency, e.test_event_code, e.name_variant, e.counted, e.truth_id, e.lead_linked,
+    e.order_linked,
     e.event_linked, e.token_linked, e.join_key, e.phantom_reason
   from copy_truth_links e
   where e.dataset = $event_name

@@ -31,6 +31,7 @@ copy_totals as (
     count(*) as copies,
     max(join_key) as join_key,
     sum(case join_key
+      when 'lead_id' then case when lead_linked then 1 else 0 end
       when 'order_id' then case when order_linked then 1 else 0 end
       when 'event_id' then case when event_linked then 1 else 0 end
       when 'event_id_token' then case when token_linked then 1 else 0 end

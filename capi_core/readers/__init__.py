@@ -14,7 +14,15 @@ from typing import Protocol
 
 from capi_core.errors import UnreadableFileError
 from capi_core.models import IncomingEvent, IncomingTruth, RowError, SourceKind
-from capi_core.readers import browser, generic_csv, server, shopify
+from capi_core.readers import (
+    browser,
+    generic_csv,
+    hubspot,
+    salesforce,
+    server,
+    shopify,
+    woocommerce,
+)
 from capi_core.readers._io import head_bytes
 
 Item = IncomingEvent | IncomingTruth | RowError
@@ -46,10 +54,15 @@ class Reader(Protocol):
         ...
 
 
+#: Detection order: within a source the first reader whose ``sniff`` accepts the file wins, so specific
+#: formats (Shopify, WooCommerce, Salesforce, HubSpot) come before the generic CSV readers.
 READERS: tuple[Reader, ...] = (
     *server.READERS,
     *browser.READERS,
     *shopify.READERS,
+    *woocommerce.READERS,
+    *salesforce.READERS,
+    *hubspot.READERS,
     *generic_csv.READERS,
 )
 

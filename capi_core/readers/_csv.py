@@ -12,8 +12,10 @@ Dates accepted by ``parse_datetime`` (anything else is an error, never a guess):
 * Shopify's ``2023-05-31 23:06:05 -0700`` (space before the offset);
 * ``DD-MM-YYYY`` and ``DD.MM.YYYY`` with optional ``HH:MM[:SS]``: day first, because dashes and dots
   with the year last are day-first conventions (Salesforce report exports write ``06-08-2020 15:38``);
-* ``NN/NN/YYYY`` with optional ``HH:MM[:SS]`` only when one of the two leading numbers is over 12, so the
-  day/month order is certain; ``03/04/2024`` is refused as ambiguous.
+* ``NN/NN/YYYY`` with optional ``HH:MM[:SS]`` (also ``, `` before the time and a 12-hour clock with
+  ``AM``/``PM``, as Salesforce's US reports write ``11/3/2026, 4:05 PM``) only when the day/month order is
+  certain: one of the two leading numbers is over 12, or the caller knows the file's order
+  (``day_first``, e.g. from other rows of the same file); ``03/04/2024`` alone is refused as ambiguous.
 
 Times without an offset are returned naive; ``canonical.py`` takes naive times as UTC.
 """
@@ -45,7 +47,9 @@ PII_WORDS = frozenset(
     }
 )  # fmt: skip
 _DELIMITERS = (",", ";", "\t")
-_SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_SLASH_DATE = re.compile(
+    r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:,?[ T](\d{1,2}):(\d{2})(?::(\d{2}))?(?: ?([AaPp][Mm]))?)?$"
+)
 _DAY_FIRST_DATE = re.compile(r"^(\d{1,2})[-.](\d{1,2})[-.](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _OFFSET_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -126,8 +130,11 @@ def is_blank(fields: list[str]) -> bool:
     return not any(field.strip() for field in fields)
 
 
-def parse_datetime(text: str | None) -> dt.datetime | None:
-    """A datetime from one of the documented spellings; None for an empty cell; ValueError otherwise."""
+def parse_datetime(text: str | None, *, day_first: bool | None = None) -> dt.datetime | None:
+    """A datetime from one of the documented spellings; None for an empty cell; ValueError otherwise.
+
+    ``day_first`` settles ``NN/NN/YYYY`` dates whose numbers are both 12 or less (None: refuse them).
+    """
     value = (text or "").strip()
     if value.lower() in NULL_TEXTS:
         return None
@@ -144,14 +151,42 @@ def parse_datetime(text: str | None) -> dt.datetime | None:
         day, month, year, *clock = match.groups()
         return _build(int(year), int(month), int(day), clock)
     if match := _SLASH_DATE.match(value):
-        first, second, year, *clock = match.groups()
+        first, second, year, hour, minute, sec, meridiem = match.groups()
         a, b = int(first), int(second)
-        if a > 12 >= b:
+        clock = [_hour_24(hour, meridiem, value), minute, sec]
+        if a > 12 and b > 12:
+            raise ValueError(f"not a recognised date: {value!r}")
+        if a > 12 >= b or (day_first is True and b <= 12):
             return _build(int(year), b, a, clock)
-        if b > 12 >= a:
+        if b > 12 >= a or (day_first is False and a <= 12):
             return _build(int(year), a, b, clock)
         raise ValueError(f"ambiguous day/month order in {value!r}")
     raise ValueError(f"not a recognised date: {value!r}")
+
+
+def slash_date_order(text: str | None) -> bool | None:
+    """What one ``NN/NN/YYYY`` cell proves about its file's order: True day-first, False month-first,
+    None when it proves nothing (not a slash date, or both numbers 12 or less)."""
+    match = _SLASH_DATE.match((text or "").strip())
+    if match is None:
+        return None
+    a, b = int(match.group(1)), int(match.group(2))
+    return True if a > 12 >= b else False if b > 12 >= a else None
+
+
+def has_meridiem(text: str | None) -> bool:
+    """True for a slash date written with a 12-hour clock (``11/3/2026, 4:05 PM``)."""
+    match = _SLASH_DATE.match((text or "").strip())
+    return match is not None and match.group(7) is not None
+
+
+def _hour_24(hour: str | None, meridiem: str | None, value: str) -> str | None:
+    if hour is None or meridiem is None:
+        return hour
+    number = int(hour)
+    if not 1 <= number <= 12:
+        raise ValueError(f"hour {number} with {meridiem} in {value!r}")
+    return str(number % 12 + (12 if meridiem.lower() == "pm" else 0))
 
 
 def _build(year: int, month: int, day: int, clock: list[str | None]) -> dt.datetime:

@@ -7,8 +7,9 @@ column the file lacks, or a field that does not exist, is a ``MappingError`` lis
 so is a file where ``raw_id`` or ``created_at`` ends up unmapped.
 
 Dates and amounts follow ``_csv.py``'s documented spellings; a cell that does not fit sends its row to
-quarantine with the column named. Lead stages become statuses through ``LEAD_STAGES`` (one dict, meant
-to become configurable); order statuses are left to ``canonical.normalize_order_status``.
+quarantine with the column named. Lead stages become statuses through ``lead_stages`` (the generic table
+plus the user's ``--stage-map``; a qualified_at / won_at date overrules the stage as documented there);
+order statuses are left to ``canonical.normalize_order_status``.
 
 This module only parses; it must not normalize or hash identifiers (``canonical.py`` does that).
 """
@@ -41,6 +42,7 @@ from capi_core.readers._csv import (
     pii_columns,
     value_error_reason,
 )
+from capi_core.readers.lead_stages import GENERIC, StageMap, decide_status
 from capi_core.readers.shopify import looks_like_shopify
 
 if TYPE_CHECKING:
@@ -97,23 +99,11 @@ _ID_ALIASES: dict[TruthKind, tuple[str, ...]] = {
     "lead": ("raw_id", "lead_id", "record_id", "id"),
 }
 
-#: Lead stage (lowercase words, as ``header_key`` spells them) -> normalized lead status. Anything not
-#: listed is ``new``. One dict on purpose: SPEC §3 wants the stage mapping configurable; this is the default.
-LEAD_STAGES: dict[str, str] = {
-    "mql": "qualified", "sql": "qualified", "qualified": "qualified", "marketing_qualified_lead": "qualified",
-    "marketingqualifiedlead": "qualified", "sales_qualified_lead": "qualified",
-    "salesqualifiedlead": "qualified", "opportunity": "qualified", "closed_converted": "qualified",
-    "converted": "qualified",
-    "won": "won", "closed_won": "won", "customer": "won",
-    "unqualified": "disqualified", "disqualified": "disqualified", "closed_not_converted": "disqualified",
-    "junk": "disqualified", "spam": "disqualified",
-    "lost": "lost", "closed_lost": "lost",
-}  # fmt: skip
 
-
-def lead_status(stage: str | None) -> str:
-    """new | qualified | disqualified | won | lost for a CRM stage (``Closed - Won`` -> won)."""
-    return LEAD_STAGES.get(header_key(stage or ""), "new")
+def lead_status(stage: str | None, stage_map: dict[str, str] | None = None) -> str:
+    """new | qualified | disqualified | won | lost for a CRM stage (``Closed - Won`` -> won), by the
+    generic table of ``lead_stages`` and the user's ``stage_map``."""
+    return StageMap(GENERIC, stage_map).status(stage)
 
 
 def resolve_columns(header: list[str], column_map: dict[str, str], kind: TruthKind) -> dict[str, int]:
@@ -124,7 +114,7 @@ def resolve_columns(header: list[str], column_map: dict[str, str], kind: TruthKi
             required field (raw_id, created_at) left without a column.
     """
     keys = [header_key(name) for name in header]
-    mapping = _explicit(header, keys, column_map)
+    mapping = explicit_columns(header, column_map)
     used = set(mapping.values())
     aliases = {**ALIASES, "raw_id": _ID_ALIASES[kind]}
     for field in FIELDS:
@@ -143,7 +133,13 @@ def resolve_columns(header: list[str], column_map: dict[str, str], kind: TruthKi
     return mapping
 
 
-def _explicit(header: list[str], keys: list[str], column_map: dict[str, str]) -> dict[str, int]:
+def explicit_columns(header: list[str], column_map: dict[str, str]) -> dict[str, int]:
+    """field -> column index of the user's ``--map COL=FIELD`` entries (exact name first, then loosely).
+
+    Raises:
+        MappingError: an unknown field, a column the file lacks, or a field mapped twice.
+    """
+    keys = [header_key(name) for name in header]
     mapping: dict[str, int] = {}
     for column, field in column_map.items():
         if field not in FIELDS:
@@ -199,6 +195,7 @@ class GenericCsvReader:
         _, header = next(records)
         header = [name.strip() for name in header]
         mapping = resolve_columns(header, options.column_map, self.kind)
+        stages = StageMap(GENERIC, options.stage_map)  # validates --stage-map before any row is read
         blank = pii_columns(header, keep=[mapping["raw_id"]])
         count = 0
         for line_no, fields in records:
@@ -209,7 +206,7 @@ class GenericCsvReader:
                 reason = f"row has {len(fields)} fields, the header has {len(header)}"
                 yield RowError(line_no, reason, masked_row(fields, blank, len(header)))
                 continue
-            yield self._record(line_no, fields, header, mapping, blank)
+            yield self._record(line_no, fields, header, mapping, blank, stages)
         if count == 0:
             raise UnreadableFileError(f"{path.name} has a header but no rows", hint="export the file again")
 
@@ -220,6 +217,7 @@ class GenericCsvReader:
         header: list[str],
         mapping: dict[str, int],
         blank: frozenset[int],
+        stages: StageMap,
     ) -> IncomingTruth | RowError:
         values: dict[str, Any] = {field: clean(fields[position]) for field, position in mapping.items()}
         if values.get("raw_id") is None:
@@ -238,23 +236,28 @@ class GenericCsvReader:
         if values.get("created_at") is None:
             reason = f"empty creation date ({header[mapping['created_at']]!r})"
             return RowError(line_no, reason, masked_row(fields, blank, len(header)))
-        values["status_raw"], values["status"] = _statuses(
-            self.kind, values.get("status_raw"), values.get("status")
-        )
+        values["status_raw"], values["status"] = _statuses(self.kind, values, stages)
         return IncomingTruth(line_no=line_no, kind=self.kind, source_system="csv", **values)
 
 
-def _statuses(kind: TruthKind, stage: str | None, status: str | None) -> tuple[str | None, str | None]:
+def _statuses(kind: TruthKind, values: dict[str, Any], stages: StageMap) -> tuple[str | None, str | None]:
     """(status_raw, status) of one record.
 
-    A mapped ``status`` column already in the normalized vocabulary is kept; otherwise order statuses are
-    left to ``canonical.normalize_order_status`` and lead stages go through ``LEAD_STAGES``.
+    A mapped ``status`` column already in the normalized vocabulary is kept as the file says; otherwise
+    order statuses are left to ``canonical.normalize_order_status`` and a lead's stage goes through
+    ``stages``, then its qualified_at / won_at dates (``lead_stages.decide_status``).
     """
+    stage, status = values.get("status_raw"), values.get("status")
     raw = stage if stage is not None else status
     allowed = LEAD_STATUSES if kind == "lead" else ORDER_STATUSES
     if status is not None and status.lower() in allowed:
         return raw, status.lower()
-    return raw, lead_status(raw) if kind == "lead" else None
+    if kind != "lead":
+        return raw, None
+    stage_status = stages.status(raw)
+    return raw, decide_status(
+        stage_status, qualified_at=values.get("qualified_at"), won_at=values.get("won_at")
+    )
 
 
 def _date(column: str, text: str | None) -> dt.datetime | None:

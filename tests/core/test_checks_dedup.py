@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from capi_core.diagnostics import CHECKS, Finding, run_checks
+from capi_core.ingest import delete_batch
 from capi_core.metrics import dedup
 from capi_core.models import Scope
 from capi_core.store import Store
@@ -197,8 +198,8 @@ def test_pairs_are_scoped_on_the_browser_copy(store: Store) -> None:
 
 
 def test_coverage_check_agrees_with_dedup_by_event(store: Store) -> None:
-    """Event coverage is computed twice (dedup_by_event.sql for the report, dedup_check_coverage.sql for
-    the finding with its examples); the two must never drift apart.
+    """Event coverage of the report and of the finding (with its examples) both come from dedup_facts.sql;
+    the two must never drift apart.
 
     Hand count: 4 browser Purchase copies (ids 1..4); server twins for 1 only, plus a server copy with a
     different id (9) -> coverage 1/4, finding share 3/4, count 3 uncovered.
@@ -211,3 +212,35 @@ def test_coverage_check_agrees_with_dedup_by_event(store: Store) -> None:
     assert stats.event_coverage == 0.25
     assert finding.share == pytest.approx(1 - stats.event_coverage)
     assert finding.count == 3
+
+
+def test_dedup_facts_are_computed_once_per_scope_and_follow_undo(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report's dedup section and three checks share one memoized dedup_facts pass per data version.
+
+    Hand count: batch 1 = browser Purchase ids 1, 2 and a server twin of 1 -> 2 browser copies, coverage
+    1/2; batch 2 adds browser id 3 -> 3 browser copies. Undoing batch 2 -> back to 2: the memo follows the
+    data version, and one scope costs one dedup_facts query however many callers read it.
+    """
+    first = [copy("browser", event_id="1", minute=1), copy("browser", event_id="2", minute=2)]
+    load(store, [*first, copy("server", event_id="1", minute=1)], label="one")
+    ran: list[str] = []
+    query = store.query_file
+
+    def counting(name: str, params: dict[str, object] | None = None) -> object:
+        ran.append(name)
+        return query(name, params)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "query_file", counting)
+        (stats,) = dedup.dedup_by_event(store, Scope())
+        for code in ("DEDUP_MISSING_EVENT_ID", "DEDUP_SAME_CHANNEL_REPEAT", "COVERAGE_BELOW_GOAL"):
+            CHECKS[code].run(store, Scope())
+    assert (stats.browser, stats.event_coverage) == (2, 0.5)
+    assert ran.count("dedup_facts") == 1
+
+    second = load(store, [copy("browser", event_id="3", minute=3)], label="two")
+    assert dedup.dedup_by_event(store, Scope())[0].browser == 3
+    delete_batch(store, second.batch_id)
+    assert dedup.dedup_by_event(store, Scope())[0].browser == 2

@@ -72,7 +72,11 @@ def test_same_seed_writes_identical_bytes_and_another_seed_does_not(tmp_path: Pa
     generate(tmp_path / "b", SMALL)
     generate(tmp_path / "c", DemoConfig(orders=200, seed=7))
     first, again, other = _files(tmp_path / "a"), _files(tmp_path / "b"), _files(tmp_path / "c")
-    assert list(first) == ["capi_log.jsonl", "manifest.json", "orders_export.csv", "pixel_beacons.txt"]
+    # the shop's three files, the lead forms' three (lead_beacons, lead_capi_log, crm_leads), the manifest
+    assert list(first) == [
+        "capi_log.jsonl", "crm_leads.csv", "lead_beacons.txt", "lead_capi_log.jsonl", "manifest.json",
+        "orders_export.csv", "pixel_beacons.txt",
+    ]  # fmt: skip
     assert first == again
     assert all(first[name] != other[name] for name in first)
 
@@ -154,10 +158,17 @@ def test_beacon_lines_are_pixel_urls(demo: Demo) -> None:
 
 
 def test_event_volume_and_copy_counts(demo: Demo) -> None:
-    """~10–15k copies at 1,500 orders; the manifest's per-event counts add up to the file lines."""
+    """~10–15k copies at 1,500 orders; the manifest's per-event counts add up to the file lines (the shop's
+    files, plus the lead forms' files, whose copies are all ``Lead``)."""
     server = sum(n for key, n in demo.manifest.copies.items() if key.startswith("server:"))
     browser = sum(n for key, n in demo.manifest.copies.items() if key.startswith("browser:"))
-    assert (server, browser) == (len(demo.envelopes), len(demo.beacons))
+    lead_server = len((demo.folder / "lead_capi_log.jsonl").read_text(encoding="utf-8").splitlines())
+    lead_browser = len((demo.folder / "lead_beacons.txt").read_text(encoding="utf-8").splitlines())
+    assert (server, browser) == (len(demo.envelopes) + lead_server, len(demo.beacons) + lead_browser)
+    assert (lead_server, lead_browser) == (
+        demo.manifest.copies["server:Lead"],
+        demo.manifest.copies["browser:Lead"],
+    )
     assert 10_000 <= server + browser <= 15_000
     purchases = sum(1 for b in demo.beacons if b["ev"] == ["Purchase"])
     assert purchases == demo.manifest.copies["browser:Purchase"]
@@ -182,11 +193,11 @@ def _event_ms(event: dict[str, Any]) -> int:
 
 
 def _drift_eidless_purchases(demo: Demo) -> int:
+    """Purchase beacons without eid from the deploy day on: the redeploy is never rolled back, so the
+    window runs to the end of the period (no upper bound)."""
     start = to_ms(dt.datetime(2026, 11, 4))
     return sum(
-        1
-        for b in demo.beacons
-        if b["ev"] == ["Purchase"] and "eid" not in b and start <= int(b["ts"][0]) < start + 2 * 86_400_000
+        1 for b in demo.beacons if b["ev"] == ["Purchase"] and "eid" not in b and start <= int(b["ts"][0])
     )
 
 
@@ -341,3 +352,82 @@ def test_workers_write_the_same_bytes_as_one_process(tmp_path: Path, monkeypatch
     two = generate(tmp_path / "two", SMALL, workers=2)
     assert _files(tmp_path / "one") == _files(tmp_path / "two")
     assert one == two
+
+
+# --- the lead-gen forms -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeadFiles:
+    """The lead forms' parsed files: CRM export rows, Lead envelopes, Lead beacons."""
+
+    crm: list[dict[str, str]]
+    envelopes: list[dict[str, Any]]
+    beacons: list[dict[str, list[str]]]
+
+
+def _lead_files(folder: Path) -> LeadFiles:
+    with (folder / "crm_leads.csv").open(encoding="utf-8", newline="") as handle:
+        crm = list(csv.DictReader(handle))
+    lines = (folder / "lead_capi_log.jsonl").read_text(encoding="utf-8").splitlines()
+    urls = (folder / "lead_beacons.txt").read_text(encoding="utf-8").splitlines()
+    beacons = [parse_qs(urlsplit(url).query, keep_blank_values=True) for url in urls]
+    return LeadFiles(crm, [json.loads(line) for line in lines], beacons)
+
+
+def test_lead_files_match_the_lead_manifest(demo: Demo) -> None:
+    """Recounted from the files: every server Lead is one form post (web fill or spam), every beacon one
+    unblocked web fill; a Lead whose event_id is not a CRM lead_id is unmatched (spam, sync loss); the
+    matched ones are the web leads; CRM rows with no Lead event are the offline leads; qualified = a
+    qualified_at date; the facebook / broad_audience campaign qualifies under 20 %."""
+    files, leads = _lead_files(demo.folder), demo.manifest.leads
+    assert leads is not None
+    crm_ids = {row["lead_id"] for row in files.crm}
+    server_ids = [env["request"]["data"][0]["event_id"] for env in files.envelopes]
+    beacon_ids = {b["eid"][0] for b in files.beacons}
+    assert len(files.crm) == leads.crm_leads == demo.manifest.counts["crm_leads"]
+    assert len(server_ids) == len(set(server_ids)) == leads.lead_events == leads.web_fills + leads.spam_fills
+    assert beacon_ids <= set(server_ids)  # every beacon has its server twin: one counted Lead per fill
+    unmatched = [i for i in server_ids if i not in crm_ids]
+    assert len(unmatched) == leads.unmatched_events == demo.manifest.defect("LEAD_UNMATCHED").count
+    assert leads.matched_leads == len(crm_ids & set(server_ids))
+    assert leads.crm_leads_without_event == len(crm_ids - set(server_ids)) == leads.offline_leads
+    assert leads.server_only == len(crm_ids & set(server_ids) - beacon_ids)
+    matched_rows = [row for row in files.crm if row["lead_id"] in set(server_ids)]
+    assert leads.qualified_leads == sum(1 for row in matched_rows if row["qualified_at"])
+    assert leads.won_leads == sum(1 for row in matched_rows if row["won_at"])
+    broad = [
+        r for r in matched_rows if (r["utm_source"], r["utm_campaign"]) == ("facebook", "broad_audience")
+    ]
+    figures = leads.by_campaign["facebook / broad_audience"]
+    assert (figures.matched_leads, figures.qualified_leads) == (
+        len(broad),
+        sum(1 for r in broad if r["qualified_at"]),
+    )
+    assert figures.qualified_leads / figures.matched_leads < 0.2
+    assert (
+        demo.manifest.defect("LEAD_LOW_QUALIFICATION").count
+        == figures.matched_leads - figures.qualified_leads
+    )
+    assert 0.65 <= leads.matched_events / leads.lead_events <= 0.75  # "~70 % of Lead events match a CRM lead"
+
+
+def test_lead_events_are_spread_over_the_period_and_sorted(demo: Demo) -> None:
+    files = _lead_files(demo.folder)
+    sent = [env["sent_at"] for env in files.envelopes]
+    assert sent == sorted(sent)
+    stamps = [int(b["ts"][0]) for b in files.beacons]
+    assert stamps == sorted(stamps)
+    first, last = to_ms(demo.manifest.period_start), to_ms(demo.manifest.period_end)
+    assert all(first <= stamp < last for stamp in stamps)
+    assert all(event["event_name"] == "Lead" for env in files.envelopes for event in env["request"]["data"])
+
+
+def test_leads_leave_the_shop_files_unchanged(tmp_path: Path) -> None:
+    """The lead forms draw from their own random stream: without them the shop's files are the same bytes."""
+    generate(tmp_path / "with", SMALL)
+    generate(tmp_path / "without", DemoConfig(orders=200, form_slots_per_order=0.0))
+    with_leads, without = _files(tmp_path / "with"), _files(tmp_path / "without")
+    for name in ("orders_export.csv", "capi_log.jsonl", "pixel_beacons.txt"):
+        assert with_leads[name] == without[name]
+    assert without["lead_capi_log.jsonl"] == b"" and with_leads["lead_capi_log.jsonl"]

@@ -1,5 +1,8 @@
--- Dedup outcomes per pixel and event name in scope: copies per channel, merged conversions, dedup rate
--- per channel, event coverage and the estimated count Meta keeps (from copy_verdicts).
+-- Dedup facts per pixel, event name and channel in scope, in one pass over the copies and their verdicts
+-- (copy_verdicts): the outcome counts behind dedup_by_event and the counts and examples that
+-- DEDUP_MISSING_EVENT_ID, DEDUP_SAME_CHANNEL_REPEAT and COVERAGE_BELOW_GOAL report.
+-- DuckDB-only: list() and min(x, n) aggregate the examples (standard SQL has array_agg; Spark
+-- collect_list / sort_array). min(x, 5): the 5 smallest values, as many examples as a finding keeps.
 -- params: $date_from, $date_to, $pixel_id, $event_names
 with
 -- every server key of the store (coverage looks for a twin whatever its date): one distinct pass and a
@@ -17,9 +20,12 @@ scoped as (
     e.pixel_id,
     e.event_name,
     e.channel,
+    e.event_id,
+    e.fingerprint,
     v.verdict,
     v.reason,
     v.merged,
+    v.same_channel_repeat,
     -- Meta's event coverage: the browser copy has a server copy with the same pixel, name and event_id
     e.channel = 'browser' and k.event_id is not null as covered
   from events as e
@@ -40,8 +46,8 @@ scoped as (
 select
   s.pixel_id,
   s.event_name,
-  sum(case when s.channel = 'browser' then 1 else 0 end) as browser,
-  sum(case when s.channel = 'server' then 1 else 0 end) as server,
+  s.channel,
+  count(*) as copies,
   sum(case when s.merged and s.verdict = 'counted' then 1 else 0 end) as merged_pairs,
   sum(case when s.channel = 'browser' and s.reason = 'duplicate_of_server' then 1 else 0 end)
     as browser_deduplicated,
@@ -52,8 +58,15 @@ select
       else 0
     end
   ) as server_deduplicated,
-  sum(case when s.covered then 1 else 0 end) as browser_covered,
-  sum(case when s.verdict = 'counted' then 1 else 0 end) as estimated_meta_count
+  sum(case when s.covered then 1 else 0 end) as covered,
+  sum(case when s.verdict = 'counted' then 1 else 0 end) as counted,
+  sum(case when s.event_id is null then 1 else 0 end) as missing_id,
+  min(left(s.fingerprint, 12), 5) filter (where s.event_id is null) as missing_id_examples,
+  list(distinct s.event_id order by s.event_id) filter (
+    where s.channel = 'browser' and not s.covered and s.event_id is not null
+  ) as uncovered_examples,
+  sum(case when s.same_channel_repeat then 1 else 0 end) as repeats,
+  list(distinct s.event_id order by s.event_id) filter (where s.same_channel_repeat) as repeat_examples
 from scoped as s
-group by s.pixel_id, s.event_name
-order by s.pixel_id, s.event_name
+group by s.pixel_id, s.event_name, s.channel
+order by s.pixel_id, s.event_name, s.channel

@@ -1,0 +1,198 @@
+"""DuckDB SQL -> Spark SQL: the one place that knows how the two dialects differ.
+
+Owns: translating the project's SQL (``capi_core/queries/*.sql`` and the few inline statements, all written
+for DuckDB in a portable subset) to Spark SQL with sqlglot, plus the handful of rewrites sqlglot does not
+do itself, each named in ``_REWRITES`` and tested in ``tests/core/test_spark_dialect.py``. ``$name``
+parameters become Spark named parameter markers (``:name``) and travel as values in ``spark.sql(sql,
+args=...)``, never spliced into the text. Translations are cached per SQL text, so a report that runs the
+same query for several scopes parses it once.
+
+Must not: know about sessions or tables (``engines/spark.py`` runs the SQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
+
+_READ, _WRITE = "duckdb", "spark"
+
+
+@dataclass(frozen=True, slots=True)
+class SparkSql:
+    """One translated statement and the parameter names it reads (bind only those)."""
+
+    text: str
+    params: frozenset[str]
+
+
+def _bounded_min(node: exp.Expression) -> exp.Expression:
+    """DuckDB ``min(x, n)`` (the n smallest values, as a list) -> ``slice(array_sort(collect_list(x)), 1, n)``.
+
+    A ``filter (where ...)`` on the aggregate moves onto ``collect_list``. DuckDB answers null when no row
+    qualifies and Spark an empty array; callers read both as "no examples".
+    """
+    filtered = isinstance(node, exp.Filter) and isinstance(node.this, exp.Min)
+    bounded = node.this if filtered else node
+    if not isinstance(bounded, exp.Min) or bounded.args.get("count") is None:
+        return node
+    collected: exp.Expression = exp.Anonymous(this="collect_list", expressions=[bounded.this.copy()])
+    if filtered:
+        collected = exp.Filter(this=collected, expression=node.expression.copy())
+    return exp.Anonymous(
+        this="slice",
+        expressions=[
+            exp.Anonymous(this="array_sort", expressions=[collected]),
+            exp.Literal.number(1),
+            bounded.args["count"].copy(),
+        ],
+    )
+
+
+def _full_match(node: exp.Expression) -> exp.Expression:
+    r"""DuckDB ``regexp_full_match(s, p)`` -> ``s rlike concat('^(?:', p, ')\z')`` (Java's ``$`` would
+    also match before a final newline; ``\z`` is the true end of the text)."""
+    if not isinstance(node, exp.RegexpFullMatch):
+        return node
+    text, pattern = node.this, node.expression
+    if isinstance(pattern, exp.Literal) and pattern.is_string:
+        anchored: exp.Expression = exp.Literal.string(f"^(?:{pattern.this})\\z")
+    else:
+        anchored = exp.Concat(
+            expressions=[exp.Literal.string("^(?:"), pattern.copy(), exp.Literal.string(")\\z")]
+        )
+    return exp.RegexpLike(this=text.copy(), expression=anchored)
+
+
+def _plain_cte(node: exp.Expression) -> exp.Expression:
+    """``with x as materialized (...)`` is a DuckDB planning hint; Spark plans CTEs itself."""
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+        node = node.copy()
+        node.set("materialized", None)
+    return node
+
+
+def _bigint_ranks(node: exp.Expression) -> exp.Expression:
+    """``row_number()`` / ``rank()`` / ``dense_rank()`` are BIGINT in DuckDB and INT in Spark: cast the
+    window, so unions and recursive CTEs (which Spark requires to agree exactly) see DuckDB's types."""
+    if isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber | exp.Rank | exp.DenseRank):
+        if not isinstance(node.parent, exp.Cast):
+            return exp.cast(node.copy(), exp.DataType.build("bigint"))
+    return node
+
+
+def _fn(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _seconds(ts: exp.Expression) -> exp.Expression:
+    """Seconds since the epoch as a double, like DuckDB's ``epoch(ts)`` (microseconds / 1e6)."""
+    return exp.Div(this=_fn("unix_micros", ts.copy()), expression=exp.Literal.number("1000000D"))
+
+
+def _epochs(node: exp.Expression) -> exp.Expression:
+    """DuckDB's epoch family on timestamps -> Spark's unix_* functions.
+
+    ``epoch(ts)`` (double seconds) -> ``unix_micros(ts) / 1000000D``; ``epoch_ms(ts)`` (BIGINT) ->
+    ``unix_millis(ts)`` (our SQL only calls it on timestamps; DuckDB's ``epoch_ms(bigint)`` would mean the
+    opposite and is not used); ``extract(epoch from a - b)`` -> the difference of the two epochs;
+    ``date_diff('second', a, b)`` (whole-second boundaries) -> ``unix_seconds(b) - unix_seconds(a)``.
+    """
+    if isinstance(node, exp.TimeToUnix):
+        return _seconds(node.this)
+    if isinstance(node, exp.UnixToTime) and node.args.get("scale") is not None and node.args["scale"].name == "3":
+        return _fn("unix_millis", node.this.copy())
+    if isinstance(node, exp.Extract) and node.this.name.lower() == "epoch":
+        inner = node.expression.unnest()
+        if not isinstance(inner, exp.Sub):
+            raise sqlglot.errors.UnsupportedError("extract(epoch from x) is translated only for x = a - b")
+        micros = exp.Sub(this=_fn("unix_micros", inner.this.copy()), expression=_fn("unix_micros", inner.expression.copy()))
+        return exp.Div(this=exp.Paren(this=micros), expression=exp.Literal.number("1000000D"))
+    if isinstance(node, exp.DateDiff) and node.text("unit").lower() == "second":
+        return exp.Paren(
+            this=exp.Sub(this=_fn("unix_seconds", node.this.copy()), expression=_fn("unix_seconds", node.expression.copy()))
+        )
+    return node
+
+
+def _exact_percentile(node: exp.Expression) -> exp.Expression:
+    """``percentile_cont(q) within group (order by x)`` -> Spark's exact ``percentile(x, q)`` (sqlglot would
+    write the approximate ``percentile_approx``); a descending order reads the ``1 - q`` percentile."""
+    if not (isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.PercentileCont)):
+        return node
+    (ordered,) = node.expression.expressions
+    fraction = node.this.this.copy()
+    if ordered.args.get("desc"):
+        fraction = exp.Sub(this=exp.Literal.number(1), expression=fraction)
+    return _fn("percentile", ordered.this.copy(), fraction)
+
+
+_RENAMED = {"list_slice": "slice", "regexp_split_to_array": "split"}
+
+
+def _renamed(node: exp.Expression) -> exp.Expression:
+    """DuckDB list functions sqlglot passes through by name -> Spark's names (same arguments, same meaning:
+    1-based inclusive ``slice(list, from, length)`` holds here because our SQL slices from 1)."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() in _RENAMED:
+        name = node.name.lower()
+        if name == "list_slice" and not (node.expressions[1].is_int and int(node.expressions[1].name) == 1):
+            raise sqlglot.errors.UnsupportedError("list_slice is translated only from position 1")
+        return _fn(_RENAMED[name], *(arg.copy() for arg in node.expressions))
+    return node
+
+
+#: DuckDB's information_schema views -> the views SparkStore builds from its own tables.
+INFORMATION_SCHEMA = {"tables": "capi_information_schema_tables", "columns": "capi_information_schema_columns"}
+
+
+def _information_schema(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Table) and node.text("db").lower() == "information_schema":
+        view = INFORMATION_SCHEMA.get(node.name.lower())
+        if view is None:
+            raise sqlglot.errors.UnsupportedError(f"information_schema.{node.name} has no Spark view")
+        return exp.Table(this=exp.to_identifier(view), alias=node.args.get("alias"))
+    return node
+
+
+#: AST rewrites applied to the DuckDB tree before sqlglot writes Spark SQL, in order.
+_REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
+    _bounded_min,
+    _full_match,
+    _plain_cte,
+    _bigint_ranks,
+    _epochs,
+    _exact_percentile,
+    _renamed,
+    _information_schema,
+)
+
+
+def _typed_parameters(casts: dict[str, str]) -> Callable[[exp.Expression], exp.Expression]:
+    """Wrap the named parameters in a cast (a datetime travels as ISO text: py4j would read it as local time)."""
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder) and node.name in casts and not node.meta.get("typed"):
+            node.meta["typed"] = True
+            return exp.cast(node, exp.DataType.build(casts[node.name], dialect=_WRITE))
+        return node
+
+    return rewrite
+
+
+@lru_cache(maxsize=1024)
+def to_spark(sql: str, casts: tuple[tuple[str, str], ...] = ()) -> SparkSql:
+    """Translate one DuckDB statement to Spark SQL (cached per text and parameter casts).
+
+    ``casts`` names the parameters to wrap in ``cast(:name as <spark type>)``, e.g. ``("date_from",
+    "timestamp_ntz")``.
+    """
+    tree = sqlglot.parse_one(sql, read=_READ)
+    for rewrite in (*_REWRITES, _typed_parameters(dict(casts))):
+        tree = tree.transform(rewrite)
+    params = frozenset(node.name for node in tree.find_all(exp.Placeholder) if node.name)
+    text = tree.sql(dialect=_WRITE, unsupported_level=sqlglot.ErrorLevel.RAISE)
+    return SparkSql(text, params)

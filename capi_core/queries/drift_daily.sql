@@ -1,0 +1,176 @@
+-- Daily numerators and denominators of every headline metric of the weekly drift, one row per UTC day
+-- that has any of them. Each metric is a ratio of sums, so a week's value (sum over its days) is exactly
+-- the report's figure for a scope covering that week (tests/core/test_drift.py checks this).
+-- params: $date_from, $date_to (the series' bounds, timestamps), $pixel_id, $event_names (scope),
+--   $event (the headline event, 'Purchase'), $kind (its truth kind, 'order'), and the EMQ weights of
+--   capi_core.metrics.match_keys.EmqWeights.params(): $w_total, $w_em, $w_ph, $w_external_id, $w_fbc,
+--   $w_fbp, $w_client_ip_address, $w_client_user_agent, $w_fn_ln, $w_ct, $w_st, $w_zp, $w_country, $w_db,
+--   $w_ge
+--
+-- Sources, read from the derived tables so that the dedup model and the links are never recomputed:
+--   dedup health (all events): merged conversions (copy_verdicts: counted and merged) by the kept copy's
+--     event_time, as dedup_by_event.sql; would-be pairs (would_be_pairs) by the browser copy's event_time,
+--     as dedup_pairs_by_event.sql;
+--   event coverage ($event): browser copies with a server copy of the same pixel, name and event_id
+--     anywhere in the store / browser copies, as dedup_by_event.sql;
+--   truth and estimated Meta ($event <-> $kind): eligible records of truth_verdicts by created_at and
+--     counted copies of copy_truth_links by event_time (value policy total), as recon_base.sql;
+--   estimated EMQ ($event): server website copies of copy_signal_checks, scored as quality_emq.sql;
+--   delayed > 2 h (all server events): copies sent 2 h or more after event_time / copies with both times,
+--     as quality_freshness.sql (within_24h + later over copies - unknown).
+with
+server_keys as (
+  select distinct s.pixel_id, s.event_name, s.event_id
+  from events as s
+  where s.channel = 'server'
+    and s.pixel_id is not null
+    and s.event_name is not null
+    and s.event_id is not null
+),
+scoped_copies as (
+  select
+    cast(e.event_time as date) as day,
+    e.channel,
+    e.event_name,
+    v.verdict,
+    v.merged,
+    e.channel = 'browser' and k.event_id is not null as covered
+  from events as e
+  inner join copy_verdicts as v
+    on v.fingerprint = e.fingerprint
+    and v.occurrence = e.occurrence
+  left join server_keys as k
+    on e.channel = 'browser'
+    and k.pixel_id = e.pixel_id
+    and k.event_name = e.event_name
+    and k.event_id = e.event_id
+  where e.event_time >= $date_from
+    and e.event_time < $date_to
+    and (cast($pixel_id as varchar) is null or e.pixel_id = $pixel_id)
+    and (cast($event_names as varchar[]) is null or list_contains($event_names, e.event_name))
+),
+copy_days as (
+  select
+    c.day,
+    sum(case when c.merged and c.verdict = 'counted' then 1 else 0 end) as merged_pairs,
+    sum(case when c.channel = 'browser' and c.event_name = $event then 1 else 0 end) as browser_copies,
+    sum(case when c.channel = 'browser' and c.event_name = $event and c.covered then 1 else 0 end)
+      as browser_covered
+  from scoped_copies as c
+  group by c.day
+),
+pair_days as (
+  select
+    cast(p.browser_event_time as date) as day,
+    count(*) as would_be_pairs
+  from would_be_pairs as p
+  where p.browser_event_time >= $date_from
+    and p.browser_event_time < $date_to
+    and (cast($pixel_id as varchar) is null or p.browser_pixel_id = $pixel_id)
+    and (cast($event_names as varchar[]) is null or list_contains($event_names, p.browser_event_name))
+  group by cast(p.browser_event_time as date)
+),
+truth_days as (
+  select
+    cast(t.created_at as date) as day,
+    count(*) as truth_count,
+    sum(t.value_total) as truth_value
+  from truth_verdicts as t
+  where t.kind = $kind
+    and t.eligible
+    and t.created_at >= $date_from
+    and t.created_at < $date_to
+  group by cast(t.created_at as date)
+),
+meta_days as (
+  select
+    cast(l.event_time as date) as day,
+    count(*) as meta_count,
+    sum(l.value) as meta_value
+  from copy_truth_links as l
+  where l.dataset = $event
+    and l.counted
+    and l.event_time >= $date_from
+    and l.event_time < $date_to
+    and (cast($pixel_id as varchar) is null or l.pixel_id = $pixel_id)
+    and (cast($event_names as varchar[]) is null or list_contains($event_names, l.event_name))
+  group by cast(l.event_time as date)
+),
+server_checks as (
+  select c.*
+  from copy_signal_checks as c
+  where c.channel = 'server'
+    and c.event_time >= $date_from
+    and c.event_time < $date_to
+    and (cast($pixel_id as varchar) is null or c.pixel_id = $pixel_id)
+    and (cast($event_names as varchar[]) is null or list_contains($event_names, c.event_name))
+),
+signal_days as (
+  select
+    cast(c.event_time as date) as day,
+    sum(case when c.event_name = $event and c.action_source = 'website' then 1 else 0 end) as emq_copies,
+    sum(
+      case
+        when c.event_name = $event and c.action_source = 'website' then
+          -- the weighted score of quality_emq.sql, 'current' variant
+          least(10.0, 10.0 * (
+            case when c.em_ok then cast($w_em as double) else 0.0 end
+            + case when c.ph_ok then cast($w_ph as double) else 0.0 end
+            + case when c.external_id_ok then cast($w_external_id as double) else 0.0 end
+            + case when c.fbc_ok then cast($w_fbc as double) else 0.0 end
+            + case when c.fbp_ok then cast($w_fbp as double) else 0.0 end
+            + case when c.client_ip_address_ok then cast($w_client_ip_address as double) else 0.0 end
+            + case when c.client_user_agent_ok then cast($w_client_user_agent as double) else 0.0 end
+            + case when c.fn_ok and c.ln_ok then cast($w_fn_ln as double) else 0.0 end
+            + case when c.ct_ok then cast($w_ct as double) else 0.0 end
+            + case when c.st_ok then cast($w_st as double) else 0.0 end
+            + case when c.zp_ok then cast($w_zp as double) else 0.0 end
+            + case when c.country_ok then cast($w_country as double) else 0.0 end
+            + case when c.db_ok then cast($w_db as double) else 0.0 end
+            + case when c.ge_ok then cast($w_ge as double) else 0.0 end
+          ) / cast($w_total as double))
+        else 0.0
+      end
+    ) as emq_score_sum,
+    sum(case when c.sent_at is not null then 1 else 0 end) as server_timed,
+    -- date_diff is DuckDB's spelling, as in quality_freshness.sql
+    sum(case when c.sent_at is not null and date_diff('second', c.event_time, c.sent_at) >= 7200 then 1 else 0 end)
+      as server_delayed
+  from server_checks as c
+  group by cast(c.event_time as date)
+),
+facts as (
+  select day, merged_pairs, 0 as would_be_pairs, browser_copies, browser_covered, 0 as truth_count,
+    0.0 as truth_value, 0 as meta_count, 0.0 as meta_value, 0 as emq_copies, 0.0 as emq_score_sum,
+    0 as server_timed, 0 as server_delayed
+  from copy_days
+  union all
+  select day, 0, would_be_pairs, 0, 0, 0, 0.0, 0, 0.0, 0, 0.0, 0, 0
+  from pair_days
+  union all
+  select day, 0, 0, 0, 0, truth_count, coalesce(truth_value, 0.0), 0, 0.0, 0, 0.0, 0, 0
+  from truth_days
+  union all
+  select day, 0, 0, 0, 0, 0, 0.0, meta_count, coalesce(meta_value, 0.0), 0, 0.0, 0, 0
+  from meta_days
+  union all
+  select day, 0, 0, 0, 0, 0, 0.0, 0, 0.0, emq_copies, emq_score_sum, server_timed, server_delayed
+  from signal_days
+)
+select
+  f.day,
+  sum(f.merged_pairs) as merged_pairs,
+  sum(f.would_be_pairs) as would_be_pairs,
+  sum(f.browser_copies) as browser_copies,
+  sum(f.browser_covered) as browser_covered,
+  sum(f.truth_count) as truth_count,
+  sum(f.truth_value) as truth_value,
+  sum(f.meta_count) as meta_count,
+  sum(f.meta_value) as meta_value,
+  sum(f.emq_copies) as emq_copies,
+  sum(f.emq_score_sum) as emq_score_sum,
+  sum(f.server_timed) as server_timed,
+  sum(f.server_delayed) as server_delayed
+from facts as f
+group by f.day
+order by f.day

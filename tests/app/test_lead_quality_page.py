@@ -1,0 +1,78 @@
+"""The Lead quality page: renders on the demo store with the figures of ``lead_report``, and explains
+what to load on an empty store or one with events but no CRM export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from app_helpers import metrics, problems
+from conftest import AppFactory
+from factories import copy, load
+
+from capi_core.dashboard_api import fmt_pct
+from capi_core.metrics.leads import LeadReport, lead_report
+from capi_core.models import Scope
+from capi_core.store import Store
+
+PAGE = "pages/lead_quality.py"
+
+
+@pytest.fixture(scope="module")
+def demo_leads(demo_db: Path) -> LeadReport:
+    """The lead report over the whole demo store (the page's default scope)."""
+    with Store(demo_db) as store:
+        report = lead_report(store, Scope())
+    assert report is not None
+    return report
+
+
+def test_renders_on_the_demo_store_with_the_report_figures(
+    open_app: AppFactory, demo_leads: LeadReport
+) -> None:
+    """The one-sentence verdict and the tiles are the core's figures, formatted."""
+    app = open_app(PAGE)
+    assert problems(app) == []
+    assert any(demo_leads.headline in m.value for m in app.markdown)
+    assert demo_leads.optimizing_on == "raw_form_fills"  # the demo's broad_audience campaign drags it down
+    funnel = demo_leads.funnel
+    shown = metrics(app)
+    assert shown["Lead events (Meta)"] == f"{funnel.lead_events:,}"
+    assert shown["Became CRM leads"] == fmt_pct(funnel.match_rate)
+    assert shown["Qualified (goal 20%)"] == fmt_pct(funnel.qualification_rate)
+    assert shown["Time to qualify"] == f"{funnel.median_hours_to_qualify:,.1f} h"
+    assert shown["CRM leads, no event"] == f"{funnel.crm_leads_without_event:,}"
+
+
+def test_tables_hold_the_report_rows(open_app: AppFactory, demo_leads: LeadReport) -> None:
+    """By source, by form, unmatched Lead events and CRM leads without event: one table each, with the
+    report's rows (the lists are bounded by the report's limit), and the below-goal campaign named."""
+    app = open_app(PAGE)
+    frames = [d.value for d in app.dataframe]
+    assert [len(f) for f in frames] == [
+        len(demo_leads.by_source),
+        len(demo_leads.by_form),
+        len(demo_leads.unmatched_events),
+        len(demo_leads.leads_without_event),
+    ]
+    by_source = frames[0].set_index("source / campaign")
+    assert by_source.loc["facebook / broad_audience", "goal_status"] == "below goal"
+    assert int(by_source["matched_leads"].sum()) == demo_leads.funnel.matched_leads
+    assert len(app.get("plotly_chart")) == 3  # funnel, qualification per source, time to qualify
+
+
+def test_empty_store_says_what_to_load(open_app: AppFactory, tmp_path: Path) -> None:
+    app = open_app(PAGE, db=tmp_path / "empty.duckdb")
+    assert problems(app) == []
+    assert any("No CRM leads loaded" in i.value for i in app.info)
+    assert not app.metric
+
+
+def test_lead_events_without_crm_export_show_the_empty_state(open_app: AppFactory, tmp_path: Path) -> None:
+    """Lead events alone cannot be judged: every one would look unmatched, so the page asks for the CRM."""
+    db = tmp_path / "events.duckdb"
+    with Store(db) as store:
+        load(store, [copy("server", "Lead", "L-1", custom_data={})])
+    app = open_app(PAGE, db=db)
+    assert problems(app) == []
+    assert any("No CRM leads loaded" in i.value for i in app.info)
