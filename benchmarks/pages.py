@@ -37,7 +37,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from capi_core import dashboard_api, inspector  # noqa: E402
 from capi_core import store as store_module  # noqa: E402
-from capi_core.metrics import dedup  # noqa: E402
+from capi_core.metrics import dedup, memo  # noqa: E402
 from capi_core.store import Store  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
@@ -261,10 +261,12 @@ class Step:
 
 
 def clear_caches() -> None:
-    """Empty Streamlit's data caches (the store handle stays open, as in a running server)."""
+    """Empty Streamlit's data caches and the core's memoized results (the store handle stays open, as in
+    a running server), so each page's first load and filter changes compute what they show themselves."""
     import streamlit as st
 
     st.cache_data.clear()
+    memo.clear()
 
 
 def timed_run(app: AppTest, page: str, kind: str, label: str, act: Callable[[AppTest], Any]) -> Step:

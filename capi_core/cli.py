@@ -38,8 +38,15 @@ examples:
   capi-desk --db shop.duckdb ingest --source browser checkout.har pixel_beacons.txt
   capi-desk --db shop.duckdb report --format md --out report.md
   capi-desk --db shop.duckdb report --fail-on high   (exit 1 when a high or critical finding exists)
+  capi-desk --db shop.duckdb report --week 2026-W46 --format md   the weekly review an analyst forwards
+  capi-desk --db shop.duckdb annotate add 2026-11-04 "checkout redeploy"
+  capi-desk --db shop.duckdb ingest --source leads --stage-map 'SQL=qualified' leads.csv
+  capi-desk --db shop.duckdb ingest --source meta ads_manager_daily.csv
+  capi-desk --db shop.duckdb contracts validate
+  capi-desk sandbox &                              a local stand-in for Meta on 127.0.0.1:8787
+  capi-desk push --pixel-id ID --test-event-code TEST123 --events fixed.json --base-url http://127.0.0.1:8787
 
-The store defaults to $CAPI_DESK_DB, else the embedded demo store.
+The store defaults to $CAPI_DESK_DB, else the embedded demo store. Tokens come from $META_ACCESS_TOKEN only.
 """
 
 

@@ -34,7 +34,11 @@ PAGES = {
     "deduplication": "Deduplication",
     "reconciliation": "Reconciliation",
     "signal_quality": "Signal quality",
+    "weekly_drift": "Weekly drift",
+    "lead_quality": "Lead quality",
+    "meta_view": "Meta's view",
     "inspector": "Event inspector",
+    "contracts": "Event contracts",
     "data": "Data",
 }
 SCRIPT_NAME = "<script>alert(1)</script>"
