@@ -1,5 +1,9 @@
 """Build the demo store: generate the demo shop's files, ingest them as a user would, annotate.
 
+Meta's own view comes last, as a user adds it after the logs: the Ads Manager export is ingested with
+source ``meta`` (after the shop's and lead forms' files, so their batch ids stay 1-6), then each saved
+Dataset Quality answer is loaded with the time it was fetched (``capi-desk meta-quality load FILE --at``).
+
 The store is built in a temporary file beside the target and moved into place only when complete, so an
 interrupted build never leaves a half-filled demo store that the dashboard would then open.
 """
@@ -11,6 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from capi_core import dataset_quality
 from capi_core.demo import DemoConfig, DemoManifest, generate, scaled_config
 from capi_core.ingest import ingest_file
 from capi_core.store import Store
@@ -23,6 +28,7 @@ DEMO_FILES: tuple[tuple[str, str], ...] = (
     ("server", "lead_capi_log.jsonl"),
     ("browser", "pixel_beacons.txt"),
     ("browser", "lead_beacons.txt"),
+    ("meta", "ads_manager_export.csv"),
 )
 
 
@@ -33,6 +39,21 @@ def ingest_demo_files(store: Store, folder: Path) -> list[str]:
         result = ingest_file(store, folder / name, source)  # type: ignore[arg-type]
         lines.append(result.summary)
     return lines
+
+
+def load_quality_snapshots(store: Store, folder: Path, manifest: DemoManifest) -> list[str]:
+    """Load the demo's Dataset Quality answers for the main pixel, each at its fetch time."""
+    if manifest.meta is None:
+        return []
+    return [
+        dataset_quality.load_file(
+            store,
+            folder / snapshot.file,
+            pixel_id=manifest.config.pixel_id,
+            fetched_at=snapshot.fetched_at.replace(tzinfo=dt.UTC),
+        ).summary
+        for snapshot in manifest.meta.snapshots
+    ]
 
 
 def _annotate(store: Store, manifest: DemoManifest) -> None:
@@ -66,6 +87,7 @@ def build_demo_store(target: Path, *, orders: int | None = None, seed: int = 42)
             stale.unlink(missing_ok=True)
         with Store(building) as store:
             lines = ingest_demo_files(store, folder)
+            lines += load_quality_snapshots(store, folder, manifest)
             _annotate(store, manifest)
         Path(f"{target}.wal").unlink(missing_ok=True)
         os.replace(building, target)

@@ -5,6 +5,8 @@ Modules: ``config`` (parameters and rates), ``catalog`` (fixed fake vocabulary),
 pure function of seed and index), ``orders_csv`` (Shopify export rows), ``funnel`` (visitors -> copies),
 ``purchase_defects`` (one function per Purchase defect), ``leadgen`` (lead-gen forms -> Lead copies and
 CRM rows), ``lead_writer`` (their three files), ``wire`` (envelope JSON, beacon URLs),
+``ad_account`` (the Meta ad account and Meta's random streams), ``meta_tally`` (what Meta counts and sees
+per day), ``meta_reporting`` (Meta's own view: Ads Manager export, Dataset Quality answers),
 ``manifest`` (tally and models), ``writer`` (``generate``: streaming, optionally parallel). The package
 never reads the store: ingesting the files is the caller's job (``capi_core.demo_store``).
 """

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from capi_core.demo.config import PURCHASE_DEFECTS, DemoConfig
 from capi_core.demo.copies import BrowserCopy, Copy
 from capi_core.demo.funnel import COVERAGE_EVENTS
+from capi_core.demo.meta_tally import MetaTally
 
 _MAX_EXAMPLES = 5
 #: Codes counted per order (truth record) rather than per event copy.
@@ -119,6 +120,69 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+class AdFigures(BaseModel):
+    """One ad's totals in the Ads Manager export."""
+
+    model_config = ConfigDict(frozen=True)
+
+    campaign: str
+    adset: str
+    ad: str
+    purchases: int
+    purchase_value: float
+    spend: float
+
+
+class QualityFigures(BaseModel):
+    """Meta's figures for one event of one Dataset Quality snapshot, as the JSON holds them (shares 0..1)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    emq: float
+    event_coverage: float
+    browser_event_id_share: float
+    server_event_id_share: float
+    event_id_coverage: float  # overall_browser_coverage_from_dedupe_key of event_id
+    upload_frequency: str
+
+
+class QualitySnapshot(BaseModel):
+    """One saved Dataset Quality answer: its file, when it was fetched, Meta's figures per event."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    fetched_at: dt.datetime  # naive UTC
+    window: tuple[dt.date, dt.date]  # the 7 days Meta's figures cover
+    events: dict[str, QualityFigures]
+
+
+class MetaReportingManifest(BaseModel):
+    """What Meta's own view of the demo shop holds: the Ads Manager export and the quality snapshots.
+
+    ``reported_per_day`` is what the export reports per day (summed over ads); ``counted_per_day`` the
+    Purchases Meta counts on the main pixel by its dedup rules (``meta_tally``), of which a deterministic
+    share (``attributed_share``) is attributed to the ads."""
+
+    model_config = ConfigDict(frozen=True)
+
+    export_file: str
+    export_rows: int
+    attribution_setting: str
+    currency: str
+    attributed_share: float
+    days: int
+    first_day: dt.date
+    last_day: dt.date
+    reported_purchases: int
+    reported_value: float
+    spend: float
+    reported_per_day: dict[str, int]
+    counted_per_day: dict[str, int]
+    ads: list[AdFigures]
+    snapshots: list[QualitySnapshot]
+
+
 class DefectRecord(BaseModel):
     """One injected diagnostic: how many copies (or orders) carry it, and where to look."""
 
@@ -149,6 +213,8 @@ class DemoManifest(BaseModel):
     defects: list[DefectRecord]
     leads: LeadManifest | None = None
     """The lead-gen forms' exact figures (None in manifests written before the forms existed)."""
+    meta: MetaReportingManifest | None = None
+    """Meta's own view: Ads Manager export and Dataset Quality snapshots (None in older manifests)."""
 
     def defect(self, code: str) -> DefectRecord:
         """The record of ``code`` (KeyError when the generator does not inject it)."""
@@ -166,6 +232,8 @@ class Ledger:
         self._counts: Counter[str] = Counter()
         self._details: dict[str, Counter[str]] = {code: Counter() for code in ALL_CODES}
         self._examples: dict[str, list[str]] = {code: [] for code in ALL_CODES}
+        self.meta = MetaTally()
+        """What Meta sees per day (counted Purchases, quality signals): ``meta_reporting``'s input."""
 
     def tag(self, code: str, example: str, detail: str) -> None:
         """Count one affected copy or order."""
@@ -185,6 +253,7 @@ class Ledger:
         """Add the tally of a later range of orders (examples keep generation order)."""
         self.copies.update(other.copies)
         self._counts.update(other._counts)
+        self.meta.merge(other.meta)
         for code in ALL_CODES:
             self._details[code].update(other._details[code])
             for example in other._examples[code]:

@@ -34,6 +34,7 @@ from capi_core.demo.lead_writer import (
     write_leads,
 )
 from capi_core.demo.manifest import DemoManifest, Ledger
+from capi_core.demo.meta_reporting import ADS_EXPORT_FILE, write_meta_reporting
 from capi_core.demo.orders_csv import order_rows
 from capi_core.demo.shop import build_order, order_rng
 from capi_core.demo.wire import beacon_url, envelope_line
@@ -122,6 +123,7 @@ def _write_events(part: _Part, config: DemoConfig, ledger: Ledger) -> dict[str, 
             created_ms, copies = _order_events(config, index, ledger)
             server.flush_before(created_ms - _HORIZON_MS)
             browser.flush_before(created_ms - _HORIZON_MS)
+            ledger.meta.add(config, index, copies)
             for copy in copies:
                 ledger.copy(copy)
                 if isinstance(copy, BrowserCopy):
@@ -191,7 +193,8 @@ def _write_all(out_dir: Path, config: DemoConfig, workers: int) -> tuple[Ledger,
 
 
 def generate(out_dir: Path, config: DemoConfig = DemoConfig(), *, workers: int = 1) -> DemoManifest:  # noqa: B008
-    """Write the demo shop's three files, the lead forms' three (``lead_writer``) and ``manifest.json``.
+    """Write the demo shop's three files, the lead forms' three (``lead_writer``), Meta's own view (the
+    Ads Manager export and Dataset Quality answers, ``meta_reporting``) and ``manifest.json``.
 
     Args:
         out_dir: folder to write into; existing files of the same names are replaced.
@@ -206,6 +209,8 @@ def generate(out_dir: Path, config: DemoConfig = DemoConfig(), *, workers: int =
     ledger, counts = _write_all(out_dir, config, workers)
     lead_counts, leads = write_leads(out_dir, config, ledger)
     counts.update(lead_counts)
+    meta_counts, meta = write_meta_reporting(out_dir, config, ledger.meta)
+    counts.update(meta_counts)
     low_quality = leads.by_campaign.get(LOW_QUALITY_CAMPAIGN)
     lead_details: dict[str, int | float | str] = {"campaign": LOW_QUALITY_CAMPAIGN}
     if low_quality is not None:
@@ -226,12 +231,14 @@ def generate(out_dir: Path, config: DemoConfig = DemoConfig(), *, workers: int =
             "leads": CRM_FILE,
             "lead_server": LEAD_SERVER_FILE,
             "lead_browser": LEAD_BROWSER_FILE,
+            "meta_export": ADS_EXPORT_FILE,
         },
         counts=counts,
         copies=dict(sorted(ledger.copies.items())),
         annotations=[(config.deploy_day, config.deploy_note)],
         defects=ledger.records({"RECON_SPIKE": spike, "LEAD_LOW_QUALIFICATION": lead_details}),
         leads=leads,
+        meta=meta,
     )
     (out_dir / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return manifest

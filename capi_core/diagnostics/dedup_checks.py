@@ -3,8 +3,9 @@
 Verdicts come from the ``copy_verdicts`` derived table and would-be pairs from
 ``capi_core.metrics.dedup``; this module only turns their aggregates into findings, never re-derives a
 verdict. DEDUP_MISSING_EVENT_ID, DEDUP_SAME_CHANNEL_REPEAT and COVERAGE_BELOW_GOAL read
-``dedup.dedup_facts`` (one memoized pass, shared with the report's dedup section); the others run their
-own ``dedup_check_*.sql``.
+``dedup.dedup_facts`` (one memoized pass, shared with the report's dedup section); DEDUP_OUTSIDE_WINDOW
+runs its query once per data version, per day, and folds it into the scope (``metrics.by_day``); the
+others run their own scoped ``dedup_check_*.sql``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from capi_core.diagnostics.registry import CHECKS, Finding, check
+from capi_core.metrics import by_day
 from capi_core.metrics.dedup import COVERAGE_GOAL, dedup_facts, facts_by_event, with_would_be_pairs
+from capi_core.metrics.memo import memoized
 from capi_core.models import Scope
 from capi_core.store import Store
 
@@ -25,8 +28,8 @@ _FIX_ID = (
 )
 
 
-def _rows(store: Store, query: str, scope: Scope) -> list[dict[str, Any]]:
-    return store.query_file(query, scope.params()).dicts()
+def _rows(store: Store, query: str, scope: Scope | None = None) -> list[dict[str, Any]]:
+    return store.query_file(query, scope.params() if scope else None).dicts()
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -126,8 +129,12 @@ def event_id_mismatch(store: Store, scope: Scope) -> list[Finding]:
     "contract.",
 )
 def outside_window(store: Store, scope: Scope) -> list[Finding]:
-    """Counted copies of keys seen on both channels but in different 48 h windows."""
+    """Counted copies of keys seen on both channels but in different 48 h windows (the query runs once
+    per data version, per day; ``by_day`` folds it into the scope)."""
     me = CHECKS["DEDUP_OUTSIDE_WINDOW"]
+    days = memoized(
+        store, ("dedup_check_outside_window",), lambda: _rows(store, "dedup_check_outside_window")
+    )
     return [
         me.finding(
             f"{row['copies']} {row['event_name']} copies are counted again: their other-channel twin "
@@ -137,7 +144,9 @@ def outside_window(store: Store, scope: Scope) -> list[Finding]:
             pixel_id=row["pixel_id"],
             event_name=row["event_name"],
         )
-        for row in _rows(store, "dedup_check_outside_window", scope)
+        for row in by_day.fold(
+            days, scope, keys=("pixel_id", "event_name"), sums=("copies",), distinct_lists=("examples",)
+        )
     ]
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from capi_core.diagnostics.registry import CHECKS, MAX_EXAMPLES, Finding, check
+from capi_core.metrics import by_day
 from capi_core.metrics.quality_sql import examples, run_quality
 from capi_core.models import HASHED_KEYS, Scope
 from capi_core.store import Store
@@ -236,9 +237,11 @@ def _has_verdict_contract(store: Store) -> bool:
     "server event send exactly that value; the event contract should require fbp on both channels.",
 )
 def match_fbp_mismatch(store: Store, scope: Scope) -> list[Finding]:
-    """Merged pairs whose fbp differs between the channels."""
+    """Merged pairs whose fbp differs between the channels (the query runs once per data version, per
+    day of the kept copy; ``by_day`` folds it into the scope)."""
     if not _has_verdict_contract(store):
         return []
+    days = run_quality(store, "quality_fbp_mismatch", Scope())
     return [
         CHECKS["MATCH_FBP_MISMATCH"].finding(
             f"{row['mismatched']} of {row['pairs']} merged {row['event_name']} pairs carry a different "
@@ -249,6 +252,8 @@ def match_fbp_mismatch(store: Store, scope: Scope) -> list[Finding]:
             pixel_id=row["pixel_id"],
             event_name=row["event_name"],
         )
-        for row in run_quality(store, "quality_fbp_mismatch", scope)
+        for row in by_day.fold(
+            days, scope, keys=("pixel_id", "event_name"), sums=("pairs", "mismatched"), lists=("examples",)
+        )
         if row["mismatched"]
     ]

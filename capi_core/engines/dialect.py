@@ -28,6 +28,8 @@ class SparkSql:
 
     text: str
     params: frozenset[str]
+    #: parameters used as ``limit``: DuckDB reads a null limit as "no limit", Spark needs an integer.
+    limit_params: frozenset[str] = frozenset()
 
 
 def _bounded_min(node: exp.Expression) -> exp.Expression:
@@ -158,6 +160,33 @@ def _information_schema(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _typed_lists(node: exp.Expression) -> exp.Expression:
+    """A bare ``$list`` parameter read as a list (``list_contains``, ``unnest``) -> ``cast(:list as
+    array<string>)``: a null parameter is NULL-typed in Spark, which ``array_contains`` refuses. Every list
+    parameter of our SQL holds strings (event names, pixel ids, refs)."""
+    if isinstance(node, exp.ArrayContains | exp.Explode | exp.Unnest):
+        for key, arg in list(node.args.items()):
+            if isinstance(arg, exp.Placeholder):
+                node.set(key, exp.cast(arg.copy(), exp.DataType.build("array<string>", dialect=_WRITE)))
+    return node
+
+
+def _is_double(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DOUBLE
+
+
+def _double_math(node: exp.Expression) -> exp.Expression:
+    """``avg`` and ``/`` answer DOUBLE in DuckDB whatever the numeric input (``avg(1.0)`` over a DECIMAL
+    literal included); Spark keeps DECIMAL and rounds to a few places (``avg`` of ``decimal(2,1)`` has 5).
+    The operand becomes a double first, which is what DuckDB computes with."""
+    double = exp.DataType.build("double")
+    if isinstance(node, exp.Avg) and not _is_double(node.this):
+        return exp.Avg(this=exp.cast(node.this.copy(), double))
+    if isinstance(node, exp.Div) and not _is_double(node.this):
+        return exp.Div(this=exp.cast(node.this.copy(), double), expression=node.expression.copy())
+    return node
+
+
 #: AST rewrites applied to the DuckDB tree before sqlglot writes Spark SQL, in order.
 _REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
     _bounded_min,
@@ -168,6 +197,8 @@ _REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
     _exact_percentile,
     _renamed,
     _information_schema,
+    _typed_lists,
+    _double_math,
 )
 
 
@@ -194,5 +225,90 @@ def to_spark(sql: str, casts: tuple[tuple[str, str], ...] = ()) -> SparkSql:
     for rewrite in (*_REWRITES, _typed_parameters(dict(casts))):
         tree = tree.transform(rewrite)
     params = frozenset(node.name for node in tree.find_all(exp.Placeholder) if node.name)
+    limits = frozenset(
+        node.name
+        for limit in tree.find_all(exp.Limit)
+        for node in limit.find_all(exp.Placeholder)
+        if node.name
+    )
     text = tree.sql(dialect=_WRITE, unsupported_level=sqlglot.ErrorLevel.RAISE)
-    return SparkSql(text, params)
+    return SparkSql(text, params, limits)
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One step of a staged query: ``view`` (None for the final select) computed by DuckDB-dialect ``sql``."""
+
+    view: str | None
+    sql: str
+
+
+def _table_refs(node: exp.Expression) -> set[str]:
+    return {table.name for table in node.find_all(exp.Table) if not table.text("db")}
+
+
+@lru_cache(maxsize=256)
+def stages(sql: str, prefix: str) -> tuple[Stage, ...]:
+    """Split a query's CTEs into steps Spark materializes one at a time (DuckDB-dialect SQL each).
+
+    Why: Spark inlines every CTE at each reference before planning, so a query whose CTEs build on
+    each other several times over (the dedup model: ~20 CTEs, most read twice) grows a plan exponential
+    in its depth — minutes of analysis or an OutOfMemoryError for 13k rows. A CTE read more than once (or
+    recursive) becomes a view named ``<prefix><cte>``, computed once; the others stay inline in the step
+    that reads them. The last stage is the final select.
+    """
+    tree = sqlglot.parse_one(sql, read=_READ)
+    with_ = tree.args.get("with_")
+    if not isinstance(with_, exp.With) or not with_.expressions:
+        return (Stage(None, sql),)
+    ctes: list[exp.CTE] = list(with_.expressions)
+    names = [cte.alias for cte in ctes]
+    body = tree.copy()
+    body.set("with_", None)
+    reads = {cte.alias: _table_refs(cte.this) & set(names) for cte in ctes}
+    uses = dict.fromkeys(names, 0)
+    for node in [*(cte.this for cte in ctes), body]:
+        for table in node.find_all(exp.Table):
+            if table.name in uses and not table.text("db"):
+                uses[table.name] += 1
+    recursive = {cte.alias for cte in ctes if cte.alias in reads[cte.alias]}
+    staged = [name for name in names if uses[name] > 1 or name in recursive]
+
+    def renamed(node: exp.Expression, keep: str | None = None) -> exp.Expression:
+        def rename(table: exp.Expression) -> exp.Expression:
+            if isinstance(table, exp.Table) and table.name in staged and table.name != keep and not table.text("db"):
+                alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
+                return exp.Table(this=exp.to_identifier(prefix + table.name), alias=alias)
+            return table
+
+        return node.copy().transform(rename)
+
+    def inline_needs(node: exp.Expression, own: str | None) -> list[exp.CTE]:
+        """The non-staged CTEs ``node`` reads, directly or through each other, in definition order."""
+        needed: set[str] = set()
+        todo = list(_table_refs(node) & set(names))
+        while todo:
+            name = todo.pop()
+            if name in needed or name in staged or name == own:
+                continue
+            needed.add(name)
+            todo.extend(reads[name])
+        return [cte for cte in ctes if cte.alias in needed]
+
+    def statement(select: exp.Expression, own: exp.CTE | None) -> str:
+        inline = inline_needs(select if own is None else own.this, own.alias if own else None)
+        with_ctes = [renamed(cte) for cte in inline]
+        if own is not None:
+            with_ctes.append(renamed(own, keep=own.alias))
+        query = renamed(select, keep=own.alias if own else None)
+        if with_ctes:
+            query.set("with_", exp.With(expressions=with_ctes, recursive=own is not None and own.alias in recursive))
+        return query.sql(dialect=_READ)
+
+    steps = [
+        Stage(prefix + cte.alias, statement(exp.select("*").from_(cte.alias), cte))
+        for cte in ctes
+        if cte.alias in staged
+    ]
+    steps.append(Stage(None, statement(body, None)))
+    return tuple(steps)

@@ -45,6 +45,8 @@ LOCAL_CONF: dict[str, str] = {
     "spark.ui.showConsoleProgress": "false",
     "spark.driver.memory": "2g",
 }
+#: What a null ``limit`` parameter means (DuckDB reads it as no limit; Spark needs an integer).
+NO_LIMIT = 2**31 - 1
 _NAMESPACE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}")
 
 
@@ -194,12 +196,40 @@ class SparkStore(Store):
         ).createOrReplaceTempView(views["columns"])
 
     def build_derived(self) -> None:
-        """Compute every derived table in Spark (``derived.DERIVED_TABLES`` order), cached in memory."""
+        """Compute every derived table in Spark (``derived.DERIVED_TABLES`` order), checkpointed in memory."""
         for table, query in derived.DERIVED_TABLES.items():
-            frame = self._frame(f"derive {table}", load_query(query), None).persist()
-            self._cached.append(frame)
-            self._register(table, frame)
-            frame.count()
+            name = f"derive {table}"
+            with self._staged(name, load_query(query), None, prefix=f"capi_{table}__") as frame:
+                done = self._checkpoint(name, frame)
+            self._cached.append(done)
+            self._register(table, done)
+
+    def _checkpoint(self, name: str, frame: DataFrame) -> DataFrame:
+        """Compute ``frame`` now and cut its lineage, so plans reading it stay small."""
+        try:
+            return frame.localCheckpoint(eager=True)
+        except Exception as err:
+            raise StoreError(name, _reason(err)) from err
+
+    @contextmanager
+    def _staged(
+        self, name: str, sql: str, params: dict[str, Any] | None, *, prefix: str
+    ) -> Iterator[DataFrame]:
+        """The final select of ``sql`` with each CTE read more than once computed first as a view (see
+        ``dialect.stages``); the step views are dropped when the block ends."""
+        steps = dialect.stages(sql, prefix)
+        views: list[str] = []
+        try:
+            for step in steps[:-1]:
+                assert step.view is not None  # only the last stage has no view
+                self._checkpoint(f"{name} ({step.view})", self._frame(name, step.sql, params)).createOrReplaceTempView(
+                    step.view
+                )
+                views.append(step.view)
+            yield self._frame(name, steps[-1].sql, params)
+        finally:
+            for view in views:
+                self.session.catalog.dropTempView(view)
 
     def close(self) -> None:
         """Drop the cached derived tables; the session stays (it may serve other stores)."""
@@ -220,7 +250,11 @@ class SparkStore(Store):
             translated = dialect.to_spark(sql, casts)
         except Exception as err:  # sqlglot's errors: a construct this translation does not know
             raise StoreError(name, f"cannot translate to Spark SQL: {str(err).splitlines()[0]}") from err
-        args = {key: _literal(_bound(params[key])) for key in translated.params if key in params}
+        given = {key: params[key] for key in translated.params if key in params}
+        for key in translated.limit_params & given.keys():
+            if given[key] is None:  # DuckDB: limit null = every row
+                given[key] = NO_LIMIT
+        args = {key: _literal(_bound(value)) for key, value in given.items()}
         unbound = translated.params - args.keys()
         if unbound:
             raise StoreError(name, f"parameters not given: {', '.join(sorted(unbound))}")

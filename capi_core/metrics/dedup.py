@@ -4,9 +4,10 @@ Reads the ``copy_verdicts`` derived table (Meta's dedup model, ``queries/dedup_m
 ``dedup_*.sql`` queries; only aggregates and short pair lists come back. This module must not decide a
 verdict itself: the model is SQL, computed once per store change.
 
-``dedup_facts`` (one pass over the copies in scope and their verdicts, per pixel x event name x channel)
-is memoized per store and data version: the report's dedup section and the dedup checks that count the
-same copies (missing event_id, same-channel repeats, event coverage) share that one computation.
+``dedup_facts`` (one pass over every copy and its verdict, per pixel x event name x channel x day) runs
+once per store and data version (memoized) and is folded into each scope (``by_day``): the report's
+dedup section and the dedup checks that count the same copies (missing event_id, same-channel repeats,
+event coverage) share that one computation, and a filter change only folds its rows.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from capi_core.metrics.memo import hashable, memoized
+from capi_core.metrics import by_day
+from capi_core.metrics.memo import memoized
 from capi_core.models import Scope
 from capi_core.store import Store, load_query
 
@@ -136,11 +138,24 @@ def _key_usage(store: Store, scope: Scope) -> dict[tuple[Any, Any], list[KeyUsag
     return usage
 
 
+_FACT_COUNTS = (
+    "copies", "merged_pairs", "browser_deduplicated", "server_deduplicated", "covered", "counted",
+    "missing_id", "repeats",
+)  # fmt: skip
+
+
 def dedup_facts(store: Store, scope: Scope) -> list[dict[str, Any]]:
-    """Rows of ``dedup_facts.sql`` (per pixel, event name and channel), memoized per data version."""
-    params = scope.params()
-    key = ("dedup_facts", *sorted((k, hashable(v)) for k, v in params.items()))
-    return memoized(store, key, lambda: store.query_file("dedup_facts", params).dicts())
+    """``dedup_facts.sql`` folded into ``scope``: one row per pixel, event name and channel (in that
+    order), with the counts and the smallest examples (the query itself runs once per data version)."""
+    rows = memoized(store, ("dedup_facts",), lambda: store.query_file("dedup_facts").dicts())
+    return by_day.fold(
+        rows,
+        scope,
+        keys=("pixel_id", "event_name", "channel"),
+        sums=_FACT_COUNTS,
+        distinct_lists=("uncovered_examples", "repeat_examples"),
+        lists=("missing_id_examples",),
+    )
 
 
 def facts_by_event(facts: list[dict[str, Any]]) -> dict[tuple[Any, Any], dict[str, dict[str, Any]]]:

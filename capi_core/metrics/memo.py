@@ -17,8 +17,9 @@ from typing import Any
 
 from capi_core.store import Store
 
-#: Memoized results kept per store; the oldest goes first.
-MEMO_SIZE = 64
+#: Memoized results kept per store; the least recently used goes first (the scope-free per-day results,
+#: read on every filter change, stay while scoped results of old filters make room).
+MEMO_SIZE = 256
 
 Rows = list[dict[str, Any]]
 
@@ -81,7 +82,9 @@ def memoized(store: Store, key: Hashable, compute: Callable[[], Rows]) -> Rows:
         memo = _memos.get(store)
         if memo is None or memo.version != version:
             memo = _memos[store] = _Memo(version)
-        rows = memo.results.get(key)
+        rows = memo.results.pop(key, None)
+        if rows is not None:
+            memo.results[key] = rows  # most recently used: last to go
     if rows is None:
         rows = compute()
         with _lock:

@@ -1,7 +1,10 @@
 -- Dedup keys on both channels whose copies fall in different 48 h windows with a one-channel window
--- counted on its own (Meta counts the conversion again), in scope.
--- DuckDB-only: list() aggregates the examples (standard SQL has array_agg; Spark collect_list).
--- params: $date_from, $date_to, $pixel_id, $event_names
+-- counted on its own (Meta counts the conversion again): the counted copies per pixel, event name and
+-- UTC day of event_time, with their keys' event ids. No scope: a scope's figures are the sums over the
+-- days, pixel and names it covers (capi_core.metrics.by_day), so this runs once per data version.
+-- DuckDB-only: list() and list_slice() aggregate the examples (standard SQL has array_agg; Spark
+-- collect_list / slice); each day keeps its 5 smallest event ids, as many as a finding shows.
+-- params: none
 -- Windows are numbered from 1 by the key's first copy, so a key spans several windows only if one of its
 -- copies has window_no >= 2: that few keys are found without a join, and only their copies are read.
 with
@@ -47,8 +50,9 @@ keys as (
 select
   c.pixel_id,
   c.event_name,
+  cast(c.event_time as date) as day,
   count(*) as copies,
-  list(distinct k.event_id order by k.event_id) as examples
+  list_slice(list(distinct k.event_id order by k.event_id), 1, 5) as examples
 from copies as c
 inner join keys as k
   on k.dedup_key = c.dedup_key
@@ -57,9 +61,4 @@ where k.channels = 2
   and c.verdict = 'counted'
   and not c.merged
   and not c.same_channel_repeat
-  and (cast($date_from as timestamp) is null or c.event_time >= $date_from)
-  and (cast($date_to as timestamp) is null or c.event_time < $date_to)
-  and (cast($pixel_id as varchar) is null or c.pixel_id = $pixel_id)
-  and (cast($event_names as varchar[]) is null or list_contains($event_names, c.event_name))
-group by c.pixel_id, c.event_name
-order by c.pixel_id, c.event_name
+group by c.pixel_id, c.event_name, cast(c.event_time as date)

@@ -40,8 +40,8 @@ def test_date_range_changes_the_figures(open_app: AppFactory, demo_db: Path, dem
 
 
 def test_upload_ingest_and_undo(open_app: AppFactory, scratch_db: Path) -> None:
-    """Drop a CSV of orders, preview it, ingest it (batch 7: the demo store holds 6 files, the shop's 3
-    and the lead forms' 3), then undo it: the store is back to 6 batches."""
+    """Drop a CSV of orders, preview it, ingest it (batch 8: the demo store holds 7 files, the shop's 3,
+    the lead forms' 3 and the Ads Manager export), then undo it: the store is back to 7 batches."""
     app = open_app("pages/data.py", db=scratch_db)
     app.selectbox(key="data_source").set_value("orders").run()
     content = (FIXTURES / "orders" / "generic_orders.csv").read_bytes()
@@ -53,16 +53,16 @@ def test_upload_ingest_and_undo(open_app: AppFactory, scratch_db: Path) -> None:
 
     app.button(key="ingest").click().run()
     assert problems(app) == []
-    assert [s.value for s in app.success] == ["my orders.csv (generic_orders) -> batch 7: read 8, stored 5, "
+    assert [s.value for s in app.success] == ["my orders.csv (generic_orders) -> batch 8: read 8, stored 5, "
                                               "quarantined 3"]  # fmt: skip
-    assert any(line.startswith("Batch 7 · my orders.csv") for line in texts(app))
+    assert any(line.startswith("Batch 8 · my orders.csv") for line in texts(app))
     assert not app.file_uploader[0].value, "the drop zone is emptied after an ingest"
 
-    app.button(key="undo_7").click().run()
+    app.button(key="undo_8").click().run()
     assert problems(app) == []
-    assert not any(line.startswith("Batch 7") for line in texts(app))
+    assert not any(line.startswith("Batch 8") for line in texts(app))
     with Store(scratch_db) as store:
-        assert [b.batch_id for b in api.batch_history(store)] == [6, 5, 4, 3, 2, 1]
+        assert [b.batch_id for b in api.batch_history(store)] == [7, 6, 5, 4, 3, 2, 1]
 
 
 def test_hostile_event_name_is_shown_as_text(open_app: AppFactory, scratch_db: Path) -> None:

@@ -77,10 +77,10 @@ def test_signal_quality_what_if_slider(open_app: AppFactory) -> None:
 
 def test_data_page_lists_the_demo_batches(open_app: AppFactory) -> None:
     lines = texts(open_app("pages/data.py"))
-    # newest first: demo_store.DEMO_FILES in reverse (the shop's files and the lead forms')
+    # newest first: demo_store.DEMO_FILES in reverse (Meta's export, the shop's files and the lead forms')
     assert [line.split(" · ")[1] for line in lines if line.startswith("Batch ")] == [
-        "lead_beacons.txt", "pixel_beacons.txt", "lead_capi_log.jsonl", "capi_log.jsonl", "crm_leads.csv",
-        "orders_export.csv",
+        "ads_manager_export.csv", "lead_beacons.txt", "pixel_beacons.txt", "lead_capi_log.jsonl",
+        "capi_log.jsonl", "crm_leads.csv", "orders_export.csv",
     ]  # fmt: skip
 
 

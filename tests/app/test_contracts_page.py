@@ -61,6 +61,7 @@ def test_renders_on_the_demo_store(open_app: AppFactory, demo_db: Path, contract
     editor = app.data_editor[0]
     assert list(editor.value["event"]) == [
         "Purchase",
+        "Lead",
         "AddToCart",
         "InitiateCheckout",
         "ViewContent",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from capi_core.demo import DemoConfig, DemoManifest, generate, scaled_config
+from capi_core.demo.copies import BrowserCopy, ServerCopy
+from capi_core.demo.meta_tally import MetaTally, counted_purchases
 from capi_core.demo.shop import from_ms, shop_time, to_ms
 from capi_core.demo.wire import quote as demo_quote
 
@@ -72,10 +75,12 @@ def test_same_seed_writes_identical_bytes_and_another_seed_does_not(tmp_path: Pa
     generate(tmp_path / "b", SMALL)
     generate(tmp_path / "c", DemoConfig(orders=200, seed=7))
     first, again, other = _files(tmp_path / "a"), _files(tmp_path / "b"), _files(tmp_path / "c")
-    # the shop's three files, the lead forms' three (lead_beacons, lead_capi_log, crm_leads), the manifest
+    # the shop's three files, the lead forms' three (lead_beacons, lead_capi_log, crm_leads), Meta's view
+    # (the Ads Manager export, three Dataset Quality answers), the manifest
     assert list(first) == [
-        "capi_log.jsonl", "crm_leads.csv", "lead_beacons.txt", "lead_capi_log.jsonl", "manifest.json",
-        "orders_export.csv", "pixel_beacons.txt",
+        "ads_manager_export.csv", "capi_log.jsonl", "crm_leads.csv", "dataset_quality_2026-10-26.json",
+        "dataset_quality_2026-11-09.json", "dataset_quality_2026-11-16.json", "lead_beacons.txt",
+        "lead_capi_log.jsonl", "manifest.json", "orders_export.csv", "pixel_beacons.txt",
     ]  # fmt: skip
     assert first == again
     assert all(first[name] != other[name] for name in first)
@@ -431,3 +436,165 @@ def test_leads_leave_the_shop_files_unchanged(tmp_path: Path) -> None:
     for name in ("orders_export.csv", "capi_log.jsonl", "pixel_beacons.txt"):
         assert with_leads[name] == without[name]
     assert without["lead_capi_log.jsonl"] == b"" and with_leads["lead_capi_log.jsonl"]
+
+
+# --- Meta's own view: the Ads Manager export and the Dataset Quality answers --------------------------
+
+OTHER_FILES = (
+    "orders_export.csv", "capi_log.jsonl", "pixel_beacons.txt", "crm_leads.csv", "lead_capi_log.jsonl",
+    "lead_beacons.txt",
+)  # fmt: skip
+
+
+def test_meta_view_leaves_every_other_file_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Meta's side reads the copies and draws from its own streams: without it the other files are the
+    same bytes."""
+    generate(tmp_path / "with", SMALL)
+    monkeypatch.setattr(MetaTally, "add", lambda self, config, index, copies: None)
+    monkeypatch.setattr(
+        "capi_core.demo.writer.write_meta_reporting", lambda out_dir, config, tally: ({}, None)
+    )
+    manifest = generate(tmp_path / "without", SMALL)
+    with_meta, without = _files(tmp_path / "with"), _files(tmp_path / "without")
+    assert manifest.meta is None and "ads_manager_export.csv" not in without
+    for name in OTHER_FILES:
+        assert with_meta[name] == without[name], name
+
+
+def _export(folder: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with (folder / "ads_manager_export.csv").open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def test_ads_export_has_the_real_export_layout(demo: Demo, samples: Path) -> None:
+    """Every column but the purchase value (a column a user adds in Ads Manager) is a column of the real
+    export, with the same spelling, and the header is quoted the way Ads Manager quotes it."""
+    header, _ = _export(demo.folder)
+    (sample,) = (samples / "meta_ads_reporting").glob("*.csv")
+    with sample.open(encoding="utf-8", newline="") as handle:
+        real = next(csv.reader(handle))
+    assert set(header) - set(real) == {"Purchases conversion value"}
+    first_line = (demo.folder / "ads_manager_export.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert first_line.startswith('"Reporting starts","Reporting ends","Campaign name"')
+    assert ',Results,"Result indicator"' in first_line
+
+
+def test_ads_export_equals_the_meta_manifest(demo: Demo) -> None:
+    """Recounted with csv only: 5 ads x 42 days, one day per row, newest day first; purchases and value per
+    day and in total as the manifest says; Results = Purchases on the purchase-optimised ads."""
+    meta = demo.manifest.meta
+    assert meta is not None
+    _, rows = _export(demo.folder)
+    assert len(rows) == meta.export_rows == demo.manifest.counts["ads_manager_rows"] == 5 * 42
+    assert all(r["Reporting starts"] == r["Reporting ends"] for r in rows)
+    days = [r["Reporting starts"] for r in rows]
+    assert days == sorted(days, reverse=True)
+    assert (days[-1], days[0]) == (meta.first_day.isoformat(), meta.last_day.isoformat())
+    per_day: Counter[str] = Counter()
+    for row in rows:
+        per_day[row["Reporting starts"]] += int(row["Purchases"] or 0)
+        if row["Result indicator"] == "actions:offsite_conversion.fb_pixel_purchase":
+            assert row["Results"] == row["Purchases"]
+        assert row["Attribution setting"] == "7-day click, 1-day view, or 1-day engaged-view"
+    assert dict(per_day) == meta.reported_per_day
+    assert sum(per_day.values()) == meta.reported_purchases
+    value = sum(float(r["Purchases conversion value"] or 0) for r in rows)
+    assert value == pytest.approx(meta.reported_value)
+    assert sum(float(r["Amount spent (USD)"]) for r in rows) == pytest.approx(meta.spend)
+
+
+def test_reported_purchases_follow_what_meta_counts(demo: Demo) -> None:
+    """About ATTRIBUTED_SHARE (60 %) of the Purchases Meta counts are reported, before and after the
+    redeploy; the redeploy doubles what Meta counts, so the daily reported purchases jump with it."""
+    meta = demo.manifest.meta
+    assert meta is not None
+    deploy = demo.manifest.config.deploy_day.isoformat()
+    before = [d for d in meta.reported_per_day if d < deploy]
+    after = [d for d in meta.reported_per_day if d >= deploy]
+    for days in (before, after):
+        share = sum(meta.reported_per_day[d] for d in days) / sum(meta.counted_per_day[d] for d in days)
+        assert 0.55 <= share <= 0.65
+    mean_before = sum(meta.reported_per_day[d] for d in before) / len(before)
+    mean_after = sum(meta.reported_per_day[d] for d in after) / len(after)
+    assert mean_after > 1.6 * mean_before
+    counted_before = sum(meta.counted_per_day[d] for d in before) / len(before)
+    counted_after = sum(meta.counted_per_day[d] for d in after) / len(after)
+    assert 1.7 < counted_after / counted_before < 2.1  # every order twice, bar the blocked buyers
+
+
+def test_quality_snapshots_equal_the_meta_manifest(demo: Demo) -> None:
+    """Parsed with json only: Meta's EMQ, event coverage and event_id feedback per event as the manifest
+    records them; the Purchase coverage drops from above the 75 % goal to almost nothing after the
+    redeploy, because the beacons lose their event_id."""
+    meta = demo.manifest.meta
+    assert meta is not None
+    assert [s.file for s in meta.snapshots] == [
+        f"dataset_quality_2026-{day}.json" for day in ("10-26", "11-09", "11-16")
+    ]
+    for snapshot in meta.snapshots:
+        body = json.loads((demo.folder / snapshot.file).read_text(encoding="utf-8"))
+        by_event = {item["event_name"]: item for item in body["web"]}
+        assert set(by_event) == set(snapshot.events)
+        for name, figures in snapshot.events.items():
+            item = by_event[name]
+            assert item["event_match_quality"]["composite_score"] == figures.emq
+            assert item["event_coverage"]["percentage"] / 100 == figures.event_coverage
+            (eid,) = [k for k in item["dedupe_key_feedback"] if k["dedupe_key"] == "event_id"]
+            assert eid["browser_events_with_dedupe_key"]["percentage"] / 100 == figures.browser_event_id_share
+    first, last = (s.events["Purchase"] for s in (meta.snapshots[0], meta.snapshots[-1]))
+    assert first.event_coverage > 0.75 and first.browser_event_id_share == 1.0
+    assert last.event_coverage < 0.1 and last.browser_event_id_share == 0.0
+
+
+# --- Meta's counting of one order's Purchase copies (meta_tally.counted_purchases) ---------------------
+
+_CONFIG = DemoConfig()
+_T = 1_793_000_000_000  # some instant in the demo period, in ms
+
+
+def _beacon(eid: str | None, ts: int = _T, fbp: str = "fb.1.1.1") -> BrowserCopy:
+    return BrowserCopy(
+        event_name="Purchase", event_id=eid, ts_ms=ts, pixel_id=_CONFIG.pixel_id, url="https://x/ty",
+        fbp=fbp, fbc=None, custom=[("value", "10")], em_hash=None, counter=0, example="1",
+    )  # fmt: skip
+
+
+def _server(
+    eid: str | None, sent: int = _T + 5_000, *, fbp: str = "fb.1.1.1", pixel: str = _CONFIG.pixel_id
+) -> ServerCopy:
+    return ServerCopy(
+        event_name="Purchase", event_time=sent // 1000, event_id=eid, sent_ms=sent, pixel_id=pixel,
+        consent="granted", url="https://x/ty", user_data={"fbp": fbp}, custom_data={"value": 12.5},
+        trace="A", example="1",
+    )  # fmt: skip
+
+
+_HOUR = 3_600_000
+
+
+@pytest.mark.parametrize(
+    ("copies", "expected"),
+    [
+        ([_beacon("1"), _server("1")], 1),  # merged pair
+        ([_beacon(None), _server("1")], 2),  # the redeploy: the beacon has no eid
+        ([_beacon("1"), _server(None)], 1),  # eid-less server after a beacon with its fbp: dropped
+        ([_beacon("1", _T + 60_000), _server(None, _T)], 2),  # eid-less server before the beacon
+        ([_beacon("1"), _server(None, fbp="fb.1.2.2")], 2),  # eid-less server, another fbp
+        ([_beacon("1"), _server("1", _T + 49 * _HOUR)], 2),  # outside Meta's 48 h window
+        ([_server("1"), _server("1", _T + 35_000)], 2),  # webhook retry of a Pixel-blocked buyer
+        ([_beacon("1"), _server("1", pixel="6543210987654321")], 1),  # the server copy on another dataset
+        ([_beacon("#1"), _server("1")], 2),  # '#1' vs '1'
+    ],
+)
+def test_counted_purchases_follow_meta_dedup(copies: list[Any], expected: int) -> None:
+    """Hand-counted under Meta's documented rules (one count per merged pair, each unmerged copy counts)."""
+    assert len(counted_purchases(_CONFIG, copies)) == expected
+
+
+def test_rejected_and_phantom_copies_are_not_counted() -> None:
+    rejected = _server("2")
+    rejected.error = (2804003, "Event Timestamp Too Old", "too old")
+    phantom = _server("STG-ABCDEF")
+    phantom.tags.append(("RECON_PHANTOM", "no_truth"))
+    assert counted_purchases(_CONFIG, [_beacon("2"), rejected, phantom]) == [_beacon("2")]

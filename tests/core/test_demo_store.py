@@ -1,10 +1,13 @@
-"""The demo store is (re)built when missing or empty, so `make run` never opens on nothing."""
+"""The demo store is (re)built when missing or empty, so `make run` never opens on nothing; it holds Meta's
+own view after the shop's files."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
-from capi_core.demo_store import needs_build
+from capi_core import dataset_quality
+from capi_core.demo_store import DEMO_FILES, build_demo_store, needs_build
 from capi_core.store import Store
 
 
@@ -24,3 +27,19 @@ def test_store_with_a_batch_does_not(tmp_path: Path) -> None:
             "insert into batches values (1, 'orders', 'x', 'x.csv', 'sha', 1, 1, 0, 0, 0, now(), '0')",
         )
     assert not needs_build(tmp_path / "demo.duckdb")
+
+
+def test_small_demo_store_holds_meta_view(tmp_path: Path) -> None:
+    """The Ads Manager export comes after the shop's and lead forms' six files (batch 7, source meta);
+    the three Dataset Quality answers are snapshots of the main pixel at their fetch times."""
+    summary = build_demo_store(tmp_path / "demo.duckdb", orders=200)
+    assert "ads_manager_export.csv (ads_manager) -> batch 7" in summary
+    with Store(tmp_path / "demo.duckdb", read_only=True) as store:
+        assert store.query("last batch", "select source from batches where batch_id = 7").scalar() == "meta"
+        assert store.query("batches", "select count(*) from batches").scalar() == len(DEMO_FILES) == 7
+        found = dataset_quality.snapshots(store)
+    assert [(s.fetched_at, s.pixel_id, s.events) for s in reversed(found)] == [
+        (dt.datetime(2026, 10, 26, 9, 30), "1234567890123456", 5),
+        (dt.datetime(2026, 11, 9, 9, 30), "1234567890123456", 5),
+        (dt.datetime(2026, 11, 16, 9, 30), "1234567890123456", 5),
+    ]
