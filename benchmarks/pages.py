@@ -2,12 +2,16 @@
 
 Owns: getting a private copy of a cached benchmark store, driving every page through Streamlit's
 ``AppTest`` (first load with cold caches, a rerun, the page's own typical widget, the sidebar filters),
-timing each ``AppTest.run()``, attributing the time to the core calls and named store queries it made,
-and printing a Markdown table. Must not: write into ``benchmarks/out/`` (it only reads and copies a
-store from there; another run may be writing it), change any page, or compute a metric itself.
+timing each ``AppTest.run()`` (wall time, and the process's CPU time, steadier on a shared machine),
+attributing the time to the core calls and named store queries it made, and printing a Markdown table;
+with ``--repeat N`` every page is measured N times and each step's median run is reported. "Cold
+caches" empties Streamlit's data caches and the core's memoized results at each page's first load.
+Must not: write into ``benchmarks/out/`` (it only reads and copies a store from there; another run may
+be writing it), change any page, or compute a metric itself.
 
     .venv/bin/python benchmarks/pages.py                       # newest finished 100k-order store
     .venv/bin/python benchmarks/pages.py --store some.duckdb --pages overview,data
+    .venv/bin/python benchmarks/pages.py --repeat 3                 # medians of 3 runs (the README's)
 """
 
 from __future__ import annotations

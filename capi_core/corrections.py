@@ -12,7 +12,8 @@ after, why) for a before/after diff:
 - user_data: a raw value in a hashed key is normalized and hashed (the raw value is never echoed back);
   upper-case hex lowercased; a hashed fbp / fbc / IP / user agent dropped (Meta rejects them, §2.4);
 - custom_data: currency trimmed and upper-cased; a numeric value sent as text -> a number;
-- event_id filled or repaired by the contract's rule (order number without ``#`` ...);
+- event_id filled or repaired by the contract's rule (order number without ``#`` ...); a copy with no
+  order_id / lead_id of its own takes the id of the order or lead it is linked to (``copy_truth_links``);
 - a Pixel copy pushed as a test event: a stand-in user agent (beacon logs do not keep the browser's).
 
 Must not: send anything, touch the store beyond reading one row, or put a raw user_data value in a
@@ -100,6 +101,29 @@ def _epoch(moment: dt.datetime) -> float:
     return moment.replace(tzinfo=dt.UTC).timestamp()
 
 
+class LinkedRecord(BaseModel):
+    """The backend record a copy is linked to (reconciliation's ``copy_truth_links``), as exported."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str  # order | lead
+    raw_id: str
+
+
+def linked_record(store: Store, fingerprint: str, occurrence: int) -> LinkedRecord | None:
+    """The order or lead a stored copy is linked to, with the record's id as the export wrote it."""
+    rows = store.query(
+        "linked record of a copy",
+        "select r.kind, coalesce(r.raw_id, r.truth_id) as raw_id from copy_truth_links l "
+        "join truth_current r on r.kind = l.kind and r.truth_id = l.truth_id "
+        "where l.fingerprint = $fingerprint and l.occurrence = $occurrence",
+        {"fingerprint": fingerprint, "occurrence": occurrence},
+    ).rows
+    if not rows or rows[0][1] in (None, ""):
+        return None
+    return LinkedRecord(kind=str(rows[0][0]), raw_id=str(rows[0][1]))
+
+
 def payload_from_row(row: dict[str, Any]) -> dict[str, Any]:
     """The server-event dict (reference §2.2) of a stored copy, as close to what was sent as stored."""
     event: dict[str, Any] = {"event_name": row["event_name"]}
@@ -174,6 +198,7 @@ def correct(
     now: float | None = None,
     test_push: bool = True,
     channel: str | None = None,
+    linked: LinkedRecord | None = None,
 ) -> Correction:
     """``payload`` with the automatic corrections applied, and the list of what changed.
 
@@ -185,6 +210,8 @@ def correct(
         test_push: move an event_time outside Meta's 7-day window to ``now`` (only for a test push).
         channel: ``browser`` when the payload was rebuilt from a Pixel copy: its user agent travelled in
             the request headers, which beacon logs do not keep, so a test push gets a stand-in.
+        linked: the order or lead the stored copy is linked to: the event_id rule takes its id when the
+            payload names no order_id / lead_id itself.
     """
     after = copy.deepcopy(payload)
     changes: list[Change] = []
@@ -197,7 +224,7 @@ def correct(
         _browser_agent(after, changes)
     _custom(after, changes)
     if rule is not None:
-        _event_id(after, rule, changes)
+        _event_id(after, rule, changes, linked)
     return Correction(before=copy.deepcopy(payload), after=after, changes=changes)
 
 
@@ -413,33 +440,48 @@ def _custom(event: dict[str, Any], changes: list[Change]) -> None:
         changes.append(Change(field="custom_data.value", before=value, after=number[0], why=number[1]))
 
 
-def _expected_event_id(event: dict[str, Any], rule: EventContract) -> tuple[str | None, str]:
+def _expected_event_id(
+    event: dict[str, Any], rule: EventContract, linked: LinkedRecord | None = None
+) -> tuple[str | None, str]:
     custom = event.get("custom_data") if isinstance(event.get("custom_data"), dict) else {}
     user = event.get("user_data") if isinstance(event.get("user_data"), dict) else {}
     order_id = custom.get("order_id") if isinstance(custom, dict) else None
+    lead_id = user.get("lead_id") if isinstance(user, dict) else None
     current = event.get("event_id")
     kind = rule.event_id_rule
+    # the id of the record the copy is linked to, when the payload does not name one itself
+    linked_order = linked.raw_id if linked and linked.kind == "order" and order_id in (None, "") else None
+    linked_lead = linked.raw_id if linked and linked.kind == "lead" and lead_id in (None, "") else None
+    from_link = " (from the order this copy is linked to)"
     if kind == "order_id_without_hash":
-        source = order_id if order_id not in (None, "") else current
+        source = order_id if order_id not in (None, "") else linked_order or current
         expected = str(source).replace("#", "").strip() if source not in (None, "") else None
-        return expected or None, "the order number without '#', as the contract's dedup rule says"
+        why = "the order number without '#', as the contract's dedup rule says"
+        return expected or None, why + (from_link if linked_order and source == linked_order else "")
     if kind == "order_id" and order_id not in (None, ""):
         return str(order_id), "custom_data.order_id, as the contract's dedup rule says"
-    if kind == "lead_id" and isinstance(user, dict) and user.get("lead_id") not in (None, ""):
-        return str(user["lead_id"]), "the lead id, as the contract's dedup rule says"
+    if kind == "order_id" and linked_order:
+        return linked_order, "the order number, as the contract's dedup rule says" + from_link
+    if kind == "lead_id" and lead_id not in (None, ""):
+        return str(lead_id), "the lead id, as the contract's dedup rule says"
+    if kind == "lead_id" and linked_lead:
+        return linked_lead, "the lead id, as the contract's dedup rule says (from the lead this copy is linked to)"
     if kind == "uuid" and not (isinstance(current, str) and _UUID.fullmatch(current.lower())):
         return str(
             uuid.uuid4()
         ), "a new UUID, as the contract's dedup rule says (the Pixel copy must carry it too)"
-    if kind == "any" and current in (None, "") and order_id not in (None, ""):
-        return str(order_id).replace(
-            "#", ""
-        ).strip(), "filled from the order number so both channels can share it"
+    if kind == "any" and current in (None, ""):
+        source = order_id if order_id not in (None, "") else linked_order
+        if source not in (None, ""):
+            why = "filled from the order number so both channels can share it"
+            return str(source).replace("#", "").strip(), why + (from_link if source == linked_order else "")
     return (str(current) if current not in (None, "") else None), ""
 
 
-def _event_id(event: dict[str, Any], rule: EventContract, changes: list[Change]) -> None:
-    expected, why = _expected_event_id(event, rule)
+def _event_id(
+    event: dict[str, Any], rule: EventContract, changes: list[Change], linked: LinkedRecord | None
+) -> None:
+    expected, why = _expected_event_id(event, rule, linked)
     current = event.get("event_id")
     if expected is None or expected == current:
         return

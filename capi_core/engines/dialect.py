@@ -33,7 +33,7 @@ class SparkSql:
 
 
 def _bounded_min(node: exp.Expression) -> exp.Expression:
-    """DuckDB ``min(x, n)`` (the n smallest values, as a list) -> ``slice(array_sort(collect_list(x)), 1, n)``.
+    """DuckDB ``min(x, n)`` (the n smallest values, a list) -> ``slice(array_sort(collect_list(x)), 1, n)``.
 
     A ``filter (where ...)`` on the aggregate moves onto ``collect_list``. DuckDB answers null when no row
     qualifies and Spark an empty array; callers read both as "no examples".
@@ -81,9 +81,9 @@ def _plain_cte(node: exp.Expression) -> exp.Expression:
 def _bigint_ranks(node: exp.Expression) -> exp.Expression:
     """``row_number()`` / ``rank()`` / ``dense_rank()`` are BIGINT in DuckDB and INT in Spark: cast the
     window, so unions and recursive CTEs (which Spark requires to agree exactly) see DuckDB's types."""
-    if isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber | exp.Rank | exp.DenseRank):
-        if not isinstance(node.parent, exp.Cast):
-            return exp.cast(node.copy(), exp.DataType.build("bigint"))
+    ranking = isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber | exp.Rank | exp.DenseRank)
+    if ranking and not isinstance(node.parent, exp.Cast):
+        return exp.cast(node.copy(), exp.DataType.build("bigint"))
     return node
 
 
@@ -106,17 +106,26 @@ def _epochs(node: exp.Expression) -> exp.Expression:
     """
     if isinstance(node, exp.TimeToUnix):
         return _seconds(node.this)
-    if isinstance(node, exp.UnixToTime) and node.args.get("scale") is not None and node.args["scale"].name == "3":
+    if (
+        isinstance(node, exp.UnixToTime)
+        and node.args.get("scale") is not None
+        and node.args["scale"].name == "3"
+    ):
         return _fn("unix_millis", node.this.copy())
     if isinstance(node, exp.Extract) and node.this.name.lower() == "epoch":
         inner = node.expression.unnest()
         if not isinstance(inner, exp.Sub):
             raise sqlglot.errors.UnsupportedError("extract(epoch from x) is translated only for x = a - b")
-        micros = exp.Sub(this=_fn("unix_micros", inner.this.copy()), expression=_fn("unix_micros", inner.expression.copy()))
+        micros = exp.Sub(
+            this=_fn("unix_micros", inner.this.copy()), expression=_fn("unix_micros", inner.expression.copy())
+        )
         return exp.Div(this=exp.Paren(this=micros), expression=exp.Literal.number("1000000D"))
     if isinstance(node, exp.DateDiff) and node.text("unit").lower() == "second":
         return exp.Paren(
-            this=exp.Sub(this=_fn("unix_seconds", node.this.copy()), expression=_fn("unix_seconds", node.expression.copy()))
+            this=exp.Sub(
+                this=_fn("unix_seconds", node.this.copy()),
+                expression=_fn("unix_seconds", node.expression.copy()),
+            )
         )
     return node
 
@@ -148,7 +157,10 @@ def _renamed(node: exp.Expression) -> exp.Expression:
 
 
 #: DuckDB's information_schema views -> the views SparkStore builds from its own tables.
-INFORMATION_SCHEMA = {"tables": "capi_information_schema_tables", "columns": "capi_information_schema_columns"}
+INFORMATION_SCHEMA = {
+    "tables": "capi_information_schema_tables",
+    "columns": "capi_information_schema_columns",
+}
 
 
 def _information_schema(node: exp.Expression) -> exp.Expression:
@@ -203,7 +215,7 @@ _REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
 
 
 def _typed_parameters(casts: dict[str, str]) -> Callable[[exp.Expression], exp.Expression]:
-    """Wrap the named parameters in a cast (a datetime travels as ISO text: py4j would read it as local time)."""
+    """Wrap the named parameters in a cast (a datetime travels as ISO text: py4j reads one as local time)."""
 
     def rewrite(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Placeholder) and node.name in casts and not node.meta.get("typed"):
@@ -243,8 +255,66 @@ class Stage:
     sql: str
 
 
-def _table_refs(node: exp.Expression) -> set[str]:
+def _table_refs(node: exp.Expr) -> set[str]:
     return {table.name for table in node.find_all(exp.Table) if not table.text("db")}
+
+
+class _Staging:
+    """The CTEs of one query, which of them become views, and the statement of each step."""
+
+    def __init__(self, tree: exp.Expr, with_: exp.With, prefix: str) -> None:
+        self.ctes: list[exp.CTE] = list(with_.expressions)
+        self.names = [cte.alias for cte in self.ctes]
+        self.prefix = prefix
+        self.body = tree.copy()
+        self.body.set("with_", None)
+        self.reads = {cte.alias: _table_refs(cte.this) & set(self.names) for cte in self.ctes}
+        uses = dict.fromkeys(self.names, 0)
+        for node in [*(cte.this for cte in self.ctes), self.body]:
+            for table in node.find_all(exp.Table):
+                if table.name in uses and not table.text("db"):
+                    uses[table.name] += 1
+        self.recursive = {name for name in self.names if name in self.reads[name]}
+        self.staged = {name for name in self.names if uses[name] > 1 or name in self.recursive}
+
+    def renamed(self, node: exp.Expr, keep: str | None = None) -> exp.Expr:
+        """``node`` reading the staged CTEs (but ``keep``) from their views."""
+
+        def rename(table: exp.Expression) -> exp.Expression:
+            if (
+                isinstance(table, exp.Table)
+                and table.name in self.staged
+                and table.name != keep
+                and not table.text("db")
+            ):
+                alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
+                return exp.Table(this=exp.to_identifier(self.prefix + table.name), alias=alias)
+            return table
+
+        return node.copy().transform(rename)
+
+    def inline_needs(self, node: exp.Expr, own: str | None) -> list[exp.CTE]:
+        """The non-staged CTEs ``node`` reads, directly or through each other, in definition order."""
+        needed: set[str] = set()
+        todo = list(_table_refs(node) & set(self.names))
+        while todo:
+            name = todo.pop()
+            if name not in needed and name not in self.staged and name != own:
+                needed.add(name)
+                todo.extend(self.reads[name])
+        return [cte for cte in self.ctes if cte.alias in needed]
+
+    def statement(self, select: exp.Expr, own: exp.CTE | None) -> str:
+        """DuckDB SQL of one step: the final ``select``, or ``select * from`` the staged CTE ``own``."""
+        own_name = own.alias if own is not None else None
+        inline = self.inline_needs(select if own is None else own.this, own_name)
+        with_ctes = [self.renamed(cte) for cte in inline]
+        if own is not None:
+            with_ctes.append(self.renamed(own, keep=own_name))
+        query = self.renamed(select, keep=own_name)
+        if with_ctes:
+            query.set("with_", exp.With(expressions=with_ctes, recursive=own_name in self.recursive))
+        return query.sql(dialect=_READ)
 
 
 @lru_cache(maxsize=256)
@@ -261,54 +331,11 @@ def stages(sql: str, prefix: str) -> tuple[Stage, ...]:
     with_ = tree.args.get("with_")
     if not isinstance(with_, exp.With) or not with_.expressions:
         return (Stage(None, sql),)
-    ctes: list[exp.CTE] = list(with_.expressions)
-    names = [cte.alias for cte in ctes]
-    body = tree.copy()
-    body.set("with_", None)
-    reads = {cte.alias: _table_refs(cte.this) & set(names) for cte in ctes}
-    uses = dict.fromkeys(names, 0)
-    for node in [*(cte.this for cte in ctes), body]:
-        for table in node.find_all(exp.Table):
-            if table.name in uses and not table.text("db"):
-                uses[table.name] += 1
-    recursive = {cte.alias for cte in ctes if cte.alias in reads[cte.alias]}
-    staged = [name for name in names if uses[name] > 1 or name in recursive]
-
-    def renamed(node: exp.Expression, keep: str | None = None) -> exp.Expression:
-        def rename(table: exp.Expression) -> exp.Expression:
-            if isinstance(table, exp.Table) and table.name in staged and table.name != keep and not table.text("db"):
-                alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
-                return exp.Table(this=exp.to_identifier(prefix + table.name), alias=alias)
-            return table
-
-        return node.copy().transform(rename)
-
-    def inline_needs(node: exp.Expression, own: str | None) -> list[exp.CTE]:
-        """The non-staged CTEs ``node`` reads, directly or through each other, in definition order."""
-        needed: set[str] = set()
-        todo = list(_table_refs(node) & set(names))
-        while todo:
-            name = todo.pop()
-            if name in needed or name in staged or name == own:
-                continue
-            needed.add(name)
-            todo.extend(reads[name])
-        return [cte for cte in ctes if cte.alias in needed]
-
-    def statement(select: exp.Expression, own: exp.CTE | None) -> str:
-        inline = inline_needs(select if own is None else own.this, own.alias if own else None)
-        with_ctes = [renamed(cte) for cte in inline]
-        if own is not None:
-            with_ctes.append(renamed(own, keep=own.alias))
-        query = renamed(select, keep=own.alias if own else None)
-        if with_ctes:
-            query.set("with_", exp.With(expressions=with_ctes, recursive=own is not None and own.alias in recursive))
-        return query.sql(dialect=_READ)
-
+    staging = _Staging(tree, with_, prefix)
     steps = [
-        Stage(prefix + cte.alias, statement(exp.select("*").from_(cte.alias), cte))
-        for cte in ctes
-        if cte.alias in staged
+        Stage(prefix + cte.alias, staging.statement(exp.select("*").from_(cte.alias), cte))
+        for cte in staging.ctes
+        if cte.alias in staging.staged
     ]
-    steps.append(Stage(None, statement(body, None)))
+    steps.append(Stage(None, staging.statement(staging.body, None)))
     return tuple(steps)

@@ -45,7 +45,9 @@ def exported_tables(location: str) -> list[str]:
         return canonical_tables()
     folder = Path(location.removeprefix("file://"))
     if not folder.is_dir():
-        raise InputError(f"{location} is not a folder", hint="export a store with `capi-desk export-spark --to DIR`")
+        raise InputError(
+            f"{location} is not a folder", hint="export a store with `capi-desk export-spark --to DIR`"
+        )
     return [name for name in canonical_tables() if (folder / name).exists()]
 
 
@@ -79,6 +81,10 @@ def export_store(store: Store, target: str | Path) -> dict[str, int]:
         folder.mkdir()
         name = quote_ident(table, tables)
         # the identifier is allow-listed; the path travels as a bound parameter
-        store.query(f"export {table}", f"copy {name} to $path (format parquet)", {"path": str(folder / "part-0.parquet")})  # noqa: S608
+        store.query(
+            f"export {table}",
+            f"copy {name} to $path (format parquet)",
+            {"path": str(folder / "part-0.parquet")},
+        )
         written[table] = int(store.query(f"count {table}", f"select count(*) from {name}").scalar())  # noqa: S608
     return written

@@ -56,12 +56,15 @@ def spark_session(remote: str | None = None, *, master: str = "local[2]") -> Spa
         from pyspark.sql import SparkSession
     except ImportError as err:
         raise InputError(
-            "--engine spark needs pyspark", hint="pip install 'capi-signal-desk[spark]' (and Java 17 for local)"
+            "--engine spark needs pyspark",
+            hint="pip install 'capi-signal-desk[spark]' (and Java 17 for local)",
         ) from err
     builder = SparkSession.builder
     if remote:
         if not remote.startswith("sc://"):
-            raise InputError(f"--spark-remote {remote!r} is not a Spark Connect URL", hint="e.g. sc://host:15002")
+            raise InputError(
+                f"--spark-remote {remote!r} is not a Spark Connect URL", hint="e.g. sc://host:15002"
+            )
         session = builder.remote(remote).getOrCreate()
     else:
         for key, value in {**LOCAL_CONF, **SESSION_CONF}.items():
@@ -75,7 +78,7 @@ def spark_session(remote: str | None = None, *, master: str = "local[2]") -> Spa
 
 def _literal(value: Any) -> Column:
     """A parameter value as a Spark literal (bound by Spark, never spliced into SQL text)."""
-    from pyspark.sql import functions as F  # noqa: N812 (pyspark's convention)
+    from pyspark.sql import functions as F
 
     if isinstance(value, list | tuple):
         if not value:
@@ -122,7 +125,7 @@ def _python(value: Any) -> Any:
 def _naive_times(frame: DataFrame) -> DataFrame:
     """Top-level TIMESTAMP (with local time zone) columns as TIMESTAMP_NTZ in UTC: pyspark would turn them
     into the Python process's local time, DuckDB gives naive UTC datetimes."""
-    from pyspark.sql import functions as F  # noqa: N812
+    from pyspark.sql import functions as F
     from pyspark.sql.types import TimestampType
 
     fields = frame.schema.fields
@@ -156,8 +159,13 @@ class SparkStore(Store):
     from a Parquet location or a namespace. The derived tables are built once on open, in Spark.
     """
 
-    def __init__(  # noqa: PLR0913 -- no DuckDB file; the base __init__ is not called on purpose
-        self, session: SparkSession, tables: Mapping[str, DataFrame], *, label: str, build_derived: bool = True
+    def __init__(  # the base __init__ (a DuckDB file) is not called on purpose
+        self,
+        session: SparkSession,
+        tables: Mapping[str, DataFrame],
+        *,
+        label: str,
+        build_derived: bool = True,
     ) -> None:
         self.path = label
         self.session = session
@@ -166,7 +174,7 @@ class SparkStore(Store):
         if missing:
             raise InputError(
                 f"Spark tables missing: {', '.join(missing)}",
-                hint="export a store with `capi-desk export-spark --to DIR` or name tables with the same columns",
+                hint="export a store with `capi-desk export-spark --to DIR` (or name tables like it)",
             )
         self._frames: dict[str, DataFrame] = {}
         for name, frame in tables.items():
@@ -180,7 +188,7 @@ class SparkStore(Store):
         self._frames[name] = frame
 
     def _register_information_schema(self) -> None:
-        """Views standing in for DuckDB's information_schema.tables / .columns (engines/dialect.py maps them)."""
+        """Views standing in for DuckDB's information_schema.tables / .columns (see dialect.py)."""
         tables = [(name, "main") for name in self._frames]
         columns = [
             (name, field.name, field.dataType.simpleString())
@@ -188,9 +196,9 @@ class SparkStore(Store):
             for field in frame.schema.fields
         ]
         views = dialect.INFORMATION_SCHEMA
-        self.session.createDataFrame(tables, "table_name string, table_schema string").createOrReplaceTempView(
-            views["tables"]
-        )
+        self.session.createDataFrame(
+            tables, "table_name string, table_schema string"
+        ).createOrReplaceTempView(views["tables"])
         self.session.createDataFrame(
             columns, "table_name string, column_name string, data_type string"
         ).createOrReplaceTempView(views["columns"])
@@ -222,9 +230,9 @@ class SparkStore(Store):
         try:
             for step in steps[:-1]:
                 assert step.view is not None  # only the last stage has no view
-                self._checkpoint(f"{name} ({step.view})", self._frame(name, step.sql, params)).createOrReplaceTempView(
-                    step.view
-                )
+                self._checkpoint(
+                    f"{name} ({step.view})", self._frame(name, step.sql, params)
+                ).createOrReplaceTempView(step.view)
                 views.append(step.view)
             yield self._frame(name, steps[-1].sql, params)
         finally:
@@ -278,6 +286,18 @@ class SparkStore(Store):
         yield SparkTransaction(self)
 
 
+def _own_session(session: SparkSession) -> SparkSession:
+    """A session of its own for one store: temp views are per session, and two stores (say, two
+    folders) opened on one Spark session would otherwise read each other's tables."""
+    try:
+        own = session.newSession()
+    except Exception:  # Spark Connect without newSession: one store per connection
+        return session
+    for key, value in SESSION_CONF.items():
+        own.conf.set(key, value)
+    return own
+
+
 def _parquet_tables(session: SparkSession, location: str) -> dict[str, DataFrame]:
     """Every ``<location>/<table>`` Parquet folder or file ``export-spark`` wrote, by table name."""
     from capi_core.engines.export import exported_tables
@@ -294,7 +314,9 @@ def _namespace_tables(session: SparkSession, namespace: str) -> dict[str, DataFr
     return {name: session.table(f"{namespace}.{name}") for name in names}
 
 
-def open_spark_store(*, remote: str | None, location: str | None, session: SparkSession | None = None) -> Store:
+def open_spark_store(
+    *, remote: str | None, location: str | None, session: SparkSession | None = None
+) -> Store:
     """A store whose queries run on Spark over the tables at ``location``.
 
     ``location`` is a folder or URI of Parquet tables (``DIR/events``, ``DIR/truth``, ... as
@@ -303,13 +325,16 @@ def open_spark_store(*, remote: str | None, location: str | None, session: Spark
     """
     if not location:
         raise InputError(
-            "--engine spark needs --spark-path", hint="a folder of Parquet tables (see capi-desk export-spark)"
+            "--engine spark needs --spark-path",
+            hint="a folder of Parquet tables (see capi-desk export-spark)",
         )
-    spark = session or spark_session(remote)
+    spark = _own_session(session or spark_session(remote))
     if location.startswith("table:"):
         namespace = location.removeprefix("table:")
         if not _NAMESPACE.fullmatch(namespace):
-            raise InputError(f"{namespace!r} is not a Spark namespace", hint="e.g. --spark-path table:lake.capi")
+            raise InputError(
+                f"{namespace!r} is not a Spark namespace", hint="e.g. --spark-path table:lake.capi"
+            )
         tables = _namespace_tables(spark, namespace)
     else:
         tables = _parquet_tables(spark, location)

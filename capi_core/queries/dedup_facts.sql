@@ -2,9 +2,10 @@
 -- its verdict (copy_verdicts): the outcome counts behind dedup_by_event and the counts and examples that
 -- DEDUP_MISSING_EVENT_ID, DEDUP_SAME_CHANNEL_REPEAT and COVERAGE_BELOW_GOAL report. No scope: a scope's
 -- figures are the sums over the days, pixel and names it covers (capi_core.metrics.by_day).
--- DuckDB-only: list(), list_slice() and min(x, n) aggregate the examples (standard SQL has array_agg;
--- Spark collect_list / sort_array / slice). Each day keeps its 5 smallest examples, as many as a finding
--- shows: the smallest of their union are the scope's smallest.
+-- DuckDB-only: min(x, n) aggregates the examples, the n smallest values (min(distinct x, n): distinct
+-- ones); standard SQL has no bounded form (Spark: slice(sort_array(collect_list / collect_set))). Each
+-- day keeps its 5 smallest examples, as many as a finding shows: the smallest of their union are the
+-- scope's smallest.
 -- params: none
 with
 -- every server key of the store (coverage looks for a twin whatever its date): one distinct pass and a
@@ -61,15 +62,10 @@ select
   sum(case when s.verdict = 'counted' then 1 else 0 end) as counted,
   sum(case when s.event_id is null then 1 else 0 end) as missing_id,
   min(left(s.fingerprint, 12), 5) filter (where s.event_id is null) as missing_id_examples,
-  list_slice(
-    list(distinct s.event_id order by s.event_id) filter (
-      where s.channel = 'browser' and not s.covered and s.event_id is not null
-    ),
-    1,
-    5
+  min(distinct s.event_id, 5) filter (
+    where s.channel = 'browser' and not s.covered and s.event_id is not null
   ) as uncovered_examples,
   sum(case when s.same_channel_repeat then 1 else 0 end) as repeats,
-  list_slice(list(distinct s.event_id order by s.event_id) filter (where s.same_channel_repeat), 1, 5)
-    as repeat_examples
+  min(distinct s.event_id, 5) filter (where s.same_channel_repeat) as repeat_examples
 from copies as s
 group by s.pixel_id, s.event_name, s.channel, s.day

@@ -9,12 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from app_helpers import problems
+from conftest import AppFactory
 
 from capi_core import dashboard_api as api
 from capi_core.metrics import recon_views, reconcile
 from capi_core.models import Scope
 from capi_core.report import Report, build_report
 from capi_core.store import Store
+from pages import _shared
 
 WEEK = Scope(date_from=dt.date(2026, 10, 12), date_to=dt.date(2026, 10, 18))
 
@@ -83,3 +86,33 @@ def test_value_deltas_of_an_empty_scope(demo_store: Store) -> None:
     """A pixel no copy carries: no record reached Meta, so no bins."""
     empty = recon_views.value_deltas(demo_store, Scope(date_from=dt.date(2030, 1, 1)))
     assert (empty.records, empty.exact, empty.bins) == (0, 0, [])
+
+
+def test_a_filter_set_back_is_a_cache_hit(
+    open_app: AppFactory, demo_db: Path, demo_report: Report, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Overview on days 3..10 of the demo, then the whole range, then days 3..10 again: the findings of
+    days 3..10 are computed once (the second visit is Streamlit's cache), and the page shows them."""
+    calls: list[Scope] = []
+    compute = _shared._CALLS["findings"]
+
+    def counting(store: Store, scope: Scope) -> object:
+        calls.append(scope)
+        return compute(store, scope)
+
+    monkeypatch.setitem(_shared._CALLS, "findings", counting)
+    first = demo_report.window.first_event_time
+    assert first is not None
+    days = (first.date() + dt.timedelta(days=2), first.date() + dt.timedelta(days=9))
+    narrowed = Scope(date_from=days[0], date_to=days[1])
+    app = open_app()
+    app.toggle(key="filter_all_dates").set_value(False).run()
+    app.date_input(key="filter_dates").set_value(days).run()
+    app.toggle(key="filter_all_dates").set_value(True).run()
+    app.toggle(key="filter_all_dates").set_value(False).run()
+    app.date_input(key="filter_dates").set_value(days).run()
+    assert problems(app) == []
+    assert calls.count(narrowed) == 1
+    with Store(demo_db) as store:
+        expected = api.findings(store, narrowed)
+    assert list(app.dataframe[0].value["code"]) == [f.code for f in expected[:15]]
