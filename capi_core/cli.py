@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "capi_core.cli_drift",
     "capi_core.cli_contracts",
     "capi_core.cli_meta",
+    "capi_core.cli_leads",
     "capi_core.engines.cli_spark",
 )
 SEVERITIES = ("critical", "high", "medium", "low")

@@ -72,9 +72,29 @@ def _contracts_to_check(store: Store, args: argparse.Namespace) -> list[Contract
     if args.file is not None:
         found = read_contract_file(args.file)
         pixel = args.pixel_id or found.pixel_id
+        if pixel:
+            _require_pixel(store, pixel)
         return [found.for_pixel(pixel) if pixel else found]
+    if args.pixel_id:
+        _require_pixel(store, args.pixel_id)
     targets = [args.pixel_id] if args.pixel_id else pixels(store)
     return [current_contract(store, pixel).contract for pixel in targets]
+
+
+def _require_pixel(store: Store, pixel: str) -> None:
+    """A pixel with no stored copy has nothing to check: saying "no violation" would mislead.
+
+    Raises:
+        InputError: naming the pixels the store has (or saying it has none).
+    """
+    from capi_core.dashboard_api import pixels
+    from capi_core.errors import InputError
+
+    known = pixels(store)
+    if pixel in known:
+        return
+    hint = f"its pixels: {', '.join(known)}" if known else "ingest events first (capi-desk ingest)"
+    raise InputError(f"the store has no copies for pixel {pixel}", hint=hint)
 
 
 def cmd_contracts_validate(args: argparse.Namespace) -> int:

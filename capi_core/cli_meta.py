@@ -58,7 +58,10 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     from capi_core.cli import EXIT_OK, open_store
+    from capi_core.meta_api import check_base_url
 
+    if args.base_url:
+        check_base_url(args.base_url)  # a bad URL is a usage error, whatever the token
     token = (os.environ.get(TOKEN_ENV) or "").strip()
     if not token:
         raise InputError(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from capi_core.errors import InputError, UnreadableFileError
-from capi_core.meta_api import DEFAULT_BASE_URL, DEFAULT_VERSION
+from capi_core.meta_api import DEFAULT_BASE_URL, DEFAULT_VERSION, GraphErrorInfo, check_base_url
 
 EXIT_OK, EXIT_REFUSED = 0, 2
 DEFAULT_SANDBOX_PORT = 8787
@@ -126,6 +126,7 @@ def run_push(args: argparse.Namespace) -> int:
     from capi_core.cli import open_store
     from capi_core.push import push_test_events
 
+    check_base_url(args.base_url)  # a bad URL is a usage error, before the token or the events are read
     token = os.environ.get("META_ACCESS_TOKEN", "").strip()
     if not token:
         raise InputError(
@@ -170,13 +171,29 @@ def _print_outcome(outcome: Any) -> None:
         elif not batch.sent:
             print(f"{label}: not sent (an earlier request failed)")
         elif batch.error is not None:
-            err = batch.error
-            print(
-                f"{label}: Graph error code {err.code}, subcode {err.subcode}, HTTP {err.status}, "
-                f"after {batch.attempts} attempt(s)\n  title: {err.title}\n  message: {err.message}\n"
-                f"  user message: {err.user_message}\n  fbtrace_id: {err.fbtrace_id}"
-            )
+            print(error_lines(label, batch.error, batch.attempts))
     print(outcome.summary(), file=sys.stdout if outcome.ok else sys.stderr)
+
+
+def error_lines(label: str, err: GraphErrorInfo, attempts: int) -> str:
+    """A failed request's Graph error, naming only the parts Meta (or the network) gave: a network error
+    has no HTTP status or code, many Graph errors no subcode or title."""
+    facts = [
+        f"{name} {value}"
+        for name, value in (("Graph error code", err.code), ("subcode", err.subcode), ("HTTP", err.status))
+        if value is not None
+    ]
+    head = ", ".join([*facts, f"after {attempts} attempt(s)"])
+    lines = [f"{label}: {head}"]
+    for name, value in (
+        ("title", err.title),
+        ("message", err.message),
+        ("user message", err.user_message),
+        ("fbtrace_id", err.fbtrace_id),
+    ):
+        if value not in (None, ""):
+            lines.append(f"  {name}: {value}")
+    return "\n".join(lines)
 
 
 def run_sandbox(args: argparse.Namespace) -> int:

@@ -4,8 +4,8 @@ fix-a-violating-event flow and display tables.
 Owns: turning the editor table into a draft contract (``capi_core.contract_models.contract_from_rows``),
 the violations preview of a draft given as YAML text (a string caches well), the list of violations a
 person can fix and push, and the prepared fix of one stored copy (its payload, the automatic
-corrections, what Meta's pre-flight still finds). Must not import streamlit or send anything: the push is
-``capi_core.push``.
+corrections, what Meta's pre-flight still finds and what of the contract it still breaks). Must not
+import streamlit or send anything: the push is ``capi_core.push``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,18 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from capi_core.contract_models import EVENT_ID_RULES, Contract
+from capi_core.contract_models import EVENT_ID_RULES, Contract, EventContract
 from capi_core.contracts import RULES, SEVERITY_ORDER, Violation, contract_violations, parse_contract
-from capi_core.corrections import Change, Correction, correct, parse_payload, stored_payload
+from capi_core.corrections import (
+    Change,
+    Correction,
+    LinkedRecord,
+    correct,
+    linked_record,
+    parse_payload,
+    payload_from_row,
+    stored_row,
+)
 from capi_core.models import Scope
 from capi_core.preflight import Problem, check_events
 from capi_core.store import Store
@@ -102,12 +111,17 @@ def violation_label(v: Violation) -> str:
 
 
 class PreparedFix(BaseModel):
-    """A stored copy ready for a test push: the correction and what pre-flight still finds."""
+    """A stored copy ready for a test push: the correction, what pre-flight still finds, and the contract
+    rules the corrected payload still breaks (shown as warnings before a push; the push is the user's
+    call). ``linked`` and ``consent`` come from the stored copy and carry over to an edited payload."""
 
     model_config = ConfigDict(frozen=True)
 
     correction: Correction
     problems: list[Problem]
+    contract_warnings: list[str] = []
+    linked: LinkedRecord | None = None
+    consent: str | None = None
 
 
 def prepare_fix(
@@ -115,27 +129,126 @@ def prepare_fix(
 ) -> PreparedFix:
     """The stored copy ``violation.examples[example]`` as a payload, with the automatic corrections."""
     ref = violation.examples[example]
-    payload = stored_payload(store, ref.fingerprint, ref.occurrence)
-    return _fix(payload, contract, violation.event_name, ref.channel, now)
+    row = stored_row(store, ref.fingerprint, ref.occurrence)
+    linked = linked_record(store, ref.fingerprint, ref.occurrence)
+    consent = row.get("consent")
+    return _fix(payload_from_row(row), contract, violation.event_name, ref.channel, now, linked, consent)
 
 
 def refix(
-    text: str, contract: Contract, event_name: str, channel: str, *, now: float | None = None
+    text: str,
+    contract: Contract,
+    event_name: str,
+    channel: str,
+    *,
+    now: float | None = None,
+    linked: LinkedRecord | None = None,
+    consent: str | None = None,
 ) -> PreparedFix:
-    """An edited payload (JSON text) corrected again (a raw email typed in is hashed here).
+    """An edited payload (JSON text) corrected again (a raw email typed in is hashed here); ``linked``
+    and ``consent`` are the stored copy's (``PreparedFix.linked`` / ``.consent``).
 
     Raises:
         InputError: the text is not one JSON object.
     """
-    return _fix(parse_payload(text), contract, event_name, channel, now)
+    return _fix(parse_payload(text), contract, event_name, channel, now, linked, consent)
 
 
 def _fix(
-    payload: dict[str, Any], contract: Contract, event_name: str, channel: str, now: float | None
+    payload: dict[str, Any],
+    contract: Contract,
+    event_name: str,
+    channel: str,
+    now: float | None,
+    linked: LinkedRecord | None,
+    consent: str | None,
 ) -> PreparedFix:
     rule = contract.events.get(event_name)
-    correction = correct(payload, contract_event=event_name, rule=rule, now=now, channel=channel)
-    return PreparedFix(correction=correction, problems=check_events([correction.after], now=now))
+    correction = correct(
+        payload, contract_event=event_name, rule=rule, now=now, channel=channel, linked=linked
+    )
+    return PreparedFix(
+        correction=correction,
+        problems=check_events([correction.after], now=now),
+        contract_warnings=contract_warnings(correction.after, rule, consent=consent),
+        linked=linked,
+        consent=consent,
+    )
+
+
+_TOP_LEVEL = ("event_name", "event_time", "action_source", "event_source_url", "event_id", "user_data")
+_CUSTOM = (
+    "value",
+    "currency",
+    "order_id",
+    "content_ids",
+    "content_type",
+    "num_items",
+    "predicted_ltv",
+    "status",
+)
+
+
+def _present(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def _part(payload: dict[str, Any], name: str) -> dict[str, Any]:
+    value = payload.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _has(payload: dict[str, Any], parameter: str) -> bool:
+    """Whether the payload carries a contract parameter (``em/ph``: either key)."""
+    user = _part(payload, "user_data")
+    custom = _part(payload, "custom_data")
+    if parameter in _TOP_LEVEL:
+        return _present(payload.get(parameter))
+    if parameter in _CUSTOM:
+        return _present(custom.get(parameter))
+    if parameter == "em/ph":
+        return _present(user.get("em")) or _present(user.get("ph"))
+    return _present(user.get(parameter))
+
+
+def contract_warnings(
+    payload: dict[str, Any], rule: EventContract | None, *, consent: str | None = None
+) -> list[str]:
+    """What of the contract's rules for the event the (corrected) payload still breaks, as sentences.
+
+    ``consent`` is the stored copy's consent (granted | denied | unknown): consent is not part of Meta's
+    payload, so it comes from the store. Parameter validity is Meta's pre-flight's job (``check_events``);
+    this names what is missing or not allowed by the contract.
+    """
+    if rule is None:
+        return []
+    found: list[str] = []
+    if rule.consent == "not_denied" and consent == "denied":
+        found.append(
+            "consent denied: this copy was sent for a user who denied consent, and the contract says "
+            "such events must never be sent; pushing it to Meta, even as a test event, is your call"
+        )
+    elif rule.consent == "granted" and consent != "granted":
+        found.append(
+            f"consent {consent or 'unknown'}: the contract sends this event only with consent granted; "
+            "pushing it to Meta, even as a test event, is your call"
+        )
+    event_id = payload.get("event_id")
+    if rule.event_id_rule != "none" and not _present(event_id):
+        found.append(
+            f"event_id still missing (rule: {rule.event_id_rule}): no order or lead id to build it from; "
+            "without it Meta cannot deduplicate this event with the other channel"
+        )
+    elif rule.event_id_rule == "order_id_without_hash" and "#" in str(event_id):
+        found.append("event_id still holds '#' (rule: order_id_without_hash)")
+    for parameter in rule.required:
+        if parameter != "event_id" and not _has(payload, parameter):
+            found.append(f"{parameter} missing: the contract requires it")
+    currency = _part(payload, "custom_data").get("currency")
+    if rule.allowed_currencies and _present(currency) and currency not in rule.allowed_currencies:
+        allowed = ", ".join(rule.allowed_currencies)
+        found.append(f"currency {currency} is not allowed by the contract (allowed: {allowed})")
+    return found
 
 
 def pretty(payload: dict[str, Any]) -> str:

@@ -46,17 +46,20 @@ RULES: dict[str, tuple[Severity, str]] = {
     "missing_match_key": ("medium", "a match key the contract expects is missing or invalid"),
     "missing_recommended": ("low", "a parameter the contract recommends is missing"),
 }
+NO_EVENTS = "events: a contract names at least one event"
 SEVERITY_ORDER: tuple[Severity, ...] = ("critical", "high", "medium", "low")
 
 
 class ContractError(InputError):
     """A contract that does not validate; ``errors`` names every field at fault."""
 
-    def __init__(self, source: str, errors: list[str]) -> None:
+    def __init__(
+        self, source: str, errors: list[str], *, hint: str = "fix the named fields and try again"
+    ) -> None:
         self.source = source
         self.errors = errors
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        super().__init__(f"{source}: {errors[0]}{more}", hint="fix the named fields and try again")
+        super().__init__(f"{source}: {errors[0]}{more}", hint=hint)
 
 
 class CopyRef(BaseModel):
@@ -174,17 +177,39 @@ def dump_contract(contract: Contract) -> str:
     return f"{contract.header}\n{text}" if contract.header else text
 
 
+def _unreadable(path: Path, err: OSError | UnicodeDecodeError) -> str:
+    """Why ``path`` cannot be read, and what to do next (the error line of a ``ContractError``)."""
+    if isinstance(err, UnicodeDecodeError):
+        return "(file): not UTF-8 text; save the contract as UTF-8 YAML"
+    if isinstance(err, FileNotFoundError):
+        return (
+            f"(file): no such file; check the path (pixel contracts are <pixel_id>.yaml in {contracts_dir()})"
+        )
+    if isinstance(err, IsADirectoryError):
+        return "(file): a folder, not a file; give the contract's YAML file inside it"
+    if isinstance(err, PermissionError):
+        return "(file): permission denied; make the file readable for this user"
+    return f"(file): cannot read it ({err.strerror or err.__class__.__name__}); check the path"
+
+
 def read_contract_file(path: Path) -> Contract:
-    """The contract in the YAML file at ``path``.
+    """The contract in the YAML file at ``path``; a file must name at least one event (an empty file is
+    a mistake, not a contract that allows everything).
 
     Raises:
-        ContractError: unreadable or invalid file (fields named).
+        ContractError: unreadable, empty or invalid file (fields named, with what to do next).
     """
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        raise ContractError(str(path), [f"(file): cannot read it ({err.__class__.__name__})"]) from None
-    return parse_contract(text, source=Path(path).name)
+        raise ContractError(str(path), [_unreadable(Path(path), err)], hint="check the path") from None
+    contract = parse_contract(text, source=Path(path).name)
+    if not contract.events:
+        raise ContractError(
+            Path(path).name,
+            [f"{NO_EVENTS} (see {DEFAULT_DIR / 'default.yaml'})"],
+        )
+    return contract
 
 
 @lru_cache(maxsize=64)
@@ -276,10 +301,12 @@ def save_contract(store: Store, contract: Contract, directory: Path | None = Non
     """Validate ``contract``, write ``<pixel_id>.yaml`` and record it as the pixel's next version.
 
     Raises:
-        ContractError: the contract has no pixel_id or does not validate.
+        ContractError: the contract has no pixel_id, no event, or does not validate.
     """
     if contract.pixel_id is None:
         raise ContractError("contract", ["pixel_id: a saved contract belongs to one pixel"])
+    if not contract.events:
+        raise ContractError("contract", [NO_EVENTS])  # the file would not read back
     text = dump_contract(contract)
     parse_contract(text, source="contract")  # what is written must read back
     folder = directory or contracts_dir()

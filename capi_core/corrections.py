@@ -465,7 +465,10 @@ def _expected_event_id(
     if kind == "lead_id" and lead_id not in (None, ""):
         return str(lead_id), "the lead id, as the contract's dedup rule says"
     if kind == "lead_id" and linked_lead:
-        return linked_lead, "the lead id, as the contract's dedup rule says (from the lead this copy is linked to)"
+        return (
+            linked_lead,
+            "the lead id, as the contract's dedup rule says (from the lead this copy is linked to)",
+        )
     if kind == "uuid" and not (isinstance(current, str) and _UUID.fullmatch(current.lower())):
         return str(
             uuid.uuid4()

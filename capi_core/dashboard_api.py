@@ -32,7 +32,7 @@ from capi_core.metrics.freshness import FreshnessRow
 from capi_core.metrics.match_keys import EMQ_GOAL, MatchKeyCoverage
 from capi_core.metrics.reconcile import ReconSummary, RecordVerdict
 from capi_core.models import IncomingEvent, IncomingTruth, RowError, Scope, SourceKind
-from capi_core.readers import ReadOptions, detect, generic_csv, get_reader
+from capi_core.readers import ReadOptions, ads_manager, detect, formats_for, generic_csv, get_reader
 from capi_core.readers._csv import iter_records
 from capi_core.report import Counts, Window
 from capi_core.report import _counts as report_counts
@@ -45,7 +45,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _PREVIEW_HIDDEN = {"line_no"}
 
 Status = Literal["good", "bad", "unknown"]
-PageKey = Literal["deduplication", "reconciliation", "signal_quality", "data", "overview"]
+PageKey = Literal["deduplication", "reconciliation", "signal_quality", "data", "overview", "lead_quality"]
 
 
 class _Frozen(BaseModel):
@@ -300,6 +300,8 @@ def preview_file(
     """
     options = options or ReadOptions()
     path = Path(path)
+    if source == "meta":
+        return _preview_meta(path, fmt, options, limit)
     reader = get_reader(source, fmt) if fmt else detect(path, source)
     rows: list[dict[str, Any]] = []
     problems: list[tuple[int, str]] = []
@@ -329,6 +331,46 @@ def preview_file(
         description=reader.description,
         mapping=mapping,
         rows=shown,
+        problems=problems,
+    )
+
+
+def source_formats(source: SourceKind) -> list[str]:
+    """The format names a source accepts, in detection order (``meta``: the Ads Manager readers)."""
+    if source == "meta":
+        return [reader.format for reader in ads_manager.READERS]
+    return formats_for(source)
+
+
+def _preview_meta(path: Path, fmt: str | None, options: ReadOptions, limit: int) -> FilePreview:
+    """The first Ads Manager rows as ``meta_reported`` would store them (what ``ingest --source meta`` reads).
+
+    Ads Manager rows carry no personal data (per ad and day totals), so they are shown as read.
+    """
+    reader = ads_manager.get_reader(fmt) if fmt else ads_manager.detect(path)
+    rows: list[dict[str, Any]] = []
+    problems: list[tuple[int, str]] = []
+    for item in itertools.islice(reader.read(path, options), limit):
+        if isinstance(item, RowError):
+            problems.append((item.line_no, item.reason))
+        else:
+            rows.append(item.as_row())
+    fields = [k for k in (rows[0] if rows else {}) if k not in _PREVIEW_HIDDEN]
+    return FilePreview(
+        file_name=path.name,
+        source="meta",
+        format=reader.format,
+        description=reader.description,
+        mapping=[
+            MappedField(
+                field=name,
+                column=None,
+                filled=sum(1 for r in rows if r.get(name) not in (None, "")),
+                rows=len(rows),
+            )
+            for name in fields
+        ],
+        rows=[{k: v for k, v in r.items() if k in fields} for r in rows],
         problems=problems,
     )
 
@@ -505,7 +547,7 @@ _FINDING_PAGES: tuple[tuple[str, PageKey], ...] = (
     ("DEDUP_", "deduplication"),
     ("COVERAGE_", "deduplication"),
     ("RECON_", "reconciliation"),
-    ("LEAD_", "reconciliation"),
+    ("LEAD_", "lead_quality"),  # lead findings (qualified/won rates, signal lag) are explained there
     ("SECRET_", "data"),
 )
 

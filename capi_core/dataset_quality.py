@@ -17,7 +17,9 @@ in ``meta_quality_snapshots`` and its figures per event and per key in ``meta_qu
 Decisions: Meta's percentages (0-100) are stored as shares (0-1), like every share in this tool; the
 EMQ ``composite_score`` stays on its 0-10 scale. A saved file's snapshot time is ``--at`` if given, else
 the file's modification time (when it was saved, usually right after it was fetched). Loading the same
-body for the same pixel twice is a no-op; every fetch is a new snapshot (a new observation).
+body for the same pixel twice is a no-op, unless an explicit ``--at`` falls on another day than every
+stored snapshot of that body (identical answers on different weeks are two trend points); every fetch is
+a new snapshot (a new observation).
 """
 
 from __future__ import annotations
@@ -207,8 +209,13 @@ def save_snapshot(
     source: str,
     source_name: str | None,
     name: str = "the answer",
+    dated: bool = False,
 ) -> Snapshot:
-    """Store one answer as a snapshot (one transaction); a file body already stored is a no-op."""
+    """Store one answer as a snapshot (one transaction); a file body already stored is a no-op.
+
+    ``dated``: ``fetched_at`` was given by the user (``--at``), so the same body is a no-op only when
+    stored with a snapshot on the same UTC day; on another day it is a new snapshot.
+    """
     pixel = _check_pixel(pixel_id)
     events = parse_body(body, name=name)
     text, sha = _canonical(body)
@@ -218,8 +225,10 @@ def save_snapshot(
             "find quality snapshot",
             """select snapshot_id, fetched_at, source_name
             from meta_quality_snapshots
-            where pixel_id = $pixel and body_sha256 = $sha and source = 'file'""",
-            {"pixel": pixel, "sha": sha},
+            where pixel_id = $pixel and body_sha256 = $sha and source = 'file'
+              and ($dated = false or cast(fetched_at as date) = cast($at as date))
+            order by fetched_at, snapshot_id""",
+            {"pixel": pixel, "sha": sha, "dated": dated, "at": when},
         ).rows
         if found:
             snapshot_id, at, stored_name = found[0]
@@ -271,7 +280,8 @@ def _store_event(tx: Any, snapshot_id: int, event: EventQuality) -> None:
 
 
 def load_file(store: Store, path: Path, *, pixel_id: str, fetched_at: dt.datetime | None = None) -> Snapshot:
-    """Store a saved Dataset Quality answer (JSON file) as a snapshot."""
+    """Store a saved Dataset Quality answer (JSON file) as a snapshot (``fetched_at``: the user's
+    ``--at``; the same body on another day is another snapshot)."""
     path = Path(path)
     text = read_text(path)
     try:
@@ -280,11 +290,12 @@ def load_file(store: Store, path: Path, *, pixel_id: str, fetched_at: dt.datetim
         raise UnreadableFileError(
             f"{path.name} is not valid JSON (line {err.lineno})", hint=_HINT_FORMAT
         ) from None
+    dated = fetched_at is not None
     if fetched_at is None:
         fetched_at = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
     return save_snapshot(
         store, body, pixel_id=pixel_id, fetched_at=fetched_at, source="file", source_name=path.name,
-        name=path.name,
+        name=path.name, dated=dated,
     )  # fmt: skip
 
 
@@ -305,11 +316,9 @@ def fetch(
     from capi_core import meta_api  # the push's client; imported here so parsing works without httpx use
 
     pixel = _check_pixel(pixel_id)
-    if base_url and not base_url.startswith(("https://", "http://")):
-        raise InputError(f"{base_url!r} is not an http(s) URL", hint="e.g. https://graph.facebook.com")
     options: dict[str, Any] = {"transport": transport, "max_retries": 2}
     if base_url:
-        options["base_url"] = base_url
+        options["base_url"] = meta_api.check_base_url(base_url)  # before the token is checked
     if version:
         options["version"] = version
     with meta_api.GraphClient(token, **options) as client:

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from capi_core.models import (
     SourceKind,
 )
 from capi_core.readers import Item, Reader, ReadOptions, ads_manager, detect, get_reader
+from capi_core.readers.lead_stages import validate_overrides
 from capi_core.store import META_REPORTED_COLUMNS, Store, Transaction, quote_ident
 
 CHUNK_ROWS = 50_000
@@ -56,12 +57,20 @@ class IngestResult:
     rows_quarantined: int
     secrets_stripped: int
     already_ingested: bool = False
+    stage_map_not_applied: bool = False  # already ingested while a --stage-map was given
 
     @property
     def summary(self) -> str:
         """One line for the CLI and the Data page."""
         if self.already_ingested:
-            return f"{self.file_name}: already ingested as batch {self.batch_id}; nothing changed"
+            line = f"{self.file_name}: already ingested as batch {self.batch_id}; nothing changed"
+            if self.stage_map_not_applied:
+                # stages are mapped when rows are read: a new mapping needs the rows read again
+                line += (
+                    f". The --stage-map was not applied: to apply a new mapping, run "
+                    f"`capi-desk undo {self.batch_id}`, then ingest the file again with it"
+                )
+            return line
         parts = [
             f"{self.file_name} ({self.format}) -> batch {self.batch_id}: read {self.rows_read}",
             f"stored {self.rows_stored}",
@@ -153,6 +162,9 @@ def ingest_file(
     both store the same rows.
     """
     options = options or ReadOptions()
+    if options.stage_map:
+        # before the already-ingested check: a bad mapping is an error whether or not the file is new
+        validate_overrides(options.stage_map)
     path = Path(path)
     sha = file_sha256(path)
     if source == "meta":  # Meta's own reporting: its own reader and table, the same batch guarantees
@@ -168,7 +180,10 @@ def ingest_file(
         except fast_ingest.FastPathUnavailable:
             pass  # rolled back; the Python reader reads the file (and explains what is wrong with it)
     loader = _PythonLoader(_read_all(reader, path, options), options)
-    return _ingest(store, loader, source, reader.format, path.name, sha, progress)
+    result = _ingest(store, loader, source, reader.format, path.name, sha, progress)
+    if result.already_ingested and options.stage_map:
+        return replace(result, stage_map_not_applied=True)
+    return result
 
 
 def ingest_records(

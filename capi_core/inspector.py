@@ -203,6 +203,28 @@ def _with_pairs(store: Store, copies: list[InspectorCopy]) -> list[InspectorCopy
     ]
 
 
+def _copy_rows(store: Store, params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+    """The found copies' rows, earliest receipt first: keys first, then rows, in two queries.
+
+    Resolving the search to its few (fingerprint, occurrence) keys before reading any row keeps a search
+    well under a second on a 1 M-event store: with the keys bound as a list, every large table is read
+    through a one-column filter instead of a join over the whole table.
+    """
+    found = store.query_file("inspector_found", params).dicts()
+    if not found:
+        return []
+    matched_on = {(row["fingerprint"], row["occurrence"]): row["matched_on"] for row in found}
+    rows = store.query_file(
+        "inspector_copies",
+        {
+            "fingerprints": sorted({fingerprint for fingerprint, _ in matched_on}),
+            "refs": sorted(f"{fingerprint}:{occurrence}" for fingerprint, occurrence in matched_on),
+            "limit": limit,
+        },
+    ).dicts()
+    return [{**row, "matched_on": matched_on[(row["fingerprint"], row["occurrence"])]} for row in rows]
+
+
 def _record(row: dict[str, Any]) -> InspectorRecord:
     fields = {name: row[name] for name in InspectorRecord.model_fields if name != "flags"}
     return InspectorRecord(**fields, flags=[flag for flag in RECORD_FLAGS if row[flag]])
@@ -227,7 +249,7 @@ def search(store: Store, text: str, *, kind: SearchKind = "auto", limit: int = C
     query = _display_query(text, resolved, params)
     if not any(params.values()):
         return InspectorResult(kind=resolved, query=query, records=[], copies=[], total_copies=0)
-    rows = store.query_file("inspector_copies", {**params, "limit": limit}).dicts()
+    rows = _copy_rows(store, params, limit)
     copies = _with_pairs(store, [_copy(row) for row in rows])
     linked = sorted({c.truth_id for c in copies if c.truth_id is not None})
     record_rows = store.query_file(

@@ -23,6 +23,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -38,6 +39,7 @@ __all__ = [
     "GraphError",
     "GraphErrorInfo",
     "PushBatchResult",
+    "check_base_url",
     "resolve_token",
 ]
 
@@ -275,6 +277,51 @@ def _streamlit_secret() -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+_BASE_URL_HINT = (
+    f"give the API's address only, e.g. {DEFAULT_BASE_URL} or the sandbox's http://127.0.0.1:8787"
+)
+
+
+def check_base_url(base_url: str) -> str:
+    """``base_url`` checked before anything is sent or stored, without its trailing ``/``.
+
+    http(s) only, with a host; no user:password, query string or fragment: the token travels in the
+    Authorization header only, and a URL is logged (push log, snapshot source), so a secret in it would
+    be stored. The messages never repeat the part that may hold a secret.
+
+    Raises:
+        InputError: what is wrong with the URL.
+    """
+    text = (base_url or "").strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise InputError("the base URL is not a valid URL", hint=_BASE_URL_HINT) from None
+    if parts.scheme.lower() not in ("http", "https"):
+        scheme = f"{parts.scheme}://" if parts.scheme else "a URL without http(s)://"
+        raise InputError(
+            f"the base URL must start with http:// or https:// (got {scheme})", hint=_BASE_URL_HINT
+        )
+    if parts.username is not None or parts.password is not None:
+        raise InputError(
+            "the base URL holds a user name or password (user:secret@host); it would be stored in logs",
+            hint=_BASE_URL_HINT,
+        )
+    if not parts.hostname:
+        raise InputError("the base URL names no host", hint=_BASE_URL_HINT)
+    where = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    if "?" in text:
+        raise InputError(
+            f"the base URL {where} has a query string (not repeated here): it would be stored in logs, "
+            "and a token never goes in a URL (it is sent in the Authorization header)",
+            hint=_BASE_URL_HINT,
+        )
+    if "#" in text:
+        raise InputError(f"the base URL {where} has a #fragment", hint=_BASE_URL_HINT)
+    return text.rstrip("/")
+
+
 class GraphClient:
     """A Graph API client for one token. Use as a context manager or call ``close()``.
 
@@ -307,7 +354,7 @@ class GraphClient:
         if not _VERSION.match(version):
             raise InputError(f"{version!r} is not a Graph API version", hint=f"e.g. {DEFAULT_VERSION}")
         self._token = token.strip()
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_base_url(base_url)
         self.version = version
         self.max_retries = max(0, max_retries)
         self.backoff_s = backoff_s

@@ -28,6 +28,7 @@ from capi_core.meta_api import (
     DEFAULT_VERSION,
     GraphClient,
     PushBatchResult,
+    check_base_url,
     message_hint,
     scrub,
 )
@@ -100,7 +101,8 @@ def push_test_events(
     """Pre-flight ``events``, then send them to Meta's Test Events with ``test_event_code``.
 
     Raises:
-        InputError: no test_event_code, no token, or a pixel id that is not a number.
+        InputError: no test_event_code, no token, a pixel id that is not a number, or a base URL that is
+            not a plain http(s) address (``meta_api.check_base_url``).
     """
     code = (test_event_code or "").strip()
     if not code:
@@ -110,7 +112,7 @@ def push_test_events(
     pixel = str(pixel_id).strip()
     if not pixel.isdigit():
         raise InputError(f"pixel id {pixel_id!r} is not a number", hint="copy it from Events Manager")
-    endpoint = f"{base_url.rstrip('/')}/{version}"
+    endpoint = f"{check_base_url(base_url)}/{version}"  # before anything is sent or logged
     outcome = PushOutcome(pixel_id=pixel, test_event_code=code, endpoint=endpoint, events=len(events))
     clock_now = time.time() if now is None else now
     problems = check_events(events, now=clock_now)

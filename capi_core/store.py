@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_ROOT / "data" / "demo.duckdb"
 
@@ -163,8 +163,12 @@ _SCHEMA_V2: tuple[str, ...] = (
 )""",
 )
 
+# Version 3: per-store settings (key -> value), e.g. which event marks a lead (metrics/reconcile.py). A
+# store without a row behaves as before the setting existed.
+_SCHEMA_V3: tuple[str, ...] = ("""create table settings (key varchar primary key, value varchar)""",)
+
 #: version -> statements that bring a store from version-1 to version.
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
 
 
 @dataclass(frozen=True, slots=True)

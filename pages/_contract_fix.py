@@ -62,7 +62,9 @@ def _fixed_event(store: Store, contract: Contract, candidates: list[Violation]) 
         key=f"contracts_payload_{ref.fingerprint}_{ref.occurrence}",
     )
     try:
-        final = ce.refix(text, contract, violation.event_name, ref.channel)
+        final = ce.refix(
+            text, contract, violation.event_name, ref.channel, linked=fix.linked, consent=fix.consent
+        )
     except CapiDeskError as err:
         _shared.show_error(err)
         return None
@@ -71,6 +73,8 @@ def _fixed_event(store: Store, contract: Contract, candidates: list[Violation]) 
         st.dataframe(ce.changes_frame(final.correction.changes), hide_index=True)
     for problem in final.problems:
         st.warning(ce.escape_markdown(str(problem)), icon=":material/warning:")
+    for warning in final.contract_warnings:
+        st.warning(ce.escape_markdown(f"Still breaks the contract: {warning}"), icon=":material/gavel:")
     return final.correction.after
 
 

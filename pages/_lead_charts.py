@@ -35,8 +35,11 @@ def groups_frame(groups: list[leads.LeadGroupRow]) -> pd.DataFrame:
 
 def funnel(report: leads.LeadReport) -> go.Figure:
     """Lead events -> matched CRM leads -> qualified -> won."""
+    steps = api.frame(report.funnel.steps)
+    # the first label names the store's lead event; plotly renders some HTML in labels: generic words
+    steps.loc[steps["step"] == "lead_events", "label"] = "Lead events Meta counted"
     return _charts.funnel(
-        api.frame(report.funnel.steps),
+        steps,
         "label",
         "count",
         title="Lead events -> CRM leads -> qualified -> won — good: most Lead events end up qualified",
@@ -44,7 +47,8 @@ def funnel(report: leads.LeadReport) -> go.Figure:
 
 
 def qualification_by_source(report: leads.LeadReport) -> go.Figure | None:
-    """Qualification rate per source / campaign with matched leads, against the goal (None without any)."""
+    """Qualified share of Lead events per source / campaign with matched leads, against the goal (the
+    ratio the goal is on; None without any)."""
     rows = groups_frame([g for g in report.by_source if g.matched_leads])
     if rows.empty:
         return None
@@ -52,13 +56,15 @@ def qualification_by_source(report: leads.LeadReport) -> go.Figure | None:
     return _charts.bars(
         rows,
         "source / campaign",
-        "qualification_rate",
-        title=f"Qualification rate per utm_source / utm_campaign — good: every bar above {goal:.0%}",
+        "qualified_event_share",
+        # generic words, not the event name: plotly renders some HTML in titles and the name comes from files
+        title=f"Qualified share of Lead events per utm_source / utm_campaign — good: every bar above "
+        f"{goal:.0%}",
         x_title="utm_source / utm_campaign",
-        y_title="qualified / matched CRM leads",
+        y_title="Lead events whose lead qualified / Lead events",
         goal=goal,
         goal_label=f"goal {goal:.0%}",
-        hover=["matched_leads", "qualified_leads"],
+        hover=["lead_events", "qualified_events", "qualification_rate"],
         percent=True,
     )
 

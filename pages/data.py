@@ -9,7 +9,7 @@ from capi_core import dashboard_api as api
 from capi_core.errors import CapiDeskError
 from capi_core.ingest import delete_batch, ingest_file
 from capi_core.models import SourceKind
-from capi_core.readers import ReadOptions, formats_for
+from capi_core.readers import ReadOptions
 from pages import _shared
 
 _shared.require_frame()
@@ -19,6 +19,7 @@ SOURCES: dict[SourceKind, str] = {
     "browser": "Pixel (browser) events",
     "orders": "Shop orders (backend truth)",
     "leads": "CRM leads (backend truth)",
+    "meta": "Ads Manager export (what Meta reported)",
 }
 
 st.title("Data")
@@ -38,7 +39,7 @@ source: SourceKind = left.selectbox(
 )
 fmt = middle.selectbox(
     "Format",
-    [None, *formats_for(source)],
+    [None, *api.source_formats(source)],
     key="data_format",
     format_func=lambda f: "detect automatically" if f is None else f,
 )
@@ -62,7 +63,11 @@ for path in _shared.save_uploads(uploads):
         st.text(f"Detected format: {preview.format} — {preview.description}")
         st.caption("What each stored field is read from, and how many preview rows fill it:")
         st.dataframe(api.frame(preview.mapping), hide_index=True, key=f"mapping_{path.parent.name}")
-        st.caption("The first rows as they would be stored (emails, phones and names already hashed):")
+        st.caption(
+            "The first rows as they would be stored (Ads Manager rows: per ad and day, as exported)."
+            if source == "meta"
+            else "The first rows as they would be stored (emails, phones and names already hashed):"
+        )
         st.dataframe(preview.rows, hide_index=True, key=f"rows_{path.parent.name}")
         for line_no, reason in preview.problems:
             st.text(f"Line {line_no} would go to quarantine: {reason}")

@@ -1,13 +1,16 @@
 """Lead quality: is Meta learning from raw form fills or from leads that qualify? The funnel from Lead
 events Meta counted to won deals, per source / campaign and form, time to qualify, and both gaps (Lead
-events with no CRM lead, CRM leads with no Lead event)."""
+events with no CRM lead, CRM leads with no Lead event). "Lead event" is the store's lead event, picked
+here ("Which event marks a lead?") and stored with the store (``capi_core.settings``)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from capi_core import dashboard_api as api
+from capi_core import settings
 from capi_core.metrics import leads
+from capi_core.weekly_review import md_text, plain
 from pages import _lead_charts, _shared
 
 _shared.require_frame()
@@ -18,6 +21,22 @@ HOURS = st.column_config.NumberColumn(format="%.1f h")
 st.title("Lead quality")
 _shared.demo_banner()
 scope = _shared.scope()
+lead_event: leads.LeadEventSetting = _shared.cached_call(leads.lead_event_setting)
+options = lead_event.options
+picked = st.selectbox(
+    "Which event marks a lead?",
+    options,
+    index=options.index(lead_event.event_name),
+    key="lead_event_picker",
+    format_func=lambda name: f"{plain(name)} (no copy yet)" if name not in lead_event.counts else plain(name),
+    help="The event your lead form fires (Lead, or e.g. CompleteRegistration / SubmitApplication): it is "
+    "reconciled to the CRM leads and judged here. Saved with this store; the CLI sets it with "
+    "`capi-desk leads set-event NAME`.",
+)
+if picked != lead_event.event_name:
+    settings.set_lead_event(_shared.store(), picked)
+    st.cache_data.clear()  # the setting changes every lead figure but not the data version the cache keys on
+    st.rerun()
 report: leads.LeadReport | None = _shared.cached_call(leads.lead_report, scope)
 if report is None:
     _shared.empty_state(
@@ -29,14 +48,17 @@ if report is None:
 
 funnel = report.funnel
 goal = report.qualification_goal
-st.markdown(f"**{report.headline}**")
+event = report.event_name
+st.markdown(f"**{md_text(report.headline)}**")
 st.caption(
-    f"A Lead event is one Meta counts after deduplication (a browser + server pair is one). It matches a CRM "
-    f"lead by lead_id, order_id or event_id, else by fbp / hashed email within 10 minutes. Qualified = "
-    f"stage qualified or won, or a qualified date. Goal: at least {goal:.0%} of the Lead events Meta "
-    "counts should qualify. The event-name filter does not apply here."
+    f"A {md_text(event)} event is one Meta counts after deduplication (a browser + server pair is one). It "
+    "matches a CRM lead by lead_id, order_id or event_id, else by fbp / hashed email within 10 minutes. "
+    f"Qualified = stage qualified or won, or a qualified date. Goal: at least {goal:.0%} of the "
+    f"{md_text(event)} events Meta counts should become qualified leads (the qualified share; the CRM's "
+    "qualification rate of matched leads is shown without a goal). The event-name filter does not apply "
+    "here."
 )
-tiles = st.columns(5)
+tiles = st.columns(6)
 tiles[0].metric(
     "Lead events (Meta)",
     f"{funnel.lead_events:,}",
@@ -50,20 +72,27 @@ tiles[1].metric(
     border=True,
 )
 tiles[2].metric(
-    f"Qualified (goal {goal:.0%})",
-    api.fmt_pct(funnel.qualification_rate),
-    help=f"Qualification rate: {funnel.qualified_leads:,} of {funnel.matched_leads:,} matched CRM leads "
-    "qualified.",
+    f"Qualified share (goal {goal:.0%})",
+    api.fmt_pct(funnel.qualified_event_share),
+    help=f"{funnel.qualified_events:,} of the {funnel.lead_events:,} Lead events Meta counted became "
+    "qualified CRM leads: what Meta's optimization learns from.",
     border=True,
 )
 tiles[3].metric(
+    "CRM qualification rate",
+    api.fmt_pct(funnel.qualification_rate),
+    help=f"{funnel.qualified_leads:,} of {funnel.matched_leads:,} matched CRM leads qualified (a CRM-side "
+    "figure: Lead events with no CRM lead are not in it, so it has no goal here).",
+    border=True,
+)
+tiles[4].metric(
     "Time to qualify",
     "—" if funnel.median_hours_to_qualify is None else f"{funnel.median_hours_to_qualify:,.1f} h",
     help="Median from the lead's creation to its qualified date, over matched leads that qualified; p90 "
     + ("—" if funnel.p90_hours_to_qualify is None else f"{funnel.p90_hours_to_qualify:,.1f} h."),
     border=True,
 )
-tiles[4].metric(
+tiles[5].metric(
     "CRM leads, no event",
     f"{funnel.crm_leads_without_event:,}",
     help=f"Of {funnel.crm_leads:,} CRM leads created in this window (phone, referral, blocked tracking).",
@@ -73,7 +102,7 @@ tiles[4].metric(
 st.plotly_chart(_lead_charts.funnel(report), key="lead_funnel")
 
 sources, forms, timing, gaps = st.tabs(["By source", "By form", "Time to qualify", "Unmatched"])
-columns = {"qualification_rate": PERCENT, "median_hours_to_qualify": HOURS}
+columns = {"qualified_event_share": PERCENT, "qualification_rate": PERCENT, "median_hours_to_qualify": HOURS}
 with sources:
     chart = _lead_charts.qualification_by_source(report)
     if chart is not None:

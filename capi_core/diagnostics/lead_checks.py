@@ -2,12 +2,16 @@
 
 Each check reads the typed results of ``capi_core.metrics.leads``; it never runs SQL of its own and finds
 nothing when the store holds no CRM lead (without a CRM export every Lead event would look unmatched).
+"Lead event" means the store's lead event (``Lead`` unless set otherwise: ``capi-desk leads set-event``).
 
-LEAD_LOW_QUALIFICATION: one finding for the whole scope when the qualification rate (qualified / matched
-CRM leads) is under ``leads.QUALIFICATION_GOAL``, and one per utm_source + utm_campaign with at least
-``leads.MIN_GROUP_LEADS`` matched leads under the goal (a single poor campaign teaches Meta to find more
-of the same even when the account as a whole looks fine). The count is the matched leads that did not
-qualify; examples are their CRM ids for the whole scope, the campaign for a campaign.
+LEAD_LOW_QUALIFICATION: the goal is on the qualified share of Lead events (counted Lead events whose CRM
+lead qualified / counted Lead events: what Meta learns from), the ratio the headline and the page judge.
+One finding for the whole scope when it is under ``leads.QUALIFICATION_GOAL``, counting the Lead events
+that did not become qualified leads (examples: the CRM ids of matched leads that did not qualify, then the
+event_ids of Lead events with no CRM lead); and one per utm_source + utm_campaign with at least
+``leads.MIN_GROUP_LEADS`` matched leads under the goal (a single poor campaign teaches Meta to find more of
+the same even when the account as a whole looks fine), counting the campaign's Lead events whose lead did
+not qualify; its example is the campaign.
 
 LEAD_UNMATCHED: counted Lead events that link to no CRM lead, when their share of the counted Lead events
 passes ``leads.UNMATCHED_MAX_SHARE``; examples are their event_ids.
@@ -20,8 +24,6 @@ from capi_core.metrics import leads
 from capi_core.models import Scope
 from capi_core.store import Store
 
-EVENT = "Lead"
-
 
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
@@ -30,7 +32,8 @@ def _pct(value: float | None) -> str:
 @check(
     "LEAD_LOW_QUALIFICATION",
     "high",
-    f"Few matched CRM leads qualify: the qualification rate (qualified or won / matched CRM leads) is under "
+    f"Few of the Lead events Meta counts become qualified leads: the qualified share of Lead events (counted "
+    f"Lead events whose CRM lead qualified or was won / counted Lead events) is under "
     f"{leads.QUALIFICATION_GOAL:.0%} overall or for a utm_source / utm_campaign with at least "
     f"{leads.MIN_GROUP_LEADS} matched leads. Meta optimizes on every Lead event it counts, so it learns to "
     "find more form fills like these.",
@@ -40,38 +43,44 @@ def _pct(value: float | None) -> str:
     "the CRM integration keeps the stage mapping in the event contract.",
 )
 def lead_low_qualification(store: Store, scope: Scope) -> list[Finding]:
-    """The whole scope and each judged campaign whose qualification rate is under the goal."""
+    """The whole scope and each judged campaign whose qualified share of Lead events is under the goal."""
     if not leads.has_leads(store):
         return []
     check_ = CHECKS["LEAD_LOW_QUALIFICATION"]
     goal = leads.QUALIFICATION_GOAL
+    event = leads.lead_dataset(store)
     findings = []
-    funnel = leads.lead_funnel(store, scope, EVENT)
-    rate = funnel.qualification_rate
-    if rate is not None and rate < goal:
-        missed = funnel.matched_leads - funnel.qualified_leads
+    funnel = leads.lead_funnel(store, scope, event)
+    share = funnel.qualified_event_share
+    if funnel.matched_events and share is not None and share < goal:
+        missed = funnel.lead_events - funnel.qualified_events
+        examples = leads.unqualified_lead_ids(store, scope, event, MAX_EXAMPLES)
+        if len(examples) < MAX_EXAMPLES:
+            unmatched = leads.unmatched_events(store, scope, event, MAX_EXAMPLES - len(examples))
+            examples += [e.event_id or e.fingerprint[:12] for e in unmatched]
         findings.append(
             check_.finding(
-                f"{funnel.qualified_leads} of {funnel.matched_leads} CRM leads matched to a {EVENT} event "
-                f"qualified ({_pct(rate)}, goal {_pct(goal)})",
+                f"{funnel.qualified_events} of {funnel.lead_events} {event} events Meta counted became "
+                f"qualified CRM leads ({leads.share_text(share)}, goal {_pct(goal)}); qualification rate of "
+                f"matched CRM leads {_pct(funnel.qualification_rate)}",
                 count=missed,
-                share=missed / funnel.matched_leads,
-                examples=leads.unqualified_lead_ids(store, scope, EVENT, MAX_EXAMPLES),
-                event_name=EVENT,
+                share=missed / funnel.lead_events,
+                examples=examples,
+                event_name=event,
             )
         )
-    for group in leads.lead_groups(store, scope, EVENT):
+    for group in leads.lead_groups(store, scope, event):
         if group.dimension != "source" or not group.below_goal:
             continue
-        missed = group.matched_leads - group.qualified_leads
+        missed = group.lead_events - group.qualified_events
         findings.append(
             check_.finding(
-                f"{group.label}: {group.qualified_leads} of {group.matched_leads} matched CRM leads "
-                f"qualified ({_pct(group.qualification_rate)}, goal {_pct(goal)})",
+                f"{group.label}: {group.qualified_events} of {group.lead_events} {event} events became "
+                f"qualified CRM leads ({leads.share_text(group.qualified_event_share)}, goal {_pct(goal)})",
                 count=missed,
-                share=missed / group.matched_leads,
+                share=missed / group.lead_events,
                 examples=[group.label],
-                event_name=EVENT,
+                event_name=event,
             )
         )
     return findings
@@ -91,19 +100,20 @@ def lead_unmatched(store: Store, scope: Scope) -> list[Finding]:
     """Counted Lead events with no CRM lead, when their share passes the threshold."""
     if not leads.has_leads(store):
         return []
-    funnel = leads.lead_funnel(store, scope, EVENT)
+    event = leads.lead_dataset(store)
+    funnel = leads.lead_funnel(store, scope, event)
     share = funnel.unmatched_share
     if share is None or share <= leads.UNMATCHED_MAX_SHARE:
         return []
-    listed = leads.unmatched_events(store, scope, EVENT, MAX_EXAMPLES)
+    listed = leads.unmatched_events(store, scope, event, MAX_EXAMPLES)
     examples = [e.event_id or e.fingerprint[:12] for e in listed]
     return [
         CHECKS["LEAD_UNMATCHED"].finding(
-            f"{funnel.unmatched_events} of {funnel.lead_events} {EVENT} events Meta counted match no CRM "
+            f"{funnel.unmatched_events} of {funnel.lead_events} {event} events Meta counted match no CRM "
             f"lead ({_pct(share)}, at most {_pct(leads.UNMATCHED_MAX_SHARE)} expected)",
             count=funnel.unmatched_events,
             share=share,
             examples=examples,
-            event_name=EVENT,
+            event_name=event,
         )
     ]

@@ -10,8 +10,10 @@ Decisions (where the spec is silent):
 
 - Weeks are ISO weeks (Monday to Sunday, UTC). The default week is the latest complete week in the data:
   the week of the last day with data when that day is a Sunday, else the week before (a day counts as
-  "with data" when it holds at least ``MIN_DAY_SHARE`` of the median day's copies and records, so a few
-  stray timestamps do not move it); the week of the last day when no week is complete.
+  "with data" when it holds at least ``MIN_DAY_SHARE`` of the median day's event copies, so a few stray
+  timestamps do not move it); the week of the last day when no week is complete. Only event copies make
+  a week (the metrics are about what was sent to Meta): backend records alone, e.g. a CRM export
+  reaching back years, add no week to the list and do not move the default.
 - The scope's pixel and event filters apply; its dates only bound the search for the default week, the
   series always covers the chosen week and the ``TRAILING_WEEKS`` before it.
 - A week's value is a ratio of sums over its days (never a mean of daily ratios); the trailing value is

@@ -2,8 +2,10 @@
 
 Owns the parameters, result models and Markdown lines of the ``leads_*.sql`` queries (a CTE chain led by
 ``leads_base.sql``). Links between Lead events and CRM leads are the reconciliation's
-(``derived_recon_links.sql``, dataset ``("Lead", "lead")`` of ``reconcile.DATASETS``), so a Lead event
-matches a CRM lead by the same keys and fallbacks as a Purchase matches an order. It must not touch
+(``derived_recon_links.sql``, the lead dataset of ``reconcile.datasets(store)``), so a Lead event matches
+a CRM lead by the same keys and fallbacks as a Purchase matches an order. The lead event is ``Lead`` unless
+the store names another (``settings.set_lead_event``: ``capi-desk leads set-event CompleteRegistration``);
+"Lead event" below means that event. It must not touch
 DuckDB directly, nor compute per-row facts in Python: only aggregates and bounded lists come back.
 
 Decisions where the spec is silent (the report and the page repeat them):
@@ -15,10 +17,14 @@ Decisions where the spec is silent (the report and the page repeat them):
   Lead events in scope link to, whatever their own created_at.
 - Qualified: CRM stage qualified or won, or a qualified_at / won_at date (a lead that qualified and was
   later lost did qualify). Won: stage won or a won_at date.
-- Qualification rate = qualified / matched CRM leads (SPEC). The headline also gives the event-level
-  shares (of the Lead events Meta counted, the share that became a CRM lead and the share whose lead
-  qualified): the second is what Meta's optimization actually learns from, so the one-sentence verdict
-  compares it with ``QUALIFICATION_GOAL``.
+- The goal (``QUALIFICATION_GOAL``) is on one ratio only, the qualified share of Lead events: of the Lead
+  events Meta counted, the share whose CRM lead qualified. Meta optimizes on every counted Lead event, so
+  this is what tells whether it learns from qualified leads; the headline, the page's goal tile, the
+  Markdown report, the per-campaign judgement and LEAD_LOW_QUALIFICATION all use it. The qualification
+  rate (qualified / matched CRM leads, SPEC) is a CRM-side figure: it is shown, labelled, without the
+  goal. Per utm_source / utm_campaign, the Lead events are those linked to the campaign's CRM leads (a Lead
+  event with no CRM lead carries no utm); a campaign is judged with at least ``MIN_GROUP_LEADS`` matched
+  leads.
 - Time to qualify: hours from created_at to qualified_at over matched leads that have both (and a
   qualified_at not before created_at); median and p90.
 - A CRM lead without a Lead event: created in scope and linked to no counted copy of any date or pixel.
@@ -33,14 +39,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from capi_core import settings
 from capi_core.errors import InputError
 from capi_core.metrics import reconcile
 from capi_core.models import Scope
 from capi_core.store import Results, Store, load_query
 
-#: Goal for the qualification rate (qualified / matched CRM leads) and for the share of counted Lead
-#: events whose lead qualified. One in five is a common B2B benchmark for form fills that reach MQL;
-#: under it, the campaign optimizes on volume rather than quality (LEAD_LOW_QUALIFICATION).
+#: Goal for the qualified share of Lead events (counted Lead events whose CRM lead qualified / counted
+#: Lead events). One in five is a common B2B benchmark for form fills that reach MQL; under it, Meta
+#: optimizes on volume rather than quality (LEAD_LOW_QUALIFICATION).
 QUALIFICATION_GOAL = 0.20
 #: Share of counted Lead events with no CRM lead above which LEAD_UNMATCHED fires: a CRM's spam filter
 #: and duplicate merging explain a few, more means Meta learns from fills the business never sees.
@@ -84,9 +91,9 @@ class LeadFunnel(_Frozen):
     qualified_leads: int
     won_leads: int
     match_rate: float | None  # matched_events / lead_events
-    qualified_event_share: float | None  # qualified_events / lead_events
+    qualified_event_share: float | None  # qualified_events / lead_events: judged against the goal
     unmatched_share: float | None  # unmatched_events / lead_events
-    qualification_rate: float | None  # qualified_leads / matched_leads
+    qualification_rate: float | None  # qualified_leads / matched_leads (CRM-side, no goal)
     win_rate: float | None  # won_leads / matched_leads
     median_hours_to_qualify: float | None
     p90_hours_to_qualify: float | None
@@ -102,14 +109,16 @@ class LeadGroupRow(_Frozen):
     utm_source: str | None
     utm_campaign: str | None
     form: str | None
-    lead_events: int
+    lead_events: int  # counted Lead events linked to the group's CRM leads
+    qualified_events: int  # ... whose lead qualified
     matched_leads: int
     qualified_leads: int
     won_leads: int
-    qualification_rate: float | None
+    qualified_event_share: float | None  # qualified_events / lead_events: judged against the goal
+    qualification_rate: float | None  # qualified_leads / matched_leads (CRM-side, no goal)
     median_hours_to_qualify: float | None
     crm_leads_without_event: int
-    below_goal: bool  # judged (at least MIN_GROUP_LEADS matched leads) and under QUALIFICATION_GOAL
+    below_goal: bool  # judged (at least MIN_GROUP_LEADS matched leads) and qualified_event_share < goal
     goal_status: GoalStatus
 
     @property
@@ -181,27 +190,74 @@ def _chain(name: str) -> str:
     return "\n".join(load_query(part) for part in ("leads_base", name))
 
 
-def lead_dataset(event_name: str) -> str:
-    """The reconciled lead event ``event_name`` names (``lead`` -> ``Lead``).
+def lead_dataset(store: Store, event_name: str | None = None) -> str:
+    """The store's reconciled lead event that ``event_name`` names (``lead`` -> ``Lead``); the store's
+    lead event when ``event_name`` is None.
 
     Raises:
-        InputError: the event is not the lead dataset of ``reconcile.DATASETS`` (links exist only there).
+        InputError: the event is not the store's lead dataset (links exist only there).
     """
-    canonical = reconcile.dataset_event(event_name)
-    if (canonical, "lead") not in reconcile.DATASETS:
-        lead_events = [name for name, kind in reconcile.DATASETS if kind == "lead"]
+    pairs = reconcile.datasets(store)
+    lead_events = [name for name, kind in pairs if kind == "lead"]
+    if event_name is None:
+        return lead_events[0]
+    canonical = reconcile.dataset_event(event_name, pairs)
+    if (canonical, "lead") not in pairs:
         raise InputError(
-            f"{event_name!r} is not a reconciled lead event",
-            hint=f"lead quality reads {', '.join(lead_events)} events (reconcile.DATASETS)",
+            f"{event_name!r} is not the lead event of this store",
+            hint=f"lead quality reads {', '.join(lead_events)} events; change it with "
+            "`capi-desk leads set-event NAME`",
         )
     return canonical
 
 
-def _run(store: Store, name: str, scope: Scope, event_name: str, **extra: Any) -> Results:
+def _run(store: Store, name: str, scope: Scope, event_name: str | None, **extra: Any) -> Results:
     sql = _chain(name)
-    params: dict[str, Any] = {**scope.params(), "event_name": lead_dataset(event_name), **extra}
+    params: dict[str, Any] = {**scope.params(), "event_name": lead_dataset(store, event_name), **extra}
     used = set(_PARAM.findall(sql))  # DuckDB rejects parameters the statement does not use
     return store.query(name, sql, {k: v for k, v in params.items() if k in used})
+
+
+class EventChoice(_Frozen):
+    """An event name in the store, with its copies: a candidate for the store's lead event."""
+
+    event_name: str
+    copies: int
+
+
+def event_choices(store: Store, limit: int = 200) -> list[EventChoice]:
+    """Event names in the store, most copies first (the choices for "which event marks a lead?")."""
+    rows = store.query_file("leads_event_names", {"limit": limit}).dicts()
+    return [EventChoice(event_name=str(r["event_name"]), copies=int(r["copies"])) for r in rows]
+
+
+class LeadEventSetting(_Frozen):
+    """The store's lead event, whether it was set (else the default), and the event names to pick from."""
+
+    event_name: str
+    configured: bool
+    choices: list[EventChoice]
+
+    @property
+    def options(self) -> list[str]:
+        """Event names for a picker: the current lead event first when no copy carries it yet."""
+        names = [c.event_name for c in self.choices]
+        return names if self.event_name in names else [self.event_name, *names]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Copies per event name in the store."""
+        return {c.event_name: c.copies for c in self.choices}
+
+
+def lead_event_setting(store: Store, scope: Scope | None = None) -> LeadEventSetting:
+    """Which event marks a lead in ``store`` and the candidates (``scope`` is not used: the setting is
+    per store; the argument lets the dashboard cache the call like the others)."""
+    return LeadEventSetting(
+        event_name=settings.lead_event(store),
+        configured=settings.get(store, settings.LEAD_EVENT_SETTING) is not None,
+        choices=event_choices(store),
+    )
 
 
 def has_leads(store: Store) -> bool:
@@ -209,9 +265,9 @@ def has_leads(store: Store) -> bool:
     return reconcile.has_truth(store, "lead") and reconcile._derived_ready(store)
 
 
-def _steps(row: dict[str, Any]) -> list[FunnelStep]:
+def _steps(row: dict[str, Any], event: str) -> list[FunnelStep]:
     counts = [
-        ("lead_events", "Lead events Meta counted", int(row["lead_events"])),
+        ("lead_events", f"{event} events Meta counted", int(row["lead_events"])),
         ("matched_leads", "Matched CRM leads", int(row["matched_leads"])),
         ("qualified_leads", "Qualified", int(row["qualified_leads"])),
         ("won_leads", "Won", int(row["won_leads"])),
@@ -233,7 +289,7 @@ def _steps(row: dict[str, Any]) -> list[FunnelStep]:
     return steps
 
 
-def lead_funnel(store: Store, scope: Scope, event_name: str = "Lead") -> LeadFunnel:
+def lead_funnel(store: Store, scope: Scope, event_name: str | None = None) -> LeadFunnel:
     """Lead events Meta counted -> matched CRM leads -> qualified -> won, with rates and both gaps."""
     row = _run(store, "leads_funnel", scope, event_name).dicts()[0]
     events, leads = int(row["lead_events"]), int(row["matched_leads"])
@@ -254,24 +310,25 @@ def lead_funnel(store: Store, scope: Scope, event_name: str = "Lead") -> LeadFun
         p90_hours_to_qualify=row["p90_hours_to_qualify"],
         crm_leads=int(row["crm_leads"]),
         crm_leads_without_event=int(row["crm_leads_without_event"]),
-        steps=_steps(row),
+        steps=_steps(row, lead_dataset(store, event_name)),
     )
 
 
-def lead_groups(store: Store, scope: Scope, event_name: str = "Lead") -> list[LeadGroupRow]:
+def lead_groups(store: Store, scope: Scope, event_name: str | None = None) -> list[LeadGroupRow]:
     """The funnel per utm_source + utm_campaign, then per form (of the CRM lead), largest first."""
     rows = _run(store, "leads_groups", scope, event_name).dicts()
     out: list[LeadGroupRow] = []
     for r in rows:
         matched, qualified = int(r["matched_leads"]), int(r["qualified_leads"])
-        rate = _ratio(qualified, matched)
+        events, qualified_events = int(r["lead_events"]), int(r["qualified_events"])
+        share = _ratio(qualified_events, events)
         status: GoalStatus = (
             "no_matched_leads"
-            if rate is None
+            if not matched or share is None
             else "too_few_leads"
             if matched < MIN_GROUP_LEADS
             else "below_goal"
-            if rate < QUALIFICATION_GOAL
+            if share < QUALIFICATION_GOAL
             else "meets_goal"
         )
         out.append(
@@ -280,11 +337,13 @@ def lead_groups(store: Store, scope: Scope, event_name: str = "Lead") -> list[Le
                 utm_source=r["utm_source"],
                 utm_campaign=r["utm_campaign"],
                 form=r["form"],
-                lead_events=int(r["lead_events"]),
+                lead_events=events,
+                qualified_events=qualified_events,
                 matched_leads=matched,
                 qualified_leads=qualified,
                 won_leads=int(r["won_leads"]),
-                qualification_rate=rate,
+                qualified_event_share=share,
+                qualification_rate=_ratio(qualified, matched),
                 median_hours_to_qualify=r["median_hours_to_qualify"],
                 crm_leads_without_event=int(r["crm_leads_without_event"]),
                 below_goal=status == "below_goal",
@@ -294,7 +353,7 @@ def lead_groups(store: Store, scope: Scope, event_name: str = "Lead") -> list[Le
     return out
 
 
-def time_to_qualify(store: Store, scope: Scope, event_name: str = "Lead") -> list[TimeBucket]:
+def time_to_qualify(store: Store, scope: Scope, event_name: str | None = None) -> list[TimeBucket]:
     """Matched leads that qualified, per time-to-qualify bucket (every bucket, empty ones as 0)."""
     rows = _run(store, "leads_time_to_qualify", scope, event_name).dicts()
     found = {int(r["bucket"]): int(r["leads"]) for r in rows}
@@ -305,7 +364,7 @@ def time_to_qualify(store: Store, scope: Scope, event_name: str = "Lead") -> lis
 
 
 def unmatched_events(
-    store: Store, scope: Scope, event_name: str = "Lead", limit: int = DEFAULT_LIMIT
+    store: Store, scope: Scope, event_name: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> list[UnmatchedLeadEvent]:
     """Up to ``limit`` counted Lead events with no CRM lead, oldest first."""
     rows = _run(store, "leads_unmatched_events", scope, event_name, limit=limit).dicts()
@@ -313,7 +372,7 @@ def unmatched_events(
 
 
 def leads_without_event(
-    store: Store, scope: Scope, event_name: str = "Lead", limit: int = DEFAULT_LIMIT
+    store: Store, scope: Scope, event_name: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> list[LeadWithoutEvent]:
     """Up to ``limit`` CRM leads created in scope that no counted Lead event links to, oldest first."""
     rows = _run(store, "leads_without_event", scope, event_name, limit=limit).dicts()
@@ -321,7 +380,7 @@ def leads_without_event(
 
 
 def unqualified_lead_ids(
-    store: Store, scope: Scope, event_name: str = "Lead", limit: int = DEFAULT_LIMIT
+    store: Store, scope: Scope, event_name: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> list[str]:
     """Up to ``limit`` matched CRM leads that did not qualify (their CRM ids), oldest first."""
     rows = _run(store, "leads_unqualified", scope, event_name, limit=limit).rows
@@ -332,40 +391,52 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
-def verdict(funnel: LeadFunnel) -> tuple[Optimizing, str]:
-    """What Meta learns from, and the one sentence a marketer reads first."""
+def share_text(value: float | None) -> str:
+    """The qualified share of Lead events as text: one decimal, as the dashboard's tiles show it, so a
+    share just under the goal (19.6 %) never reads as the goal itself (20 %)."""
+    return "—" if value is None else f"{value:.1%}"
+
+
+def verdict(funnel: LeadFunnel, event: str = "Lead") -> tuple[Optimizing, str]:
+    """What Meta learns from, and the one sentence a marketer reads first (the goal is on the qualified
+    share of ``event`` events, see the module docstring)."""
     if not funnel.lead_events:
-        return "unknown", "Meta counted no Lead event in this window: there is nothing to judge yet."
+        return "unknown", f"Meta counted no {event} event in this window: there is nothing to judge yet."
     opening = (
-        f"Of {funnel.lead_events:,} Lead events Meta counted, {_pct(funnel.match_rate)} became CRM leads "
-        f"and {_pct(funnel.qualified_event_share)} qualified"
+        f"Of {funnel.lead_events:,} {event} events Meta counted, {_pct(funnel.match_rate)} became CRM leads "
+        f"and {share_text(funnel.qualified_event_share)} became qualified leads "
+        f"(goal {_pct(QUALIFICATION_GOAL)})"
     )
     if not funnel.matched_events:
-        return "unknown", f"{opening}: no Lead event matches a CRM lead, so their quality cannot be judged."
+        return (
+            "unknown",
+            f"{opening}: no {event} event matches a CRM lead, so their quality cannot be judged.",
+        )
     if (funnel.qualified_event_share or 0.0) < QUALIFICATION_GOAL:
         return "raw_form_fills", f"{opening}: Meta is optimizing on raw form fills."
     return "qualified_leads", f"{opening}: Meta is learning mostly from leads that qualify."
 
 
 def lead_report(
-    store: Store, scope: Scope, event_name: str = "Lead", *, limit: int = DEFAULT_LIMIT
+    store: Store, scope: Scope, event_name: str | None = None, *, limit: int = DEFAULT_LIMIT
 ) -> LeadReport | None:
     """The lead-quality block of the report, or None when the store holds no CRM lead.
 
     Args:
         store: the store to read.
         scope: Lead events by event_time and pixel; CRM leads without an event by created_at.
-        event_name: the lead event (a lead dataset of ``reconcile.DATASETS``; name variants count).
+        event_name: the lead event (the store's lead dataset, ``Lead`` unless set otherwise; name
+            variants count); None: the store's.
         limit: at most this many unmatched events and leads without an event are listed.
     """
-    lead_dataset(event_name)
+    event = lead_dataset(store, event_name)
     if not has_leads(store):
         return None
-    funnel = lead_funnel(store, scope, event_name)
-    groups = lead_groups(store, scope, event_name)
-    optimizing_on, headline = verdict(funnel)
+    funnel = lead_funnel(store, scope, event)
+    groups = lead_groups(store, scope, event)
+    optimizing_on, headline = verdict(funnel, event)
     return LeadReport(
-        event_name=reconcile.dataset_event(event_name),
+        event_name=event,
         qualification_goal=QUALIFICATION_GOAL,
         unmatched_max_share=UNMATCHED_MAX_SHARE,
         min_group_leads=MIN_GROUP_LEADS,
@@ -374,9 +445,9 @@ def lead_report(
         headline=headline,
         by_source=[g for g in groups if g.dimension == "source"],
         by_form=[g for g in groups if g.dimension == "form"],
-        time_to_qualify=time_to_qualify(store, scope, event_name),
-        unmatched_events=unmatched_events(store, scope, event_name, limit),
-        leads_without_event=leads_without_event(store, scope, event_name, limit),
+        time_to_qualify=time_to_qualify(store, scope, event),
+        unmatched_events=unmatched_events(store, scope, event, limit),
+        leads_without_event=leads_without_event(store, scope, event, limit),
     )
 
 
@@ -392,6 +463,7 @@ def _hours(value: float | None) -> str:
 def markdown_lines(report: LeadReport) -> list[str]:
     """The ``## Lead quality`` section of the Markdown report (every CRM-sent string escaped)."""
     f = report.funnel
+    event = _md(report.event_name)
     lines = [
         "## Lead quality",
         "",
@@ -401,22 +473,28 @@ def markdown_lines(report: LeadReport) -> list[str]:
         "|---|---|---|",
         *[f"| {s.label} | {s.count:,} | {_pct(s.share_of_previous)} |" for s in f.steps],
         "",
-        f"Qualification rate {_pct(f.qualification_rate)} (goal {_pct(report.qualification_goal)}); "
+        f"Qualified share of {event} events: {share_text(f.qualified_event_share)} (goal "
+        f"{_pct(report.qualification_goal)}: {f.qualified_events:,} of the {f.lead_events:,} {event} events "
+        f"Meta counted became qualified CRM leads); qualification rate of matched CRM leads (CRM-side, no "
+        f"goal): {_pct(f.qualification_rate)} ({f.qualified_leads:,} of {f.matched_leads:,}); "
         f"time to qualify: median {_hours(f.median_hours_to_qualify)}, p90 {_hours(f.p90_hours_to_qualify)}; "
-        f"Lead events with no CRM lead: {f.unmatched_events:,} ({_pct(f.unmatched_share)}); "
-        f"CRM leads with no Lead event: {f.crm_leads_without_event:,}.",
+        f"{event} events with no CRM lead: {f.unmatched_events:,} ({_pct(f.unmatched_share)}); "
+        f"CRM leads with no {event} event: {f.crm_leads_without_event:,}.",
         "",
     ]
     if report.by_source:
         lines += [
-            "| utm_source / utm_campaign | Lead events | matched leads | qualified | won | qualification |",
-            "|---|---|---|---|---|---|",
+            f"| utm_source / utm_campaign | {event} events | matched leads | qualified | won | "
+            f"qualified share of {event} events (goal {_pct(report.qualification_goal)}) | "
+            f"qualification rate | CRM leads without {event} event |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for g in report.by_source:
             flag = " (below goal)" if g.below_goal else ""
             lines.append(
                 f"| {_md(g.label)} | {g.lead_events:,} | {g.matched_leads:,} | {g.qualified_leads:,} | "
-                f"{g.won_leads:,} | {_pct(g.qualification_rate)}{flag} |"
+                f"{g.won_leads:,} | {share_text(g.qualified_event_share)}{flag} | "
+                f"{_pct(g.qualification_rate)} | {g.crm_leads_without_event:,} |"
             )
         lines.append("")
     return lines

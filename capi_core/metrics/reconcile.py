@@ -44,6 +44,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from capi_core import settings
 from capi_core.models import Scope, TruthKind
 from capi_core.store import Results, Store, load_query
 
@@ -78,9 +79,10 @@ VALUE_TOLERANCE_ABS = 0.01
 VALUE_TOLERANCE_REL = 0.01
 REUSED_MIN_COPIES = 4  # more copies than a browser + server pair and a retry: the id is not one conversion
 DEFAULT_LIMIT = 500
-#: (event, truth kind) pairs the report reconciles (one event per kind); the ``datasets`` of
-#: derived_recon_links.sql must name the same pairs.
-DATASETS: tuple[tuple[str, TruthKind], ...] = (("Purchase", "order"), ("Lead", "lead"))
+#: (event, truth kind) pairs the report reconciles by default (one event per kind); the ``datasets`` of
+#: derived_recon_links.sql must name the same pairs. The lead event is a per-store setting
+#: (``settings.lead_event``, e.g. CompleteRegistration): read a store's pairs with ``datasets(store)``.
+DATASETS: tuple[tuple[str, TruthKind], ...] = (("Purchase", "order"), (settings.DEFAULT_LEAD_EVENT, "lead"))
 
 _PARAM = re.compile(r"\$([a-z_]+)")
 
@@ -228,10 +230,15 @@ def _derived_ready(store: Store) -> bool:
     return bool(found == len(DERIVED))
 
 
-def dataset_event(event_name: str) -> str:
+def datasets(store: Store) -> tuple[tuple[str, TruthKind], ...]:
+    """The (event, truth kind) pairs ``store`` reconciles: Purchase -> orders, its lead event -> leads."""
+    return tuple((settings.lead_event(store) if kind == "lead" else name, kind) for name, kind in DATASETS)
+
+
+def dataset_event(event_name: str, pairs: tuple[tuple[str, TruthKind], ...] = DATASETS) -> str:
     """The canonical event of the dataset ``event_name`` belongs to (``purchase`` -> ``Purchase``)."""
     key = event_name.strip().replace(" ", "").lower()
-    return next((name for name, _ in DATASETS if name.lower() == key), event_name)
+    return next((name for name, _ in pairs if name.replace(" ", "").lower() == key), event_name)
 
 
 def _run(
@@ -249,7 +256,7 @@ def _run(
     sql = _chain(name)
     params: dict[str, Any] = {
         **scope.params(),
-        "event_name": dataset_event(event_name),
+        "event_name": dataset_event(event_name, datasets(store)),
         "kind": kind,
         "value_policy": value_policy,
         **extra,
@@ -502,9 +509,10 @@ def reconcile_summary(
 
 
 def reconcile_all(store: Store, scope: Scope) -> list[ReconSummary]:
-    """One summary per reconciled dataset (``DATASETS``) whose truth kind is in the store and in scope."""
+    """One summary per reconciled dataset (``datasets(store)``) whose truth kind is in the store and in
+    scope."""
     return [
         reconcile_summary(store, scope, event_name, kind)
-        for event_name, kind in DATASETS
+        for event_name, kind in datasets(store)
         if has_truth(store, kind) and canonical_name_in_scope(scope, event_name)
     ]

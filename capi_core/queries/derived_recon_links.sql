@@ -8,7 +8,7 @@
 --
 -- One row per copy of a dataset's event, its case or spacing variants included (`purchase`: they reached
 -- Meta; flagged as name_variant). The datasets below must name the pairs of reconcile.DATASETS (one
--- event per truth kind).
+-- event per truth kind); the lead event can be replaced per store (settings: lead_event_name).
 --
 -- Link, first that applies:
 --   1 a key: for a lead dataset user_data.lead_id equal to a truth_id after normalization (trim,
@@ -29,8 +29,15 @@
 -- than a day outside the kind's first..last created_at), unknown_id.
 with
 datasets as (
+  -- the lead dataset's event is a per-store setting (reconcile.LEAD_EVENT_SETTING), 'Lead' when unset
   select dataset, kind, lower(replace(trim(dataset), ' ', '')) as name_key
-  from (values ('Purchase', 'order'), ('Lead', 'lead')) as d (dataset, kind)
+  from (
+    select coalesce(nullif(trim(s.value), ''), d.default_dataset) as dataset, d.kind
+    from (values ('Purchase', 'order'), ('Lead', 'lead')) as d (default_dataset, kind)
+    left join settings s
+      on d.kind = 'lead'
+      and s.key = 'lead_event_name'
+  ) configured
 ),
 copies as materialized (
   select

@@ -1,7 +1,9 @@
--- The first and last day of the data in scope that the weekly drift can stand on: UTC days (copies by
--- event_time, backend records by created_at) holding at least $min_share of the median day's volume, so
--- a handful of stray timestamps (future or millisecond event_time, a late export) do not decide the
--- latest complete week. params: $date_from, $date_to, $pixel_id, $event_names, $min_share
+-- The first and last day of the data in scope that the weekly drift can stand on: UTC days of event
+-- copies (by event_time) holding at least $min_share of the median day's copies, so a handful of stray
+-- timestamps (future or millisecond event_time) do not decide the latest complete week. Backend records
+-- alone do not make a week: the drift is about what was sent to Meta, and a CRM export reaching back
+-- years would otherwise list every week since. params: $date_from, $date_to, $pixel_id, $event_names,
+-- $min_share
 with
 volumes as (
   select
@@ -14,15 +16,6 @@ volumes as (
     and (cast($pixel_id as varchar) is null or e.pixel_id = $pixel_id)
     and (cast($event_names as varchar[]) is null or list_contains($event_names, e.event_name))
   group by cast(e.event_time as date)
-  union all
-  select
-    cast(t.created_at as date) as day,
-    count(*) as rows_in_day
-  from truth_current as t
-  where t.created_at is not null
-    and (cast($date_from as timestamp) is null or t.created_at >= $date_from)
-    and (cast($date_to as timestamp) is null or t.created_at < $date_to)
-  group by cast(t.created_at as date)
 ),
 days as (
   select

@@ -1,4 +1,4 @@
--- Lead funnel per group (continues leads_base.sql): per utm_source + utm_campaign, and per form, of the CRM lead: Lead events, matched leads, qualified, won, median hours to qualify, and CRM leads without a Lead event.
+-- Lead funnel per group (continues leads_base.sql): per utm_source + utm_campaign, and per form, of the CRM lead: Lead events, those whose lead qualified, matched leads, qualified, won, median hours to qualify, and CRM leads without a Lead event.
 -- params: those of leads_base.sql
 --
 -- Groups come from the CRM lead (a Lead event carries no utm of its own), so Lead events with no CRM
@@ -19,6 +19,7 @@ grouped as (
   select
     'source' as dimension, utm_source, utm_campaign, cast(null as varchar) as form,
     sum(events) as lead_events,
+    sum(case when qualified then events else 0 end) as qualified_events,
     sum(matched) as matched_leads,
     sum(case when matched = 1 and qualified then 1 else 0 end) as qualified_leads,
     sum(case when matched = 1 and won then 1 else 0 end) as won_leads,
@@ -31,6 +32,7 @@ grouped as (
   select
     'form' as dimension, cast(null as varchar) as utm_source, cast(null as varchar) as utm_campaign, form,
     sum(events) as lead_events,
+    sum(case when qualified then events else 0 end) as qualified_events,
     sum(matched) as matched_leads,
     sum(case when matched = 1 and qualified then 1 else 0 end) as qualified_leads,
     sum(case when matched = 1 and won then 1 else 0 end) as won_leads,
@@ -41,7 +43,8 @@ grouped as (
   group by form
 )
 select
-  dimension, utm_source, utm_campaign, form, lead_events, matched_leads, qualified_leads, won_leads,
+  dimension, utm_source, utm_campaign, form, lead_events, qualified_events, matched_leads, qualified_leads,
+  won_leads,
   median_hours_to_qualify, crm_leads_without_event
 from grouped
 order by dimension desc, matched_leads desc, lead_events desc, utm_source, utm_campaign, form

@@ -149,6 +149,33 @@ def test_fix_a_purchase_and_push_it_to_the_sandbox(open_app: AppFactory, scratch
     assert "EAAtesttoken" not in " ".join(str(v) for v in history.to_numpy().ravel())
 
 
+def test_fixing_the_missing_event_id_and_warning_on_denied_consent(open_app: AppFactory) -> None:
+    """The demo's main defect, browser Purchase copies with no event_id: the fix fills it from the order
+    the copy is linked to, and no contract warning is left. A copy sent with consent denied is offered
+    too, and its contract warning is shown before any push."""
+    app = open_app(PAGE)
+    picker = app.selectbox(key="contracts_fix_violation")
+    missing = next(
+        i for i, label in enumerate(picker.options) if "browser" in label and "event_id missing" in label
+    )
+    app = picker.select_index(missing).run()
+    assert problems(app) == []
+    changes = next(df.value for df in app.dataframe if "why" in df.value.columns)
+    fixed = changes[changes["field"] == "event_id"].iloc[0]
+    assert fixed["before"] == "(absent)" and fixed["after"].isdigit()
+    assert "from the order this copy is linked to" in fixed["why"]
+    assert not [w for w in app.warning if "event_id" in str(w.value)]
+
+    picker = app.selectbox(key="contracts_fix_violation")
+    denied = next(
+        i for i, label in enumerate(picker.options) if "Purchase" in label and "consent denied" in label
+    )
+    app = picker.select_index(denied).run()
+    assert problems(app) == []
+    warnings = [str(w.value).replace("\\", "") for w in app.warning]
+    assert any("Still breaks the contract: consent denied" in w and "your call" in w for w in warnings)
+
+
 def test_an_empty_store_points_to_the_data_page(open_app: AppFactory, tmp_path: Path) -> None:
     empty = tmp_path / "empty.duckdb"
     Store(empty).close()

@@ -89,6 +89,21 @@ def test_preview_of_server_events_needs_no_mapping() -> None:
     assert "jane.doe@example.com" not in repr(preview.rows)
 
 
+def test_preview_of_an_ads_manager_export() -> None:
+    """ads_manager_daily.csv: 5 per-ad-per-day rows, all readable; the first is Ad A on 2 Nov, 2 purchases."""
+    preview = api.preview_file(FIXTURES / "meta" / "ads_manager_daily.csv", "meta")
+    assert preview.format == "ads_manager" and preview.source == "meta"
+    assert len(preview.rows) == 5 and preview.problems == []
+    assert preview.rows[0]["ad"] == "Ad A" and preview.rows[0]["purchases"] == 2.0
+    assert api.source_formats("meta") == ["ads_manager"]
+
+
+def test_preview_of_a_bad_ads_manager_export_lists_the_rows_ingest_would_quarantine() -> None:
+    """ads_manager_bad.csv: of 5 data rows only line 2 reads; lines 3-6 (a week, 'lots', 3 fields, 'soon') fail."""
+    preview = api.preview_file(FIXTURES / "meta" / "ads_manager_bad.csv", "meta")
+    assert len(preview.rows) == 1 and [line for line, _ in preview.problems] == [3, 4, 5, 6]
+
+
 def test_store_facts_follow_ingest_and_undo(store: Store) -> None:
     empty = api.data_version(store)
     assert (api.pixels(store), api.event_names(store), api.date_bounds(store)) == ([], [], (None, None))
@@ -110,6 +125,8 @@ def test_store_facts_follow_ingest_and_undo(store: Store) -> None:
         ("DEDUP_MISSING_EVENT_ID", "deduplication"),
         ("COVERAGE_BELOW_GOAL", "deduplication"),
         ("RECON_PHANTOM", "reconciliation"),
+        ("LEAD_LOW_QUALIFICATION", "lead_quality"),
+        ("LEAD_UNMATCHED", "lead_quality"),
         ("EMQ_LOW", "signal_quality"),
         ("MATCH_SHARED_IP", "signal_quality"),
         ("SECRET_IN_LOGS", "data"),

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 from app_helpers import metrics, problems
 from conftest import AppFactory
-from factories import copy, load
+from factories import copy, lead, load, load_truth
 
+from capi_core import settings
 from capi_core.dashboard_api import fmt_pct
 from capi_core.metrics.leads import LeadReport, lead_report
 from capi_core.models import Scope
 from capi_core.store import Store
+from capi_core.weekly_review import md_text
 
 PAGE = "pages/lead_quality.py"
 
@@ -30,16 +32,19 @@ def demo_leads(demo_db: Path) -> LeadReport:
 def test_renders_on_the_demo_store_with_the_report_figures(
     open_app: AppFactory, demo_leads: LeadReport
 ) -> None:
-    """The one-sentence verdict and the tiles are the core's figures, formatted."""
+    """The one-sentence verdict and the tiles are the core's figures, formatted; the goal tile shows the
+    same ratio as the headline (the qualified share of Lead events), the CRM's rate has no goal."""
     app = open_app(PAGE)
     assert problems(app) == []
-    assert any(demo_leads.headline in m.value for m in app.markdown)
+    assert any(md_text(demo_leads.headline) in m.value for m in app.markdown)
     assert demo_leads.optimizing_on == "raw_form_fills"  # the demo's broad_audience campaign drags it down
     funnel = demo_leads.funnel
     shown = metrics(app)
     assert shown["Lead events (Meta)"] == f"{funnel.lead_events:,}"
     assert shown["Became CRM leads"] == fmt_pct(funnel.match_rate)
-    assert shown["Qualified (goal 20%)"] == fmt_pct(funnel.qualification_rate)
+    assert shown["Qualified share (goal 20%)"] == fmt_pct(funnel.qualified_event_share)
+    assert fmt_pct(funnel.qualified_event_share) in demo_leads.headline
+    assert shown["CRM qualification rate"] == fmt_pct(funnel.qualification_rate)
     assert shown["Time to qualify"] == f"{funnel.median_hours_to_qualify:,.1f} h"
     assert shown["CRM leads, no event"] == f"{funnel.crm_leads_without_event:,}"
 
@@ -76,3 +81,31 @@ def test_lead_events_without_crm_export_show_the_empty_state(open_app: AppFactor
     app = open_app(PAGE, db=db)
     assert problems(app) == []
     assert any("No CRM leads loaded" in i.value for i in app.info)
+
+
+def test_picking_the_lead_event_stores_it_and_recomputes(open_app: AppFactory, tmp_path: Path) -> None:
+    """A store whose form fires CompleteRegistration: with the default (Lead) one Lead copy counts; picking
+    CompleteRegistration stores the setting and the tiles count its 2 copies (R-1 and 'junk'): 1 of 2
+    matched (50 %)."""
+    db = tmp_path / "registration.duckdb"
+    with Store(db) as store:
+        load_truth(store, [lead("R-1", 0)])
+        load(
+            store,
+            [
+                copy("server", "CompleteRegistration", "R-1", 0, custom_data={}),
+                copy("server", "CompleteRegistration", "junk", 30, custom_data={}, user_data={"fbp": "x"}),
+                copy("server", "Lead", "R-1", 60, custom_data={}, user_data={"fbp": "y"}),
+            ],
+        )
+    app = open_app(PAGE, db=db)
+    assert problems(app) == []
+    picker = app.selectbox(key="lead_event_picker")
+    assert picker.label == "Which event marks a lead?"
+    assert (picker.value, metrics(app)["Lead events (Meta)"]) == ("Lead", "1")
+    picker.set_value("CompleteRegistration").run()
+    assert problems(app) == []
+    assert app.selectbox(key="lead_event_picker").value == "CompleteRegistration"
+    assert (metrics(app)["Lead events (Meta)"], metrics(app)["Became CRM leads"]) == ("2", "50%")
+    with Store(db, read_only=True) as store:
+        assert settings.lead_event(store) == "CompleteRegistration"

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from capi_core import contract_editor as ce
 from capi_core import contracts
 from capi_core.contract_models import Contract, EventContract, contract_from_rows, event_rows
 from capi_core.contracts import (
@@ -32,6 +33,7 @@ from capi_core.models import Scope
 from capi_core.store import PROJECT_ROOT, Store
 from tests.factories import FBP, PIXEL, UA, copy, load, load_truth, order
 
+NOW_S = dt.datetime(2026, 11, 2, 13, 0, tzinfo=dt.UTC).timestamp()  # an hour after the fixtures' T0
 SHIPPED = PROJECT_ROOT / "data" / "contracts"
 BASE_REQUIRED = [
     "event_name",
@@ -585,3 +587,121 @@ def test_invalid_parameters_name_the_reason(store: Store) -> None:
         ("missing_match_key", "fbp", "hashed_forbidden", 1),
     ]
     assert "carry an invalid event_time (milliseconds)" in found[0].message + found[1].message
+
+
+# --- fixing a violating copy: event_id from the linked order, contract re-checked -------------------------
+
+
+def test_fix_fills_event_id_from_the_linked_order_and_rechecks_the_contract(store: Store) -> None:
+    """b1: a browser Purchase with no event_id and no order_id, 2 minutes after order #2296 (same fbp:
+    linked by fbp). s1: a server Purchase, order_id '77', consent denied, currency EUR (USD only).
+    Fixing b1's 'event_id missing' fills '2296' and leaves no contract warning; fixing s1 keeps two
+    warnings (consent denied, EUR not allowed), and an edited payload keeps the stored consent."""
+    load_truth(store, [order("#2296", 0, fbp=FBP)])
+    load(
+        store,
+        [
+            copy("browser", event_id=None, minute=2, line_no=1),
+            copy(
+                "server",
+                event_id="77",
+                minute=30,
+                line_no=2,
+                consent="denied",
+                user_data={"fbp": "fb.1.1.2", "client_user_agent": UA},
+                custom_data={"value": 9.0, "currency": "EUR", "order_id": "77"},
+            ),
+        ],
+    )
+    rules = contract(**RULED)
+    found = ce.fixable(contract_violations(store, Scope(), rules))
+    missing = next(v for v in found if v.channel == "browser" and v.parameter == "event_id")
+    fix = ce.prepare_fix(store, rules, missing, 0, now=NOW_S)
+    assert fix.correction.after["event_id"] == "2296"
+    change = next(c for c in fix.correction.changes if c.field == "event_id")
+    assert "from the order this copy is linked to" in change.why
+    assert fix.contract_warnings == []
+    denied = next(v for v in found if v.rule == "consent")
+    denied_fix = ce.prepare_fix(store, rules, denied, 0, now=NOW_S)
+    assert [w.split(":")[0] for w in denied_fix.contract_warnings] == [
+        "consent denied",
+        "currency EUR is not allowed by the contract (allowed",
+    ]
+    edited = ce.refix(
+        ce.pretty(denied_fix.correction.after),
+        rules,
+        "Purchase",
+        "server",
+        now=NOW_S,
+        linked=denied_fix.linked,
+        consent=denied_fix.consent,
+    )
+    assert edited.contract_warnings == denied_fix.contract_warnings
+
+
+def test_contract_warnings_name_what_is_still_broken() -> None:
+    """A payload with no event_id and no value, under the order rule with value required."""
+    rule = purchase(event_id_rule="order_id_without_hash")
+    payload = {
+        "event_name": "Purchase",
+        "event_time": 1,
+        "action_source": "website",
+        "user_data": {"fbp": FBP},
+    }
+    warnings = ce.contract_warnings(payload, rule, consent="granted")
+    assert warnings[0].startswith("event_id still missing (rule: order_id_without_hash)")
+    assert "value missing: the contract requires it" in warnings
+    assert ce.contract_warnings(payload, None) == []
+    granted_only = purchase(consent="granted", event_id_rule="none")
+    assert ce.contract_warnings(payload, granted_only, consent="unknown")[0].startswith("consent unknown")
+
+
+@pytest.mark.parametrize(
+    "text", ["", "pixel_id: '111'\n", "pixel_id: '111'\nevents: {}\n", "# only a comment\n"]
+)
+def test_cli_empty_contract_file_exits_2(
+    store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    """A file naming no event is an error (it would check nothing), named by field."""
+    path = tmp_path / "empty.yaml"
+    path.write_text(text, encoding="utf-8")
+    db = ["--db", store.path]
+    store.close()
+    assert main_quiet([*db, "contracts", "validate", "--file", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "valid" not in captured.out
+    assert captured.err.startswith(
+        "capi-desk: error: empty.yaml: events: a contract names at least one event"
+    )
+
+
+def test_save_refuses_an_empty_contract(store: Store, contracts_folder: Path) -> None:
+    with pytest.raises(ContractError, match="names at least one event"):
+        save_contract(store, Contract(pixel_id=PIXEL))
+    assert not (contracts_folder / f"{PIXEL}.yaml").exists()
+
+
+def test_cli_missing_file_says_what_to_do(
+    store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = ["--db", store.path]
+    store.close()
+    assert main_quiet([*db, "contracts", "validate", "--file", str(tmp_path / "nope.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "no such file; check the path" in err and "<pixel_id>.yaml" in err
+    assert "FileNotFoundError" not in err
+    assert main_quiet([*db, "contracts", "validate", "--file", str(tmp_path)]) == 2
+    assert "a folder, not a file" in capsys.readouterr().err
+
+
+def test_cli_pixel_without_copies(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    """Pixel 999 has no copies in a store holding pixel 111's: say so and list 111; exit 2."""
+    load(store, [copy("server")])
+    db = ["--db", store.path]
+    store.close()
+    assert main_quiet([*db, "contracts", "validate", "--pixel-id", "999"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == (
+        f"capi-desk: error: the store has no copies for pixel 999 — its pixels: {PIXEL}"
+    )
+    assert captured.out == ""

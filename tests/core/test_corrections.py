@@ -15,7 +15,9 @@ from capi_core.corrections import (
     RAW_HIDDEN,
     TEST_USER_AGENT,
     Change,
+    LinkedRecord,
     correct,
+    linked_record,
     parse_payload,
     payload_from_row,
     stored_payload,
@@ -24,7 +26,7 @@ from capi_core.corrections import (
 from capi_core.errors import InputError
 from capi_core.normalize import hash_value
 from capi_core.store import Store
-from tests.factories import FBP, T0, UA, copy, load
+from tests.factories import FBP, T0, UA, copy, load, load_truth, order
 
 NOW = T0.replace(tzinfo=dt.UTC).timestamp() + 3600  # an hour after T0: T0 is inside the 7-day window
 T0_S = int(T0.replace(tzinfo=dt.UTC).timestamp())
@@ -253,3 +255,47 @@ def test_browser_copy_gets_a_stand_in_agent_for_a_test_push() -> None:
     assert found.after == TEST_USER_AGENT and "test push only" in found.why
     assert "user_data.client_user_agent" not in changes(payload, channel="server")
     assert correct(payload, now=NOW, channel="browser", test_push=False).changes == []
+
+
+# --- event_id from the linked backend record ----------------------------------------------------------------
+
+
+def test_event_id_from_the_linked_order() -> None:
+    """No order_id in the payload, no event_id: the linked order's raw id '#2296' gives '2296' under
+    order_id_without_hash, as-is under order_id; the diff says where it came from."""
+    payload = event(event_id=None, custom_data={"value": 50.0, "currency": "USD"})
+    linked = LinkedRecord(kind="order", raw_id="#2296")
+    found = changes(payload, rule=rule(event_id_rule="order_id_without_hash"), linked=linked)["event_id"]
+    assert found.after == "2296"
+    assert "from the order this copy is linked to" in found.why
+    as_sent = changes(payload, rule=rule(event_id_rule="order_id"), linked=linked)["event_id"]
+    assert as_sent.after == "#2296"
+    # an order_id of the payload's own wins over the link
+    own = event(event_id=None, custom_data={"order_id": "#7"})
+    assert (
+        changes(own, rule=rule(event_id_rule="order_id_without_hash"), linked=linked)["event_id"].after == "7"
+    )
+    # a lead link does not name an order
+    lead_link = LinkedRecord(kind="lead", raw_id="L-9")
+    assert "event_id" not in changes(
+        payload, rule=rule(event_id_rule="order_id_without_hash"), linked=lead_link
+    )
+
+
+def test_event_id_from_the_linked_lead() -> None:
+    payload = event(event_name="Lead", event_id=None, user_data={"fbp": FBP}, custom_data={})
+    found = changes(
+        payload, rule=rule(event_id_rule="lead_id"), linked=LinkedRecord(kind="lead", raw_id="L-778")
+    )["event_id"]
+    assert found.after == "L-778"
+    assert "from the lead this copy is linked to" in found.why
+
+
+def test_linked_record_of_a_stored_copy(store: Store) -> None:
+    """A browser Purchase with no event_id and no order_id, 2 minutes after order #2296 was created with
+    the same fbp: reconciliation links it by fbp (within 10 minutes), so linked_record gives '#2296'."""
+    load_truth(store, [order("#2296", 0, fbp=FBP)])
+    load(store, [copy("browser", event_id=None, minute=2)])
+    ref = store.query("ref", "select fingerprint, occurrence from events").rows[0]
+    assert linked_record(store, ref[0], ref[1]) == LinkedRecord(kind="order", raw_id="#2296")
+    assert linked_record(store, "nope", 1) is None

@@ -176,6 +176,18 @@ def test_default_week_is_the_latest_complete_one(shop: Store) -> None:
     assert report.summary.startswith("Nothing passed its threshold in 2026-W44")
 
 
+def test_truth_only_history_does_not_add_weeks(shop: Store) -> None:
+    """CRM-style history: records created years before the first copy (2013-01-09, 2020-06-03) and one
+    after the last (Sunday 2026-11-08, which would make W45 complete). The drift is about what was sent to
+    Meta: the week list stays W45..W41 and the default week stays W44, as without those records."""
+    before, after = (dt.date(2013, 1, 9), dt.date(2020, 6, 3)), dt.date(2026, 11, 8)
+    records = [order(f"#old{n}", _minute(day), line_no=n) for n, day in enumerate((*before, after), 1)]
+    load_truth(shop, records, label="old crm")
+    report = drift_report(shop)
+    assert report.week == report.default_week == "2026-W44"
+    assert report.weeks_available == ["2026-W45", "2026-W44", "2026-W43", "2026-W42", "2026-W41"]
+
+
 def test_flags_and_figures_of_the_broken_week(shop: Store) -> None:
     """W45 against W44 and the mean of W41-W44 (all identical):
 

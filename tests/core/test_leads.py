@@ -7,18 +7,22 @@ Every copy carries its own fbp (``_ud``) so Meta's fbp fallback never pairs copi
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from factories import UA, copy, lead, load, load_truth, order
 
+from capi_core import settings
+from capi_core.cli import main
 from capi_core.diagnostics import CHECKS, run_checks
 from capi_core.errors import InputError
 from capi_core.metrics import leads
 from capi_core.metrics import reconcile as rc
 from capi_core.models import Scope
 from capi_core.normalize import hash_value
-from capi_core.store import Store
+from capi_core.store import MIGRATIONS, Store
 
 ALL = Scope()
 HOUR = 60
@@ -205,14 +209,25 @@ def test_report_headline_and_markdown(store: Store) -> None:
     assert report is not None
     assert report.optimizing_on == "qualified_leads"
     assert report.headline == (
-        "Of 5 Lead events Meta counted, 60% became CRM leads and 40% qualified: "
+        "Of 5 Lead events Meta counted, 60% became CRM leads and 40.0% became qualified leads (goal 20%): "
         "Meta is learning mostly from leads that qualify."
     )
     assert [g.label for g in report.by_source][:2] == ["facebook / broad", "google / search"]
     lines = leads.markdown_lines(report)
     assert lines[0] == "## Lead quality"
     assert "| Lead events Meta counted | 5 | — |" in lines
-    assert any(line.startswith("| facebook / broad | 2 | 2 | 1 | 0 | 50% |") for line in lines)
+    # one ratio against the goal (2 of 5 events), the CRM-side rate (2 of 3 matched leads) without it
+    assert any(
+        line.startswith(
+            "Qualified share of Lead events: 40.0% (goal 20%: 2 of the 5 Lead events Meta counted"
+        )
+        and "qualification rate of matched CRM leads (CRM-side, no goal): 67% (2 of 3)" in line
+        for line in lines
+    )
+    # per campaign: 2 events, 2 leads, 1 qualified, 0 won, 1 of 2 events qualified, 1 of 2 leads, 0 without
+    # event; L-4 (no utm, a phone lead) shows up through its CRM-leads-without-event column
+    assert "| facebook / broad | 2 | 2 | 1 | 0 | 50.0% | 50% | 0 |" in lines
+    assert "| (not set) / (not set) | 0 | 0 | 0 | 0 | — | — | 1 |" in lines
 
 
 def test_raw_form_fills_headline(store: Store) -> None:
@@ -226,7 +241,8 @@ def test_raw_form_fills_headline(store: Store) -> None:
     assert report is not None
     assert report.optimizing_on == "raw_form_fills"
     assert report.headline.endswith(
-        "33% became CRM leads and 0% qualified: Meta is optimizing on raw form fills."
+        "33% became CRM leads and 0.0% became qualified leads (goal 20%): "
+        "Meta is optimizing on raw form fills."
     )
 
 
@@ -256,7 +272,7 @@ def test_no_leads_no_report(store: Store) -> None:
 def test_event_must_be_the_lead_dataset(store: Store) -> None:
     _funnel_fixture(store)
     assert leads.lead_report(store, ALL, event_name="lead") is not None  # a name variant of Lead
-    with pytest.raises(InputError, match="not a reconciled lead event"):
+    with pytest.raises(InputError, match="not the lead event of this store"):
         leads.lead_report(store, ALL, event_name="Purchase")
 
 
@@ -319,6 +335,34 @@ def test_low_qualification_overall(store: Store) -> None:
     assert (finding.count, finding.share, finding.examples) == (3, 1.0, ["L-1", "L-2", "L-3"])
 
 
+def test_low_qualification_judges_the_share_of_lead_events(store: Store) -> None:
+    """The two ratios disagree (as on the demo): 6 counted Lead events, 4 match a CRM lead, 1 qualifies.
+    Qualification rate 1 of 4 matched leads = 25 % (CRM-side, no goal); qualified share of Lead events
+    1 of 6 = 17 % < 20 %: the headline, the Markdown and LEAD_LOW_QUALIFICATION all say below goal. The
+    finding counts the 5 events that did not become qualified leads (share 5/6); examples: the 3
+    unqualified CRM ids, then the 2 unmatched event_ids."""
+    load_truth(
+        store,
+        [lead(f"L-{n}", n * 10, status="qualified" if n == 1 else "new", line_no=n) for n in range(1, 5)],
+    )
+    load(
+        store,
+        [_lead_copy("server", f"L-{n}", n * 10, n) for n in range(1, 5)]
+        + [_lead_copy("server", "spam-1", 60, 5), _lead_copy("server", "spam-2", 70, 6)],
+    )
+    report = leads.lead_report(store, ALL)
+    assert report is not None and report.optimizing_on == "raw_form_fills"
+    assert "16.7% became qualified leads (goal 20%)" in report.headline
+    text = "\n".join(leads.markdown_lines(report))
+    assert "Qualified share of Lead events: 16.7% (goal 20%: 1 of the 6 Lead events" in text
+    assert "qualification rate of matched CRM leads (CRM-side, no goal): 25% (1 of 4)" in text
+    findings = [f for f in run_checks(store, ALL, LEAD_CODES) if f.code == "LEAD_LOW_QUALIFICATION"]
+    (finding,) = findings
+    assert (finding.count, finding.share) == (5, pytest.approx(5 / 6))
+    assert finding.examples == ["L-2", "L-3", "L-4", "spam-1", "spam-2"]
+    assert finding.message.startswith("1 of 6 Lead events Meta counted became qualified CRM leads (16.7%")
+
+
 def test_good_leads_fire_nothing(store: Store) -> None:
     """Every Lead event is a CRM lead and two of three qualify: no LEAD_* finding."""
     load_truth(
@@ -333,3 +377,133 @@ def test_no_crm_leads_no_lead_finding(store: Store) -> None:
     """Lead events without any CRM export: nothing to judge, not 100 % unmatched."""
     load(store, [_lead_copy("server", "x", 0, 1)])
     assert run_checks(store, ALL, LEAD_CODES) == []
+
+
+# --- the store's lead event (a per-store setting) -------------------------------------------------------
+
+
+def _registration_fixture(store: Store) -> None:
+    """A business whose form fires CompleteRegistration; three CRM leads:
+
+    R-1 (qualified), R-2 (new), R-3 (won): CompleteRegistration server 'R-1', browser + server 'R-2'
+    (merged: 1 counted), server 'R-3', server 'junk' (names no lead) -> 4 counted, 3 matched.
+    One Lead copy 'R-1' (a newsletter form the business does not judge) -> 1 counted Lead.
+    """
+    load_truth(
+        store,
+        [
+            lead("R-1", 0, status="qualified", qualified_minute=5 * HOUR),
+            lead("R-2", 10, line_no=2),
+            lead("R-3", 20, status="won", qualified_minute=20 + HOUR, won_minute=2 * HOUR, line_no=3),
+        ],
+    )
+
+    def reg(channel: str, event_id: str, minute: float, n: int) -> Any:
+        return copy(channel, "CompleteRegistration", event_id, minute, user_data=_ud(n), custom_data={})
+
+    load(
+        store,
+        [
+            reg("server", "R-1", 0, 1),
+            reg("browser", "R-2", 10, 2),
+            reg("server", "R-2", 11, 2),
+            reg("server", "R-3", 20, 3),
+            reg("server", "junk", 30, 4),
+            _lead_copy("server", "R-1", 1, 5),
+        ],
+    )
+
+
+def test_default_lead_event_is_lead(store: Store) -> None:
+    """Unset: the lead dataset is Lead, as before the setting existed (1 counted Lead, linked to R-1)."""
+    _registration_fixture(store)
+    assert settings.lead_event(store) == "Lead"
+    assert rc.datasets(store) == rc.DATASETS == (("Purchase", "order"), ("Lead", "lead"))
+    f = leads.lead_funnel(store, ALL)
+    assert (f.lead_events, f.matched_events, f.qualified_events) == (1, 1, 1)
+
+
+def test_funnel_of_a_complete_registration_store(store: Store) -> None:
+    """With CompleteRegistration as the lead event: 4 counted events (R-1, the merged R-2 pair, R-3,
+    junk); 3 match a lead (75 %), 1 does not (25 % > 15 %: LEAD_UNMATCHED). Qualified: R-1 and R-3 (won)
+    -> 2 of 4 events = 50 % >= 20 % goal; qualification rate 2 of 3 matched leads; won 1. The Lead copy
+    no longer counts anywhere; the reconciliation's lead row is CompleteRegistration (event_id links 3
+    of 5 copies -> event_id)."""
+    _registration_fixture(store)
+    assert settings.set_lead_event(store, "  CompleteRegistration ") == "CompleteRegistration"
+    assert rc.datasets(store) == (("Purchase", "order"), ("CompleteRegistration", "lead"))
+    report = leads.lead_report(store, ALL)
+    assert report is not None and report.event_name == "CompleteRegistration"
+    f = report.funnel
+    assert (f.lead_events, f.matched_events, f.unmatched_events, f.qualified_events) == (4, 3, 1, 2)
+    assert (f.matched_leads, f.qualified_leads, f.won_leads) == (3, 2, 1)
+    assert f.qualified_event_share == pytest.approx(0.5)
+    assert f.qualification_rate == pytest.approx(2 / 3)
+    assert report.headline == (
+        "Of 4 CompleteRegistration events Meta counted, 75% became CRM leads and 50.0% became qualified "
+        "leads (goal 20%): Meta is learning mostly from leads that qualify."
+    )
+    assert "| CompleteRegistration events Meta counted | 4 | — |" in leads.markdown_lines(report)
+    assert leads.lead_report(store, ALL, "complete registration") is not None  # a name variant
+    with pytest.raises(InputError, match="not the lead event of this store"):
+        leads.lead_funnel(store, ALL, "Lead")
+    (summary,) = rc.reconcile_all(store, ALL)
+    assert (summary.event_name, summary.kind, summary.join_key) == (
+        "CompleteRegistration",
+        "lead",
+        "event_id",
+    )
+    assert (summary.truth_count, summary.meta_count, summary.phantom_count) == (3, 4, 1)
+    (finding,) = run_checks(store, ALL, LEAD_CODES)
+    assert (finding.code, finding.event_name, finding.examples) == (
+        "LEAD_UNMATCHED",
+        "CompleteRegistration",
+        ["junk"],
+    )
+    # back to Lead: the figures of the default again (refreshed in the same transaction as the write)
+    settings.set_lead_event(store, "Lead")
+    assert leads.lead_funnel(store, ALL).lead_events == 1
+
+
+@pytest.mark.parametrize(("name", "says"), [("  ", "is empty"), ("purchase", "reconciled against orders"),
+                                            ("x" * 101, "not a usable event name"),
+                                            ("Lead\x1b[2J", "not a usable event name")])  # fmt: skip
+def test_bad_lead_event_names_are_refused(store: Store, name: str, says: str) -> None:
+    with pytest.raises(InputError, match=says):
+        settings.set_lead_event(store, name)
+    assert settings.get(store, settings.LEAD_EVENT_SETTING) is None
+
+
+def test_a_schema_2_store_migrates_to_settings(tmp_path: Path) -> None:
+    """A store built by migrations 1-2 (before settings) opens as schema 3 with an empty settings table:
+    its lead event is Lead, and it can be set."""
+    db = tmp_path / "v2.duckdb"
+    con = duckdb.connect(str(db))
+    for version in (1, 2):
+        for statement in MIGRATIONS[version]:
+            con.execute(statement)
+        con.execute("insert into schema_info values (?, current_timestamp)", [version])
+    con.close()
+    with Store(db) as store:
+        assert store.schema_version == 3
+        assert store.query("n", "select count(*) from settings").scalar() == 0
+        assert settings.lead_event(store) == "Lead"
+        settings.set_lead_event(store, "SubmitApplication")
+    with Store(db, read_only=True) as store:
+        assert settings.lead_event(store) == "SubmitApplication"
+
+
+def test_cli_set_event_and_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "cli.duckdb"
+    with Store(db) as store:
+        _registration_fixture(store)
+    assert main(["--db", str(db), "leads", "show"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("lead event: Lead (the default;")
+    assert "CompleteRegistration\t5" in out and "Lead\t1" in out
+    assert main(["--db", str(db), "leads", "set-event", "CompleteRegistration"]) == 0
+    assert "lead event set to CompleteRegistration: 5 copies" in capsys.readouterr().out
+    assert main(["--db", str(db), "leads", "show"]) == 0
+    assert capsys.readouterr().out.startswith("lead event: CompleteRegistration (set for this store;")
+    assert main(["--db", str(db), "leads", "set-event", "Purchase"]) == 2
+    assert "cannot also mark a lead" in capsys.readouterr().err

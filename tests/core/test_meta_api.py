@@ -19,6 +19,7 @@ from capi_core.meta_api import (
     DEFAULT_VERSION,
     GraphClient,
     GraphError,
+    check_base_url,
     parse_error,
     resolve_token,
 )
@@ -311,3 +312,43 @@ def test_resolve_token_reads_streamlit_secrets_only_in_the_dashboard(tmp_path: P
             check=True,
         )
         assert out.stdout.strip() == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://graph.facebook.com/", "https://graph.facebook.com"),
+        (" http://127.0.0.1:8787 ", "http://127.0.0.1:8787"),
+        ("https://proxy.example/graph", "https://proxy.example/graph"),
+    ],
+)
+def test_check_base_url_accepts_plain_http_addresses(url: str, expected: str) -> None:
+    assert check_base_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://x", "must start with http:// or https:// (got ftp://)"),
+        ("graph.facebook.com", "must start with http:// or https:// (got a URL without http(s)://)"),
+        ("", "must start with http"),
+        ("https://", "names no host"),
+        ("http://127.0.0.1:notaport", "not a valid URL"),
+        ("https://me:SECRETPW@graph.facebook.com", "user name or password"),
+        ("http://127.0.0.1:18787/?access_token=SECRETQ", "http://127.0.0.1:18787/ has a query string"),
+        ("http://127.0.0.1:18787?", "has a query string"),
+        ("https://graph.facebook.com#x", "has a #fragment"),
+    ],
+)
+def test_check_base_url_refuses_without_echoing_secrets(url: str, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        check_base_url(url)
+    assert message in str(caught.value)
+    assert "SECRET" not in str(caught.value)
+
+
+def test_client_refuses_a_bad_base_url_before_sending() -> None:
+    recorder = Recorder([ok])
+    with pytest.raises(InputError, match="query string"):
+        recorder.client(base_url=f"http://127.0.0.1:1/?access_token={TOKEN}")
+    assert recorder.requests == []

@@ -107,6 +107,20 @@ def test_load_stores_a_snapshot_once(store: Store) -> None:
     assert [s.snapshot_id for s in dq.snapshots(store)] == [1] and has_snapshots(store)
 
 
+def test_same_body_on_another_day_is_a_new_snapshot(store: Store, tmp_path: Path) -> None:
+    """The same answer with --at a week later: a second trend point (snapshot 2); again on that day
+    (another hour): a no-op naming snapshot 2; without --at (the file's time) any stored copy is a no-op."""
+    dq.load_file(store, FIXTURE, pixel_id="111", fetched_at=AT)
+    week_later = dq.load_file(store, FIXTURE, pixel_id="111", fetched_at=AT + dt.timedelta(days=7))
+    assert (week_later.snapshot_id, week_later.already_stored) == (2, False)
+    same_day = dq.load_file(store, FIXTURE, pixel_id="111", fetched_at=AT + dt.timedelta(days=7, hours=1))
+    assert (same_day.snapshot_id, same_day.already_stored) == (2, True)
+    saved = tmp_path / "dq.json"
+    saved.write_text(FIXTURE.read_text(encoding="utf-8"), encoding="utf-8")
+    assert dq.load_file(store, saved, pixel_id="111").already_stored
+    assert [s.snapshot_id for s in dq.snapshots(store)] == [2, 1]
+
+
 def test_load_without_time_uses_the_file_time(store: Store, tmp_path: Path) -> None:
     saved = tmp_path / "dq.json"
     saved.write_text(FIXTURE.read_text(encoding="utf-8"), encoding="utf-8")
@@ -179,7 +193,7 @@ def test_fetch_sends_the_token_in_the_header_only(store: Store) -> None:
 
 
 def test_fetch_refuses_a_base_url_that_is_not_http(store: Store) -> None:
-    with pytest.raises(InputError, match="not an http"):
+    with pytest.raises(InputError, match="must start with http:// or https://"):
         dq.fetch(store, pixel_id="111", token=TOKEN, base_url="graph.facebook.com")
 
 
@@ -262,6 +276,9 @@ def test_cli_load_and_list(store: Store, capsys: pytest.CaptureFixture[str]) -> 
     assert "snapshot 1: pixel 111, 3 events, 2026-11-03 09:30 UTC" in capsys.readouterr().out
     assert main(args) == 0
     assert "already stored as snapshot 1" in capsys.readouterr().out
+    later = [*args[:-1], "2026-11-29T09:00"]
+    assert main(later) == 0
+    assert "snapshot 2: pixel 111, 3 events, 2026-11-29 09:00 UTC" in capsys.readouterr().out
 
 
 # --- the trend next to our estimates -------------------------------------------------------------
@@ -321,7 +338,7 @@ def test_trend_filters(store: Store) -> None:
 # --- migration -----------------------------------------------------------------------------------
 
 
-def test_a_version_1_store_migrates_to_version_2(tmp_path: Path) -> None:
+def test_a_version_1_store_migrates_to_the_current_version(tmp_path: Path) -> None:
     path = tmp_path / "v1.duckdb"
     con = duckdb.connect(str(path))
     for statement in MIGRATIONS[1]:
@@ -330,7 +347,7 @@ def test_a_version_1_store_migrates_to_version_2(tmp_path: Path) -> None:
     con.execute("insert into meta_quality_snapshots values (timestamp '2026-11-01 10:00', '111', '{}')")
     con.close()
     with Store(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION  # v2 added the snapshot ids, later versions keep them
         row = store.query("t", "select snapshot_id, source, pixel_id from meta_quality_snapshots").rows
         assert row == [(1, "unknown", "111")]
         assert store.query("t", "select count(*) from meta_reported").scalar() == 0

@@ -107,3 +107,33 @@ def test_input_errors(store: Store, changes: dict[str, Any], match: str) -> None
     }  # fmt: skip
     with pytest.raises(InputError, match=match):
         push_test_events(store, **{**kwargs, **changes})
+
+
+@pytest.mark.parametrize(
+    "base_url", ["ftp://x", "http://127.0.0.1:18787/?access_token=TOKENINURL", "http://u:p@127.0.0.1:1"]
+)
+def test_a_bad_base_url_is_refused_before_sending_or_logging(store: Store, base_url: str) -> None:
+    """Not retried as a network error: refused at once, nothing sent, nothing in the push log."""
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return accepted(request)
+
+    with pytest.raises(InputError, match="base URL") as caught:
+        run(store, record, base_url=base_url)
+    assert "TOKENINURL" not in str(caught.value)
+    assert sent == [] and push_history(store) == []
+
+
+def test_error_lines_print_only_the_parts_that_exist() -> None:
+    """A network error has a message only; a Graph error without subcode or title names code and HTTP."""
+    from capi_core.cli_push import error_lines
+    from capi_core.meta_api import GraphErrorInfo
+
+    network = error_lines("request 1/1 (1 events)", GraphErrorInfo(message="connection refused"), 4)
+    assert network == "request 1/1 (1 events): after 4 attempt(s)\n  message: connection refused"
+    graph = error_lines("r", GraphErrorInfo(status=400, code=100, message="Invalid", fbtrace_id="T"), 1)
+    assert (
+        graph == "r: Graph error code 100, HTTP 400, after 1 attempt(s)\n  message: Invalid\n  fbtrace_id: T"
+    )

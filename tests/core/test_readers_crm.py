@@ -467,6 +467,24 @@ def test_cli_rejects_an_unknown_stage_status(tmp_path: Path, capsys: pytest.Capt
         assert store.query("b", "select count(*) from batches").scalar() == 0
 
 
+def test_stage_map_on_an_already_ingested_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Re-ingesting the same file: a bad --stage-map is still refused (exit 2, allowed statuses named),
+    and a valid one says it was not applied and how to apply it (undo the batch, ingest again)."""
+    db = tmp_path / "cli.duckdb"
+    base = ["--db", str(db), "ingest", "--source", "leads"]
+    assert main([*base, str(REPORT)]) == 0
+    capsys.readouterr()
+    assert main([*base, "--stage-map", "Working - Contacted=great", str(REPORT)]) == 2
+    err = capsys.readouterr().err
+    assert "'great' is not a lead status" in err and "new, qualified, disqualified, won, lost" in err
+    assert main([*base, "--stage-map", "Working - Contacted=qualified", str(REPORT)]) == 0
+    out = capsys.readouterr().out
+    assert "already ingested as batch 1; nothing changed" in out
+    assert "capi-desk undo 1`, then ingest the file again" in out
+    assert main([*base, str(REPORT)]) == 0  # without a stage map: the plain message
+    assert capsys.readouterr().out.strip().endswith("already ingested as batch 1; nothing changed")
+
+
 # --- real exports (skipped when ../shared/samples is absent) ----------------------------------------------
 
 

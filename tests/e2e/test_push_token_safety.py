@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from capi_core.cli import main
+from capi_core.errors import InputError
 from capi_core.meta_api import GraphClient, GraphError
 from capi_core.push import push_history, push_test_events
 from capi_core.sandbox import Sandbox
@@ -101,6 +102,10 @@ def test_token_appears_nowhere(
         outcomes.append(push())  # 5xx until we give up
         outcomes.append(push(transport=httpx.MockTransport(echo_token)))  # token echoed back
         outcomes.append(push(base_url=f"http://127.0.0.1:{closed_port()}", max_retries=1))  # network
+        # a token pasted into the base URL's query string: refused up front, never sent, logged or echoed
+        with pytest.raises(InputError, match="query string") as refused:
+            push(base_url=f"{sb.base_url}/?access_token={CANARY}")
+        texts += [str(refused.value), repr(refused.value)]
         texts += [outcome.model_dump_json() for outcome in outcomes]
         texts += [outcome.summary() for outcome in outcomes]
         texts.append(json.dumps(push_history(store), default=str))
@@ -124,6 +129,8 @@ def test_token_appears_nowhere(
         events_file.write_text(json.dumps([event()]), encoding="utf-8")
         cli = ["--db", str(tmp_path / "cli.duckdb"), "push", "--pixel-id", "123", "--test-event-code", "T"]
         assert main([*cli, "--base-url", sb.base_url, "--events", str(events_file)]) == 0
+        query_url = f"{sb.base_url}/?access_token={CANARY}"
+        assert main([*cli, "--base-url", query_url, "--events", str(events_file)]) == 2
         sb.fail_next(400, code=17, times=9)
         assert main([*cli, "--base-url", sb.base_url, "--events", str(events_file), "--json"]) == 2
     assert outcomes[0].ok and outcomes[1].refused and not any(o.ok for o in outcomes[2:])

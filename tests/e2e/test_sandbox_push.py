@@ -330,6 +330,55 @@ def test_cli_push_prints_graph_error(
     out = capsys.readouterr()
     assert code == 2
     assert "Graph error code 100" in out.out and "fbtrace_id: Sbx" in out.out
+    assert "None" not in out.out  # only the parts Meta gave are printed
+
+
+def test_cli_push_network_error_prints_no_missing_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A closed port: no HTTP status, no Graph code, subcode or title exist, so none is printed (the 3
+    retries wait 0.5 + 1 + 2 s)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("META_ACCESS_TOKEN", TOKEN)
+    good = write_events(tmp_path / "good.json", [event()])
+    args = ["--db", str(tmp_path / "s.duckdb"), "push", "--pixel-id", "123", "--test-event-code", "T"]
+    assert main([*args, "--base-url", f"http://127.0.0.1:{port}", "--events", str(good)]) == 2
+    out = capsys.readouterr().out
+    assert "after 4 attempt(s)" in out and "message:" in out
+    assert "None" not in out and "HTTP" not in out and "subcode" not in out and "title" not in out
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://x", "must start with http:// or https:// (got ftp://)"),
+        ("127.0.0.1:8787", "must start with http:// or https://"),
+        ("http://", "names no host"),
+        ("http://user:pw@127.0.0.1:8787", "user name or password"),
+        ("http://127.0.0.1:8787/?access_token=SECRETQ", "has a query string"),
+        ("http://127.0.0.1:8787/#frag", "has a #fragment"),
+    ],
+)
+def test_cli_push_refuses_a_bad_base_url_up_front(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+    message: str,
+) -> None:
+    """Refused before the token or the events are read: exit 2, nothing sent, retried or logged, and the
+    query or password is not repeated."""
+    monkeypatch.delenv("META_ACCESS_TOKEN", raising=False)
+    db = tmp_path / "s.duckdb"
+    args = ["--db", str(db), "push", "--pixel-id", "123", "--test-event-code", "T", "--base-url", url]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "SECRETQ" not in err and "pw@" not in err
+    if db.exists():
+        with Store(db) as store:
+            assert push_history(store) == []
 
 
 def test_cli_push_without_token_or_events(
