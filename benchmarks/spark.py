@@ -32,15 +32,23 @@ sys.path[:0] = [str(HERE.parent)]
 
 
 def _store_for(size: int, out: Path) -> Path:
+    """A store of ``size`` orders with this version's schema and derived tables: a copy of run.py's cached
+    store (opened writable, so it migrates and rebuilds its derived tables), else a new demo store."""
+    target = out / "spark" / f"orders-{size}.duckdb"
     cached = sorted((out / "stores").glob(f"orders-{size}-seed-42-demo-*.duckdb"))
     complete = [path for path in cached if Path(f"{path}.complete").exists()]
-    if complete:
-        return complete[-1]
-    from capi_core.demo_store import build_demo_store
-
-    target = out / "spark" / f"orders-{size}.duckdb"
     if not target.exists():
-        build_demo_store(target, orders=size)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if complete:
+            shutil.copyfile(complete[-1], target)
+        else:
+            from capi_core.demo_store import build_demo_store
+
+            build_demo_store(target, orders=size)
+    from capi_core.store import Store
+
+    with Store(target):  # migrate + rebuild derived tables when their SQL changed
+        pass
     return target
 
 
@@ -69,7 +77,7 @@ def measure(size: int, out: Path, master: str) -> dict[str, Any]:
     parquet = out / "spark" / f"parquet-{size}"
     shutil.rmtree(parquet, ignore_errors=True)
     row: dict[str, Any] = {"orders": size}
-    with Store(store_path, read_only=True) as duck:
+    with Store(store_path) as duck:
         row["events"] = int(duck.query("events", "select count(*) from events").scalar())
         start = time.perf_counter()
         export_store(duck, parquet)

@@ -210,7 +210,7 @@ def _lead_html(report: leads.LeadReport) -> list[str]:
         f"<p>{html.escape(report.headline)}</p>",
         _html_table(steps, ["step", "count", "share_of_previous"]),
         _html_table(groups, ["label", "lead_events", "matched_leads", "qualified_leads", "won_leads",
-                             "qualification_rate"]),
+                             "qualified_event_share", "qualification_rate", "crm_leads_without_event"]),
     ]  # fmt: skip
 
 

@@ -3,9 +3,11 @@
 Verdicts come from the ``copy_verdicts`` derived table and would-be pairs from
 ``capi_core.metrics.dedup``; this module only turns their aggregates into findings, never re-derives a
 verdict. DEDUP_MISSING_EVENT_ID, DEDUP_SAME_CHANNEL_REPEAT and COVERAGE_BELOW_GOAL read
-``dedup.dedup_facts`` (one memoized pass, shared with the report's dedup section); DEDUP_OUTSIDE_WINDOW
-runs its query once per data version, per day, and folds it into the scope (``metrics.by_day``); the
-others run their own scoped ``dedup_check_*.sql``.
+``dedup.dedup_facts`` (one memoized pass, shared with the report's dedup section); DEDUP_OUTSIDE_WINDOW,
+DEDUP_REUSED_EVENT_ID, DEDUP_EVENT_NAME_MISMATCH and DEDUP_PIXEL_MISMATCH run their query once per data
+version, per day, and fold it into the scope (``metrics.by_day``; the last three list only the ids that
+qualify over the whole store, the only ones that can qualify in a scope, and apply their conditions to
+the folded counts, as their SQL did over the scope's rows); DEDUP_EVENT_ID_MISMATCH runs its scoped SQL.
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ _FIX_ID = (
 
 def _rows(store: Store, query: str, scope: Scope | None = None) -> list[dict[str, Any]]:
     return store.query_file(query, scope.params() if scope else None).dicts()
+
+
+def _per_day(store: Store, query: str) -> list[dict[str, Any]]:
+    """A scope-free per-day ``dedup_check_*.sql``, run once per data version."""
+    return memoized(store, (query,), lambda: _rows(store, query))
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -74,7 +81,7 @@ def missing_event_id(store: Store, scope: Scope) -> list[Finding]:
 )
 def event_name_mismatch(store: Store, scope: Scope) -> list[Finding]:
     """Event ids seen on both channels of a pixel under more than one event name."""
-    rows = _rows(store, "dedup_check_name_mismatch", scope)
+    rows = _name_mismatches(store, scope)
     if not rows:
         return []
     me = CHECKS["DEDUP_EVENT_NAME_MISMATCH"]
@@ -87,6 +94,41 @@ def event_name_mismatch(store: Store, scope: Scope) -> list[Finding]:
             pixel_id=rows[0]["pixel_id"] if len({r["pixel_id"] for r in rows}) == 1 else None,
         )
     ]
+
+
+def _name_mismatches(store: Store, scope: Scope) -> list[dict[str, Any]]:
+    """Per (pixel, event_id) with, in scope, a browser copy with a name, a server copy and 2+ distinct
+    names: the names as 'channel: name' (sorted, distinct) and the copies, ordered by pixel and event_id."""
+    folded = by_day.fold(
+        _per_day(store, "dedup_check_name_mismatch"),
+        scope,
+        keys=("pixel_id", "event_id", "event_name", "channel"),
+        sums=("copies",),
+    )
+    ids: dict[tuple[str | None, str], list[dict[str, Any]]] = {}
+    for row in folded:  # ordered by pixel and event_id (nulls last), as the SQL listed them before
+        ids.setdefault((row["pixel_id"], row["event_id"]), []).append(row)
+    mismatched = []
+    for (pixel_id, event_id), rows in ids.items():
+        channels = {row["channel"] for row in rows}
+        names = {row["event_name"] for row in rows if row["event_name"] is not None}
+        named_browser = any(r["channel"] == "browser" and r["event_name"] is not None for r in rows)
+        if {"browser", "server"} <= channels and len(names) >= 2 and named_browser:
+            # SQL's channel || ': ' || event_name: null when either is null, and left out
+            labels = {
+                f"{r['channel']}: {r['event_name']}"
+                for r in rows
+                if r["channel"] is not None and r["event_name"] is not None
+            }
+            mismatched.append(
+                {
+                    "pixel_id": pixel_id,
+                    "event_id": event_id,
+                    "names": ", ".join(sorted(labels)),
+                    "copies": sum(int(r["copies"]) for r in rows),
+                }
+            )
+    return mismatched
 
 
 @check(
@@ -160,7 +202,7 @@ def outside_window(store: Store, scope: Scope) -> list[Finding]:
 )
 def reused_event_id(store: Store, scope: Scope) -> list[Finding]:
     """Event ids whose copies span several orders, users or days."""
-    rows = _rows(store, "dedup_check_reused_id", scope)
+    rows = _reused_ids(store, scope)
     if not rows:
         return []
     me = CHECKS["DEDUP_REUSED_EVENT_ID"]
@@ -175,6 +217,33 @@ def reused_event_id(store: Store, scope: Scope) -> list[Finding]:
             examples=[r["event_id"] for r in rows],
         )
     ]
+
+
+def _reused_ids(store: Store, scope: Scope) -> list[dict[str, Any]]:
+    """Per (pixel, event name, event_id) in scope with 2+ order ids, 3+ users (the most distinct fbp,
+    external_id or em values) or 3+ days of receipt: copies and those counts, most copies first."""
+    folded = by_day.fold(
+        _per_day(store, "dedup_check_reused_id"),
+        scope,
+        keys=("pixel_id", "event_name", "event_id"),
+        sums=("copies",),
+        sets=("orders", "fbps", "external_ids", "ems", "received_days"),
+    )
+    counted = [
+        {
+            "pixel_id": row["pixel_id"],
+            "event_name": row["event_name"],
+            "event_id": row["event_id"],
+            "copies": row["copies"],
+            "orders": len(row["orders"]),
+            "users": max(len(row["fbps"]), len(row["external_ids"]), len(row["ems"])),
+            "days": len(row["received_days"]),
+        }
+        for row in folded
+    ]
+    reused = [r for r in counted if r["orders"] >= 2 or r["users"] >= 3 or r["days"] >= 3]
+    # stable: ties keep the fold's order by pixel, event name and event_id (nulls last)
+    return sorted(reused, key=lambda r: -int(r["copies"]))
 
 
 @check(
@@ -214,7 +283,7 @@ def same_channel_repeat(store: Store, scope: Scope) -> list[Finding]:
 )
 def pixel_mismatch(store: Store, scope: Scope) -> list[Finding]:
     """Event keys split between pixels by channel."""
-    rows = _rows(store, "dedup_check_pixel_mismatch", scope)
+    rows = _pixel_mismatches(store, scope)
     if not rows:
         return []
     me = CHECKS["DEDUP_PIXEL_MISMATCH"]
@@ -228,6 +297,37 @@ def pixel_mismatch(store: Store, scope: Scope) -> list[Finding]:
             event_name=top["event_name"] if len({r["event_name"] for r in rows}) == 1 else None,
         )
     ]
+
+
+def _pixel_mismatches(store: Store, scope: Scope) -> list[dict[str, Any]]:
+    """(event name, event_id, browser pixel, server pixel) where, in scope, the event reaches one pixel
+    only from the browser and another only from the server, one of them the scope's pixel (when it names
+    one); ordered by name, event_id and the two pixels (nulls last)."""
+    folded = by_day.fold(
+        _per_day(store, "dedup_check_pixel_mismatch"),
+        scope.model_copy(update={"pixel_id": None}),  # the pixel filter applies to the pair, below
+        keys=("event_name", "event_id", "pixel_id"),
+        sums=("browser_copies", "server_copies"),
+    )
+    events: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in folded:  # ordered by name, event_id and pixel (nulls last)
+        events.setdefault((row["event_name"], row["event_id"]), []).append(row)
+    pairs: list[dict[str, Any]] = []
+    for (event_name, event_id), pixels in events.items():
+        browser_only = [p["pixel_id"] for p in pixels if p["browser_copies"] and not p["server_copies"]]
+        server_only = [p["pixel_id"] for p in pixels if p["server_copies"] and not p["browser_copies"]]
+        pairs.extend(
+            {
+                "event_name": event_name,
+                "event_id": event_id,
+                "browser_pixel_id": browser,
+                "server_pixel_id": server,
+            }
+            for browser in browser_only
+            for server in server_only
+            if browser != server and (scope.pixel_id is None or scope.pixel_id in (browser, server))
+        )
+    return pairs
 
 
 @check(

@@ -8,14 +8,17 @@ they hold a ``Store`` and cannot tell which engine answers; only aggregates come
 
 Must not: move event rows through Python (tables are read and derived inside Spark), or change the
 meaning of a query (the translation is tested for parity with DuckDB in tests/core/test_spark_parity.py).
-Writes go through ``capi-desk`` ingest on Spark (``engines/spark_ingest.py``); this store is read-only
-for the generic ingest path, which needs DuckDB transactions.
+The store is read-only: ingest and undo need DuckDB transactions, so files are ingested into a DuckDB
+store and its tables put on Spark with ``capi-desk export-spark`` (ingest with Spark's own readers is
+not built yet).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -28,8 +31,6 @@ from capi_core.store import Results, Store, Transaction, load_query
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
-#: Canonical tables every store has (migrations may add more; any Parquet folder found is registered).
-CANONICAL_TABLES: tuple[str, ...] = ("batches", "events", "truth", "quarantine", "annotations")
 #: Settings the translated SQL relies on: naive timestamps as in DuckDB, UTC, and null (not an error)
 #: for a failed cast or a division by zero, as DuckDB's try_cast / division give.
 SESSION_CONF: dict[str, str] = {
@@ -47,11 +48,13 @@ LOCAL_CONF: dict[str, str] = {
 }
 #: What a null ``limit`` parameter means (DuckDB reads it as no limit; Spark needs an integer).
 NO_LIMIT = 2**31 - 1
+_TOKEN = re.compile(r"(token=)[^;\s/]+", re.IGNORECASE)
 _NAMESPACE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}")
 
 
 def spark_session(remote: str | None = None, *, master: str = "local[2]") -> SparkSession:
-    """A Spark session: Spark Connect at ``remote`` (``sc://HOST:PORT``), else a local one on ``master``."""
+    """A Spark session: Spark Connect at ``remote`` (``sc://HOST:PORT``, else ``$SPARK_REMOTE``), else a
+    local one on ``master``."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as err:
@@ -60,17 +63,27 @@ def spark_session(remote: str | None = None, *, master: str = "local[2]") -> Spa
             hint="pip install 'capi-signal-desk[spark]' (and Java 17 for local)",
         ) from err
     builder = SparkSession.builder
-    if remote:
-        if not remote.startswith("sc://"):
+    # SPARK_REMOTE keeps a URL carrying a token off the command line (and out of `ps`)
+    remote = remote or os.environ.get("SPARK_REMOTE")
+    if remote and not remote.startswith("sc://"):  # the value is not echoed: it may carry a token
+        raise InputError("--spark-remote is not a Spark Connect URL", hint="e.g. sc://host:15002")
+    with warnings.catch_warnings():
+        # pyspark warns that it does not certify the installed pandas; the engine does not use pandas
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            if remote:
+                session = builder.remote(remote).getOrCreate()
+            else:
+                for key, value in {**LOCAL_CONF, **SESSION_CONF}.items():
+                    builder = builder.config(key, value)
+                session = builder.master(master).appName("capi-desk").getOrCreate()
+                session.sparkContext.setLogLevel("ERROR")
+        except Exception as err:  # py4j / gRPC errors; the URL is not repeated
+            where = "the Spark Connect endpoint" if remote else "a local Spark session"
             raise InputError(
-                f"--spark-remote {remote!r} is not a Spark Connect URL", hint="e.g. sc://host:15002"
-            )
-        session = builder.remote(remote).getOrCreate()
-    else:
-        for key, value in {**LOCAL_CONF, **SESSION_CONF}.items():
-            builder = builder.config(key, value)
-        session = builder.master(master).appName("capi-desk").getOrCreate()
-        session.sparkContext.setLogLevel("ERROR")
+                f"could not open {where}: {_reason(err)}",
+                hint="check the sc:// URL and your access" if remote else "a local session needs Java 17",
+            ) from err
     for key, value in SESSION_CONF.items():
         session.conf.set(key, value)
     return session
@@ -106,7 +119,8 @@ def _reason(err: Exception) -> str:
     """The line of a Spark error that says what went wrong (py4j wraps it after a line of its own)."""
     lines = [line.strip().removeprefix(": ") for line in str(err).splitlines() if line.strip()]
     useful = [line for line in lines if not line.startswith("An error occurred while calling")]
-    return (useful or lines or [type(err).__name__])[0]
+    # a Spark Connect URL may carry a token (sc://host/;token=...): never repeat one
+    return _TOKEN.sub(r"\1***", (useful or lines or [type(err).__name__])[0])
 
 
 def _python(value: Any) -> Any:
@@ -139,17 +153,6 @@ def _naive_times(frame: DataFrame) -> DataFrame:
             for field in fields
         ]
     )
-
-
-class SparkTransaction(Transaction):
-    """Statements run on Spark one by one (Spark has no multi-statement transactions)."""
-
-    def __init__(self, store: SparkStore) -> None:  # no DuckDB cursor behind it
-        self._store = store
-
-    def execute(self, name: str, sql: str, params: dict[str, Any] | None = None) -> Results:
-        """Run one named statement (translated) with bound parameters."""
-        return self._store.query(name, sql, params)
 
 
 class SparkStore(Store):
@@ -282,8 +285,12 @@ class SparkStore(Store):
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """Statements on Spark, one at a time: Spark cannot roll back, so the generic ingest refuses it."""
-        yield SparkTransaction(self)
+        """Refused: Spark cannot roll back a failed ingest, so writes go to a DuckDB store."""
+        raise InputError(
+            "the Spark engine reads tables; it does not ingest or undo",
+            hint="ingest into a DuckDB store (--db), then `capi-desk export-spark --to DIR`",
+        )
+        yield Transaction(None)  # never reached: the yield makes this a generator for contextmanager
 
 
 def _own_session(session: SparkSession) -> SparkSession:

@@ -4,12 +4,14 @@ A scope is whole UTC days (``Scope.params`` binds midnight of ``date_from`` and 
 ``date_to``), one pixel or all, and a set of event names, so an aggregate grouped by pixel, event name and
 day of ``event_time`` holds every scope's answer: the scope's rows are those whose day, pixel and name it
 covers, and its counts are their sums. The queries that use this (``dedup_facts``,
-``dedup_check_outside_window``, ``quality_fbp_mismatch``) run once per data version (memoized) instead of
-once per filter change; a filter change then only folds a few hundred rows.
+``dedup_check_outside_window``, ``dedup_check_reused_id``, ``dedup_check_name_mismatch``,
+``quality_fbp_mismatch``, ``quality_completeness``) run once per data version (memoized) instead of once
+per filter change; a filter change then only folds a few thousand rows.
 
 Owns the fold: which rows a scope covers (the SQL scope predicate, row by row) and how example lists
-merge (the smallest values first, as the SQL lists them, at most ``MAX_EXAMPLES``). Must not compute a
-metric: every count comes from SQL, and the fold only adds counts and merges sorted example lists.
+merge (the smallest values first, as the SQL lists them, at most ``MAX_EXAMPLES``), and how per-day sets
+of distinct values unite (for a distinct count over the scope). Must not compute a metric: every count
+comes from SQL, and the fold only adds counts, merges sorted example lists and unites value sets.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ def _merge(lists: Iterable[Sequence[Any] | None], *, distinct: bool) -> list[Any
     return sorted(set(values) if distinct else values)[:MAX_EXAMPLES]
 
 
+def _union(lists: Iterable[Sequence[Any] | None]) -> list[Any]:
+    return sorted({v for values in lists if values for v in values if v is not None})
+
+
 def fold(
     rows: Iterable[Row],
     scope: Scope,
@@ -58,10 +64,12 @@ def fold(
     sums: Sequence[str],
     distinct_lists: Sequence[str] = (),
     lists: Sequence[str] = (),
+    sets: Sequence[str] = (),
 ) -> list[Row]:
     """The rows ``scope`` covers, grouped by ``keys`` (ordered by them, nulls last): ``sums`` added,
     ``distinct_lists`` merged as sorted distinct values, ``lists`` as sorted values, each cut to
-    ``MAX_EXAMPLES``."""
+    ``MAX_EXAMPLES``; ``sets`` merged as all their distinct non-null values, sorted (never cut: a caller
+    counts them, as SQL's ``count(distinct ...)`` over the covered rows would)."""
     groups: dict[tuple[Any, ...], list[Row]] = {}
     for row in rows:
         if covers(scope, row):
@@ -73,5 +81,6 @@ def fold(
         out.update({name: sum(int(m[name] or 0) for m in members) for name in sums})
         out.update({name: _merge((m[name] for m in members), distinct=True) for name in distinct_lists})
         out.update({name: _merge((m[name] for m in members), distinct=False) for name in lists})
+        out.update({name: _union(m[name] for m in members) for name in sets})
         folded.append(out)
     return folded

@@ -2,8 +2,10 @@
 
 The parameter list, requirements and validity rules live in ``queries/quality_completeness.sql`` only;
 this module folds its outcome rows into one typed row per parameter. It must not decide validity itself.
-The SQL always groups by pixel (one memoized computation serves the report and the PARAM_* checks); the
-all-pixel figures are sums of the per-pixel ones, and their examples the smallest of the per-pixel ones.
+The SQL always groups by pixel and UTC day and runs over the whole store once per data version (memoized:
+one computation serves the report, the PARAM_* checks and every filter change); a scope's figures are the
+sums over the days, pixel and names it covers (``metrics.by_day``), and their examples the smallest of the
+covered days' ones. The all-pixel figures are sums of the per-pixel ones in the same way.
 
 "Required" is Meta's requirement (the SQL's ``requirement`` column) or the pixel's event contract's
 (``capi_core.contracts``; the default contract when the pixel has none): a parameter Meta only recommends
@@ -18,12 +20,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from capi_core.contracts import contracts_for, default_contract, requirements
+from capi_core.metrics import by_day
+from capi_core.metrics.memo import hashable, memoized
 from capi_core.metrics.quality_sql import examples, run_quality
 from capi_core.models import Scope
 from capi_core.store import Store
 
 Requirement = Literal["required", "recommended"]
 _EXAMPLES = 5  # example ids per outcome, as the SQL keeps them
+#: What one outcome row is about; its ``copies`` add up over days and its ``examples`` merge.
+_OUTCOME_KEYS = (
+    "pixel_id", "event_name", "channel", "ordinal", "parameter", "requirement", "applies_to", "outcome",
+)  # fmt: skip
 
 
 class CompletenessRow(BaseModel):
@@ -48,7 +56,7 @@ class CompletenessRow(BaseModel):
 
 def completeness(store: Store, scope: Scope, *, by_pixel: bool = False) -> list[CompletenessRow]:
     """Parameter completeness over ``scope``, ordered by event, channel and the parameter list."""
-    rows = _with_contract_requirements(store, run_quality(store, "quality_completeness", scope))
+    rows = _with_contract_requirements(store, _scoped_outcomes(store, scope))
     if not by_pixel:
         rows = _across_pixels(rows)
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
@@ -57,6 +65,18 @@ def completeness(store: Store, scope: Scope, *, by_pixel: bool = False) -> list[
         groups.setdefault(key, []).append(row)
     ordered = sorted(groups.items(), key=lambda item: (item[0][0] or "", item[0][1] or "", *item[0][2:4]))
     return [_fold(rows) for _, rows in ordered]
+
+
+def _scoped_outcomes(store: Store, scope: Scope) -> list[dict[str, Any]]:
+    """The per-day outcome rows folded into ``scope``, once per scope and data version (the report and
+    the PARAM_* checks all read them)."""
+
+    def fold() -> list[dict[str, Any]]:
+        days = run_quality(store, "quality_completeness", Scope())
+        return by_day.fold(days, scope, keys=_OUTCOME_KEYS, sums=("copies",), lists=("examples",))
+
+    key = ("quality_completeness in scope", *sorted((k, hashable(v)) for k, v in scope.params().items()))
+    return memoized(store, key, fold)
 
 
 def _with_contract_requirements(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

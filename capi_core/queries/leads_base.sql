@@ -1,5 +1,5 @@
 -- Lead-quality scope, a CTE chain continued by the other leads_*.sql: the lead event's counted copies (by the scope) with the CRM lead each links to, and every CRM lead with its stage facts, read from the derived tables copy_truth_links and truth_current.
--- params: $date_from, $date_to, $pixel_id (scope; event names are not filtered: the report is about one event), $event_name (the lead dataset's event, as in reconcile.DATASETS)
+-- params: $date_from, $date_to, $pixel_id (scope; event names are not filtered: the report is about one event), $event_name (the lead dataset's event: reconcile.datasets(store), Lead unless the store sets another)
 --
 -- Not a statement on its own: Python prepends it to the query that continues the chain. Links come from
 -- the reconciliation (derived_recon_links.sql), so a Lead event links to a CRM lead by the same rules as

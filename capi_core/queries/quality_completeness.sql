@@ -3,8 +3,10 @@
 -- valid (reference §2.2-2.9); event contracts will later replace the `requirement` column.
 -- Outcome per applicable copy: valid | missing | malformed | milliseconds | stale | future | raw_pii |
 -- hashed_forbidden | expired; a copy a parameter does not apply to has no outcome for it.
--- Always per pixel: capi_core.metrics.completeness sums pixels away when asked.
--- params: $date_from, $date_to, $pixel_id, $event_names
+-- Always per pixel and per UTC day of event_time, run over the whole store (every scope parameter null):
+-- capi_core.metrics.completeness folds the days, pixel and names a scope covers (metrics.by_day) and sums
+-- pixels away when asked, so this runs once per data version instead of once per filter change.
+-- params: $date_from, $date_to, $pixel_id, $event_names (of copy_checks; null)
 with parameters (ordinal, parameter, requirement, applies_to) as (
   values
     (1, 'event_name', 'required', 'every copy'),
@@ -27,6 +29,7 @@ outcomes as (
     c.pixel_id,
     c.event_name,
     c.channel,
+    cast(c.event_time as date) as day,
     c.example_id,
     case
       when c.event_name is null or trim(c.event_name) = '' then 'missing'
@@ -99,6 +102,7 @@ combos as (
     o.pixel_id,
     o.event_name,
     o.channel,
+    o.day,
     o.o_event_name, o.o_event_time, o.o_action_source, o.o_user_data, o.o_event_source_url,
     o.o_client_user_agent, o.o_value, o.o_currency, o.o_event_id, o.o_external_id, o.o_fbp, o.o_fbc,
     o.o_client_ip_address, o.o_em_ph,
@@ -112,6 +116,7 @@ unpivoted as (
     c.pixel_id,
     c.event_name,
     c.channel,
+    c.day,
     p.ordinal,
     p.parameter,
     p.requirement,
@@ -141,6 +146,7 @@ select
   u.pixel_id,
   u.event_name,
   u.channel,
+  u.day,
   u.ordinal,
   u.parameter,
   u.requirement,

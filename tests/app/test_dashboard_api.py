@@ -99,7 +99,8 @@ def test_preview_of_an_ads_manager_export() -> None:
 
 
 def test_preview_of_a_bad_ads_manager_export_lists_the_rows_ingest_would_quarantine() -> None:
-    """ads_manager_bad.csv: of 5 data rows only line 2 reads; lines 3-6 (a week, 'lots', 3 fields, 'soon') fail."""
+    """ads_manager_bad.csv: of 5 data rows only line 2 reads; lines 3-6 fail (a week, 'lots', 3 fields,
+    'soon')."""
     preview = api.preview_file(FIXTURES / "meta" / "ads_manager_bad.csv", "meta")
     assert len(preview.rows) == 1 and [line for line, _ in preview.problems] == [3, 4, 5, 6]
 

@@ -54,3 +54,17 @@ def test_fold_keeps_the_five_smallest_examples() -> None:
     ]
     (row,) = by_day.fold(rows, Scope(), keys=("event_name",), sums=("n",), distinct_lists=("ids",))
     assert row == {"event_name": "E", "n": 10, "ids": ["0", "1", "2", "3", "4"]}
+
+
+def test_fold_unites_sets_in_full() -> None:
+    """Days holding {0..4, null} and {3..7}: the set is all 8 distinct non-null values (never cut), so its
+    length is SQL's count(distinct) over both days; a day with no set adds nothing."""
+    rows = [
+        {"pixel_id": "p", "event_name": "E", "day": D1, "ids": ["0", "1", "2", "3", "4", None]},
+        {"pixel_id": "p", "event_name": "E", "day": D2, "ids": ["3", "4", "5", "6", "7"]},
+        {"pixel_id": "p", "event_name": "E", "day": D3, "ids": None},
+    ]
+    (row,) = by_day.fold(rows, Scope(), keys=("event_name",), sums=(), sets=("ids",))
+    assert row == {"event_name": "E", "ids": ["0", "1", "2", "3", "4", "5", "6", "7"]}
+    (row,) = by_day.fold(rows, Scope(date_from=D2), keys=("event_name",), sums=(), sets=("ids",))
+    assert len(row["ids"]) == 5

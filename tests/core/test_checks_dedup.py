@@ -244,3 +244,63 @@ def test_dedup_facts_are_computed_once_per_scope_and_follow_undo(
     assert dedup.dedup_by_event(store, Scope())[0].browser == 3
     delete_batch(store, second.batch_id)
     assert dedup.dedup_by_event(store, Scope())[0].browser == 2
+
+
+# --- scoped: the three id checks fold per-day rows of the ids that qualify over the whole store ---------
+
+DAY = 24 * H
+MONDAY, TUESDAY = dt.date(2026, 11, 2), dt.date(2026, 11, 3)  # T0's day and the next
+
+
+def _run_in(store: Store, code: str, scope: Scope) -> list[Finding]:
+    return CHECKS[code].run(store, scope)
+
+
+def test_reused_event_id_counts_only_the_scope_days(store: Store) -> None:
+    """'undefined' on order 1 (Monday), orders 2 and 3 (Tuesday): over both days 3 orders, 3 copies; on
+    Tuesday alone 2 orders (>= 2: fires, 2 copies); on Monday alone 1 order, 1 copy (no finding)."""
+    load(
+        store,
+        [
+            copy("browser", "Purchase", "undefined", 0, line_no=1, custom_data={"order_id": "1"}),
+            copy("browser", "Purchase", "undefined", DAY, line_no=2, custom_data={"order_id": "2"}),
+            copy("browser", "Purchase", "undefined", DAY + 60, line_no=3, custom_data={"order_id": "#3"}),
+        ],
+    )
+    (both,) = _run(store, "DEDUP_REUSED_EVENT_ID")
+    assert both.count == 3 and "3 orders" in both.message
+    (tuesday,) = _run_in(store, "DEDUP_REUSED_EVENT_ID", Scope(date_from=TUESDAY, date_to=TUESDAY))
+    assert tuesday.count == 2 and "2 orders" in tuesday.message
+    assert _run_in(store, "DEDUP_REUSED_EVENT_ID", Scope(date_from=MONDAY, date_to=MONDAY)) == []
+    assert _run_in(store, "DEDUP_REUSED_EVENT_ID", Scope(event_names=("Lead",))) == []
+
+
+def test_event_name_mismatch_needs_both_names_in_scope(store: Store) -> None:
+    """id A: browser 'Purchase' on Monday, server 'purchase' on Tuesday. Both days: 1 id; one day alone
+    has one channel and one name: no finding; another pixel: no finding."""
+    load(
+        store,
+        [copy("browser", "Purchase", "A", 0, line_no=1), copy("server", "purchase", "A", DAY, line_no=2)],
+    )
+    (finding,) = _run_in(store, "DEDUP_EVENT_NAME_MISMATCH", Scope(date_from=MONDAY, date_to=TUESDAY))
+    assert finding.count == 1 and finding.examples == ["A"]
+    assert "browser: Purchase, server: purchase" in finding.message
+    for scope in (Scope(date_from=MONDAY, date_to=MONDAY), Scope(date_to=MONDAY), Scope(pixel_id="999")):
+        assert _run_in(store, "DEDUP_EVENT_NAME_MISMATCH", scope) == []
+
+
+def test_pixel_mismatch_pixel_filter_applies_to_either_side(store: Store) -> None:
+    """Browser A to pixel 111 on Monday, server A to pixel 222 on Tuesday: 1 pair over both days; scoped
+    to pixel 222 (the server side) still 1 pair; pixel 333: none; Monday alone has no server copy: none."""
+    load(
+        store,
+        [
+            copy("browser", "Purchase", "A", 0, line_no=1),
+            copy("server", "Purchase", "A", DAY, line_no=2, pixel_id="222"),
+        ],
+    )
+    for scope in (Scope(), Scope(pixel_id="222"), Scope(pixel_id="111", date_from=MONDAY)):
+        (finding,) = _run_in(store, "DEDUP_PIXEL_MISMATCH", scope)
+        assert finding.count == 1 and "111" in finding.message and "222" in finding.message
+    for scope in (Scope(pixel_id="333"), Scope(date_from=MONDAY, date_to=MONDAY)):
+        assert _run_in(store, "DEDUP_PIXEL_MISMATCH", scope) == []

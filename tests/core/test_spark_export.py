@@ -68,4 +68,15 @@ def test_spark_remote_must_be_a_connect_url(tmp_path: Path, capsys: pytest.Captu
         main(["--engine", "spark", "--spark-remote", "http://x", "--spark-path", str(tmp_path), "report"])
         == 2
     )
-    assert "sc://" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "sc://" in err and "http://x" not in err  # never echoed: a URL may carry a token
+
+
+def test_spark_errors_never_repeat_a_token() -> None:
+    """A Spark Connect error quoting the URL keeps the token out of the one-line reason."""
+    from capi_core.engines.spark import _reason
+
+    err = RuntimeError(
+        "An error occurred while calling x\n: cannot reach sc://h:443/;use_ssl=true;token=s3cr3t"
+    )
+    assert _reason(err) == "cannot reach sc://h:443/;use_ssl=true;token=***"

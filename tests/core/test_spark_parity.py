@@ -27,6 +27,7 @@ from capi_core.demo_store import build_demo_store
 from capi_core.diagnostics import CHECKS
 from capi_core.engines.export import export_store
 from capi_core.engines.spark import SparkStore, open_spark_store
+from capi_core.errors import InputError, StoreError
 from capi_core.models import Scope
 from capi_core.report import build_report
 from capi_core.store import Store
@@ -239,3 +240,42 @@ def test_scoped_report_equal_on_spark(demo_path: Path, demo_on_spark: SparkStore
     actual = json.loads(build_report(demo_on_spark, scope).model_dump_json())
     assert expected["counts"]["total"] > 0
     assert _differences(expected, actual) == []
+
+
+def test_spark_store_refuses_writes(demo_on_spark: SparkStore) -> None:
+    """Ingest and undo need a transaction Spark cannot roll back: refused with the way to do it instead."""
+    with pytest.raises(InputError, match="does not ingest") as raised, demo_on_spark.transaction():
+        pass
+    assert raised.value.hint is not None and "export-spark" in raised.value.hint
+
+
+def test_spark_errors_name_the_query(demo_on_spark: SparkStore) -> None:
+    """A failing query raises StoreError naming it, with Spark's reason on one line."""
+    with pytest.raises(StoreError, match=r"'broken query'.*no_such_table") as raised:
+        demo_on_spark.query("broken query", "select count(*) from no_such_table")
+    assert "\n" not in str(raised.value)
+
+
+def test_bounded_min_on_spark(demo_on_spark: SparkStore) -> None:
+    """min(x, 3) -> the 3 smallest values sorted, on Spark as on DuckDB; a filter matching nothing gives
+    no examples (DuckDB: null, Spark: an empty list; callers read both as none)."""
+    sql = (
+        "select min(v.x, 3) as smallest, min(v.x, 3) filter (where v.x > 'z') as none_found "
+        "from (select unnest(['d', 'b', 'a', 'c']) as x) as v"
+    )
+    with Store(":memory:") as duck:
+        expected = duck.query("bounded min", sql).rows[0]
+    actual = demo_on_spark.query("bounded min", sql).rows[0]
+    assert expected[0] == actual[0] == ["a", "b", "c"]
+    assert expected[1] is None and actual[1] == []
+
+
+def test_full_match_on_spark(demo_on_spark: SparkStore) -> None:
+    """regexp_full_match: the whole text must match (a trailing newline does not)."""
+    sql = (
+        "select regexp_full_match('123', '[0-9]+'), regexp_full_match('123x', '[0-9]+'), "
+        "regexp_full_match('123' || chr(10), '[0-9]+')"
+    )
+    with Store(":memory:") as duck:
+        expected = duck.query("full match", sql).rows
+    assert demo_on_spark.query("full match", sql).rows == expected == [(True, False, False)]

@@ -132,13 +132,11 @@ SAME_POPULATION = (
     # counted Lead events naming no CRM lead (spam posts, CRM sync losses): one server copy each, merged
     # with its beacon when there is one
     "LEAD_UNMATCHED",
-    # matched facebook / broad_audience leads that did not qualify; the whole account (25 %) is above the
-    # goal, so the campaign is the only finding
-    "LEAD_LOW_QUALIFICATION",
 )
 #: Codes whose count legitimately differs from the manifest's; each has its own test below.
 OTHER_RELATION = (
-    "COVERAGE_BELOW_GOAL", "DEDUP_OUTSIDE_WINDOW", "EMQ_LOW", "MATCH_FBP_MISMATCH", "RECON_SPIKE",
+    "COVERAGE_BELOW_GOAL", "DEDUP_OUTSIDE_WINDOW", "EMQ_LOW", "LEAD_LOW_QUALIFICATION", "MATCH_FBP_MISMATCH",
+    "RECON_SPIKE",
 )  # fmt: skip
 
 
@@ -474,6 +472,30 @@ def test_lead_report_equals_the_manifest(demo: Demo) -> None:
     assert shown == {label: figures.model_dump() for label, figures in leads.by_campaign.items()}
     assert [g["utm_campaign"] for g in by_source if g["below_goal"]] == ["broad_audience"]
     assert report.optimizing_on == "raw_form_fills"  # 73 % matched, but under 20 % of the events qualified
+
+
+def test_low_qualification_is_the_account_and_broad_audience(demo: Demo) -> None:
+    """The goal is on the qualified share of Lead events (what Meta learns from), recounted from the
+    files: Lead event ids in the logs (one counted Lead each) against the CRM rows with a qualified_at.
+    On the default demo 73 of 394 = 18.5 % < 20 %, so the whole account fires (counting the 321 events
+    that did not become qualified leads) next to facebook / broad_audience, whose finding counts the
+    manifest's tagged leads (one Lead event each: 98 events, 12 qualified -> 86). The qualification rate
+    of matched leads (73 of 287 = 25.4 %) is above the goal but judges nothing: the headline, the tile,
+    the Markdown and the finding all quote the 18.5 %."""
+    lead_ids = {ev["event_id"] for _, ev in demo.server_events if ev["event_name"] == "Lead"}
+    qualified = {row["lead_id"] for row in demo.crm if row["qualified_at"]} & lead_ids
+    events, missed = len(lead_ids), len(lead_ids) - len(qualified)
+    assert qualified and missed / events > 1 - 0.2  # the demo's account sits under the goal
+    found = demo.findings("LEAD_LOW_QUALIFICATION")
+    (campaign,) = [f for f in found if f.examples == ["facebook / broad_audience"]]
+    (overall,) = [f for f in found if f is not campaign]
+    assert campaign.count == demo.manifest.defect("LEAD_LOW_QUALIFICATION").count
+    assert (overall.count, overall.share) == (missed, pytest.approx(missed / events))
+    assert overall.message.startswith(f"{len(qualified)} of {events} Lead events Meta counted")
+    assert demo.leads is not None
+    share = f"{len(qualified) / events:.1%}"
+    assert f"and {share} became qualified leads (goal 20%)" in demo.leads.headline
+    assert f"({share}, goal 20%)" in overall.message
 
 
 def test_lead_funnel_recounted_from_the_files(demo: Demo) -> None:
