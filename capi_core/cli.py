@@ -44,6 +44,7 @@ examples:
   capi-desk --db shop.duckdb annotate add 2026-11-04 "checkout redeploy"
   capi-desk --db shop.duckdb ingest --source leads --stage-map 'SQL=qualified' leads.csv
   capi-desk --db shop.duckdb ingest --source meta ads_manager_daily.csv
+  capi-desk --db shop.duckdb leads set-event CompleteRegistration   the event that marks a lead
   capi-desk --db shop.duckdb contracts validate
   capi-desk sandbox &                              a local stand-in for Meta on 127.0.0.1:8787
   capi-desk push --pixel-id ID --test-event-code TEST123 --events fixed.json --base-url http://127.0.0.1:8787

@@ -4,7 +4,8 @@
 --   'fingerprint:occurrence'), $limit
 --
 -- Speed: every large table is reached through a one-column `fingerprint in (...)` semi-join, which DuckDB
--- pushes into the scan as a filter; a join on (fingerprint, occurrence) would read the whole table.
+-- pushes into the table scan (a Bloom filter), so only the found rows are read; a join on (fingerprint,
+-- occurrence) reads the whole table. unnest of a bound list is DuckDB's form (Spark: explode).
 -- The columns after e.* are the facts dedup.copy_verdict's explanation reads; total_copies counts every
 -- found copy (the page lists at most $limit).
 with

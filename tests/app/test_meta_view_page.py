@@ -38,7 +38,7 @@ def meta(tmp_path_factory: pytest.TempPathFactory) -> MetaReportingManifest:
 def test_demo_store_shows_meta_view(open_app: AppFactory, demo_db: Path, meta: MetaReportingManifest) -> None:
     """Tiles, per-day table and quality table equal the manifest: 42 export days, the reported purchases
     and value summed over the export, and the latest snapshot's (2026-11-16) Meta EMQ per event."""
-    with Store(demo_db, read_only=True) as store:
+    with Store(demo_db) as store:
         view = meta_view(store, Scope())
     totals = view.totals
     assert totals is not None
