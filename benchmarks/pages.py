@@ -54,7 +54,11 @@ PAGES = {
     "deduplication": "pages/deduplication.py",
     "reconciliation": "pages/reconciliation.py",
     "signal_quality": "pages/signal_quality.py",
+    "weekly_drift": "pages/weekly_drift.py",
+    "lead_quality": "pages/lead_quality.py",
+    "meta_view": "pages/meta_view.py",
     "inspector": "pages/inspector.py",
+    "contracts": "pages/contracts.py",
     "data": "pages/data.py",
 }
 #: Core functions the pages call directly (outside the cached wrappers), timed by attribute patching.
