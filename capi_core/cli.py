@@ -102,11 +102,12 @@ def _progress_printer(name: str) -> Callable[[int], None] | None:
 def open_store(args: argparse.Namespace, *, read_only: bool = False) -> Store:
     """The store the global options name: the DuckDB file ``--db`` (default) or, with ``--engine spark``,
     the Spark tables (see capi_core.engines)."""
-    if getattr(args, "engine", "duckdb") == "spark":
-        from capi_core.engines.spark import open_spark_store
+    from capi_core.engines import EngineConfig, open_configured_store
 
-        return open_spark_store(remote=args.spark_remote, location=args.spark_path)
-    return Store(args.db, read_only=read_only)
+    if getattr(args, "engine", "duckdb") == "spark":
+        config = EngineConfig("spark", args.spark_path, args.spark_remote)
+        return open_configured_store(config)
+    return open_configured_store(EngineConfig(), args.db, read_only=read_only)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -185,12 +186,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     db = Path(args.db)
-    if db == DEFAULT_DB:
+    env = {**os.environ, "CAPI_DESK_DB": str(db)}
+    if getattr(args, "engine", "duckdb") == "spark":
+        from capi_core.engines import ENV_ENGINE, ENV_SPARK_PATH, ENV_SPARK_REMOTE
+
+        if not args.spark_path:  # fail here, not in the browser after the server started
+            raise InputError(
+                "--engine spark needs --spark-path",
+                hint="a folder of Parquet tables (see capi-desk export-spark)",
+            )
+        # the dashboard reads its engine from these; a remote from --spark-remote reaches it through the
+        # environment, never the streamlit command line
+        env.update({ENV_ENGINE: "spark", ENV_SPARK_PATH: args.spark_path})
+        if args.spark_remote:
+            env[ENV_SPARK_REMOTE] = args.spark_remote
+    elif db == DEFAULT_DB:  # the Spark engine never reads the demo store: no need to build it
         from capi_core.demo_store import build_demo_store, needs_build
 
         if needs_build(db):
             print(build_demo_store(db), file=sys.stderr)
-    env = {**os.environ, "CAPI_DESK_DB": str(db)}
     port = args.port or os.environ.get("STREAMLIT_SERVER_PORT") or "8501"
     command = [
         sys.executable,

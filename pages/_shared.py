@@ -11,6 +11,7 @@ The data version is read once per script run (``mark_frame`` forgets it when the
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,7 @@ from capi_core import dashboard_api as api
 from capi_core import inspector
 from capi_core.demo_store import build_demo_store, needs_build
 from capi_core.diagnostics import Finding
+from capi_core.engines import EngineConfig, open_configured_store, resolve_engine
 from capi_core.errors import CapiDeskError
 from capi_core.metrics import quality, recon_views, reconcile
 from capi_core.metrics.dedup import DedupEventStats
@@ -88,14 +90,32 @@ def page_link(key: str, label: str | None = None) -> None:
 # --- the store ------------------------------------------------------------------------------------
 
 
-@st.cache_resource(show_spinner=False)
+def engine() -> EngineConfig:
+    """The engine the dashboard reads through: the environment (``CAPI_DESK_ENGINE``,
+    ``CAPI_DESK_SPARK_PATH``, ``SPARK_REMOTE``; ``capi-desk app --engine spark`` sets them), else the
+    secrets' ``[engine]`` table, else DuckDB. Pages never ask: they hold a store either way."""
+    try:
+        settings = st.secrets.get("engine")
+    except FileNotFoundError:  # no secrets.toml: the environment alone decides
+        settings = None
+    return resolve_engine(os.environ, dict(settings) if settings else None)
+
+
+@st.cache_resource(show_spinner="Opening the store…")
 def open_store(path: str) -> Store:
-    """One store handle per process and file (each query runs on its own cursor)."""
+    """One store handle per process and ``store_path()`` (each query runs on its own cursor)."""
+    config = engine()
+    if config.is_spark:  # ``path`` is then the label store_path() gives the Spark tables
+        return open_configured_store(config)
     return Store(path)
 
 
 def store_path() -> str:
-    """The store file this dashboard looks at ($CAPI_DESK_DB, else the embedded demo store)."""
+    """The store this dashboard looks at: the DuckDB file ($CAPI_DESK_DB, else the embedded demo store),
+    or with the Spark engine a label of its tables (a cache key: a changed setting opens a new store)."""
+    config = engine()
+    if config.is_spark:
+        return f"spark: {config.description()}"
     return str(default_db_path())
 
 
@@ -105,8 +125,8 @@ def store() -> Store:
 
 
 def is_demo() -> bool:
-    """True when the embedded demo store is in use."""
-    return Path(store_path()).resolve() == DEFAULT_DB.resolve()
+    """True when the embedded demo store is in use (never with the Spark engine)."""
+    return not engine().is_spark and Path(store_path()).resolve() == DEFAULT_DB.resolve()
 
 
 def ensure_demo_store() -> None:
@@ -306,7 +326,16 @@ def sidebar_filters() -> None:
             format_func=_event_label,
             placeholder="All events",
         )
-        st.caption(f"Store: `{Path(store_path()).name}`")
+        config = engine()
+        if config.is_spark:  # the remote is shown as host and port: its parameters may hold a token
+            st.caption(f"Engine: {_escape(config.description())}")
+        else:
+            st.caption(f"Store: `{Path(store_path()).name}`")
+
+
+def _escape(text: str) -> str:
+    """``text`` shown literally in markdown (a location is user-given: no links, no formatting)."""
+    return "".join(f"\\{char}" if char in "\\`*_{}[]()<>#+-.!|~$:" else char for char in text)
 
 
 def scope() -> Scope:

@@ -32,6 +32,17 @@ if _shared.is_demo():
         icon=":material/science:",
     )
 
+# the Spark engine reads tables it cannot roll back a write to: files go into a DuckDB store first
+read_only = _shared.engine().is_spark
+if read_only:
+    st.info(
+        "This dashboard reads Spark tables, and Spark does not ingest: files are loaded into a DuckDB "
+        "store, then put on Spark. Load them with `capi-desk --db my_shop.duckdb ingest --source ... FILE` "
+        "(or start the dashboard without `--engine spark`), then run "
+        "`capi-desk --db my_shop.duckdb export-spark --to DIR` and copy DIR to the Spark location.",
+        icon=":material/info:",
+    )
+
 st.subheader("Load files")
 left, middle, right = st.columns(3)
 source: SourceKind = left.selectbox(
@@ -50,6 +61,8 @@ uploads = st.file_uploader(
     "Drop one or more files (JSONL, JSON, CSV, HAR, TXT)",
     accept_multiple_files=True,
     key=f"upload_{round_no}",
+    disabled=read_only,
+    help="Ingest runs on the DuckDB store (see above)." if read_only else None,
 )
 
 ready = []
@@ -101,7 +114,14 @@ if not batches:
 for batch in batches[:50]:
     text, button = st.columns([5, 1], vertical_alignment="center")
     text.text(batch.summary)
-    if button.button("Undo", key=f"undo_{batch.batch_id}", help="Remove this file's rows from the store."):
+    if button.button(
+        "Undo",
+        key=f"undo_{batch.batch_id}",
+        help="Undo runs on the DuckDB store the batch was loaded into."
+        if read_only
+        else "Remove this file's rows from the store.",
+        disabled=read_only,
+    ):
         delete_batch(_shared.store(), batch.batch_id)
         st.session_state["data_messages"] = [f"Batch {batch.batch_id} ({batch.file_name}) removed."]
         st.rerun()

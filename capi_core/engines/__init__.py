@@ -1,1 +1,130 @@
-"""Query engines behind the ``Store`` interface: DuckDB (the default, ``capi_core.store``) and Spark."""
+"""Query engines behind the ``Store`` interface: DuckDB (the default, ``capi_core.store``) and Spark.
+
+Owns: the one way a front end opens the store its settings name (``open_configured_store``), the engine
+settings the dashboard reads from its environment or Streamlit secrets (``resolve_engine``), and how an
+engine and its location are described to a user (``EngineConfig.description``, never a token).
+
+Must not: import pyspark or ``engines.spark`` at import time (DuckDB users need neither; ``spark.py``
+imports this package, so it is loaded only when a Spark store is opened).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from capi_core.errors import InputError
+from capi_core.store import Store
+
+ENGINES = ("duckdb", "spark")
+#: Environment variables the dashboard reads (``capi-desk app`` sets them from its global options).
+ENV_ENGINE = "CAPI_DESK_ENGINE"
+ENV_SPARK_PATH = "CAPI_DESK_SPARK_PATH"
+ENV_SPARK_REMOTE = "SPARK_REMOTE"  # the variable pyspark and ``engines.spark`` already honour
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Which engine answers the queries and, for Spark, where its tables are and which cluster reads them.
+
+    ``spark_remote`` may carry a token (``sc://host:443/;token=...``): it is passed to Spark and never
+    shown; ``repr`` hides it so a logged config cannot leak it.
+    """
+
+    name: str = "duckdb"
+    spark_path: str | None = None
+    spark_remote: str | None = None
+
+    def __repr__(self) -> str:
+        remote = "None" if self.spark_remote is None else repr(remote_host(self.spark_remote))
+        return f"EngineConfig(name={self.name!r}, spark_path={self.spark_path!r}, spark_remote={remote})"
+
+    @property
+    def is_spark(self) -> bool:
+        return self.name == "spark"
+
+    def description(self) -> str:
+        """One line for a user: the engine and where it reads (a remote shown as host and port only)."""
+        if not self.is_spark:
+            return "DuckDB"
+        where = f"Spark Connect {remote_host(self.spark_remote)}" if self.spark_remote else "local session"
+        return f"Spark ({where}) over {_without_credentials(self.spark_path or '')}"
+
+
+def remote_host(remote: str | None) -> str:
+    """``sc://HOST:PORT`` of a Spark Connect URL, without its ``/;token=...`` parameters or any userinfo."""
+    if not remote:
+        return ""
+    rest = remote.removeprefix("sc://")
+    host = rest.split("/", 1)[0].split(";", 1)[0].rsplit("@", 1)[-1]
+    return f"sc://{host}"
+
+
+def _without_credentials(location: str) -> str:
+    """A Parquet location as shown to a user: ``scheme://user:secret@bucket/...`` loses the userinfo."""
+    parts = urlsplit(location)
+    if parts.scheme and "@" in parts.netloc:
+        return location.replace(parts.netloc, parts.netloc.rsplit("@", 1)[-1], 1)
+    return location
+
+
+def _text(value: Any) -> str | None:
+    """A setting as text, or None when it is unset or blank."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def resolve_engine(env: Mapping[str, str], secrets: Mapping[str, Any] | None = None) -> EngineConfig:
+    """The engine settings from the environment, each falling back to the secrets' ``[engine]`` table.
+
+    ``env``: ``CAPI_DESK_ENGINE`` (``duckdb`` | ``spark``), ``CAPI_DESK_SPARK_PATH``, ``SPARK_REMOTE``;
+    ``secrets``: the ``[engine]`` table (``name``, ``spark_path``, ``spark_remote``). The environment wins
+    per setting (``capi-desk app --engine spark`` overrides a secrets file); nothing set means DuckDB.
+    Raises InputError for an unknown engine, Spark without a location, or a remote that is not ``sc://``
+    (the value is not repeated: it may carry a token).
+    """
+    secrets = secrets or {}
+    name = (_text(env.get(ENV_ENGINE)) or _text(secrets.get("name")) or "duckdb").lower()
+    if name not in ENGINES:
+        raise InputError(
+            f"unknown engine {name[:40]!r}",
+            hint=f"set {ENV_ENGINE} (or [engine] name in secrets) to duckdb or spark",
+        )
+    if name == "duckdb":
+        return EngineConfig()
+    path = _text(env.get(ENV_SPARK_PATH)) or _text(secrets.get("spark_path"))
+    remote = _text(env.get(ENV_SPARK_REMOTE)) or _text(secrets.get("spark_remote"))
+    if not path:
+        raise InputError(
+            "the Spark engine needs the location of its tables",
+            hint=f"set {ENV_SPARK_PATH} (or [engine] spark_path in secrets) to the folder "
+            "`capi-desk export-spark --to DIR` wrote, or table:CATALOG.SCHEMA",
+        )
+    if remote and not remote.startswith("sc://"):
+        raise InputError(
+            "the Spark remote is not a Spark Connect URL",
+            hint=f"set {ENV_SPARK_REMOTE} (or [engine] spark_remote) like sc://host:15002",
+        )
+    return EngineConfig("spark", path, remote)
+
+
+def open_configured_store(
+    config: EngineConfig, db: str | Path | None = None, *, read_only: bool = False
+) -> Store:
+    """The store ``config`` names: the DuckDB file ``db`` or, for Spark, its tables (read-only).
+
+    A Spark config without a remote leaves the choice to ``engines.spark`` (``$SPARK_REMOTE``, else a
+    local session), as the CLI always did.
+    """
+    if config.is_spark:
+        from capi_core.engines.spark import open_spark_store
+
+        return open_spark_store(remote=config.spark_remote, location=config.spark_path)
+    if db is None:
+        raise InputError("no store file given", hint="pass --db FILE or set CAPI_DESK_DB")
+    return Store(db, read_only=read_only)
