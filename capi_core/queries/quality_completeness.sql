@@ -1,6 +1,7 @@
 -- Parameter completeness: copies per event_name x channel x parameter x outcome, with example ids.
 -- The one place for the parameter list, each parameter's requirement, where it applies and what makes it
--- valid (reference §2.2-2.9); event contracts will later replace the `requirement` column.
+-- valid (reference §2.2-2.9): the `requirement` column is Meta's; metrics/completeness.py raises a
+-- parameter to required when the pixel's event contract requires it (a contract only adds requirements).
 -- Outcome per applicable copy: valid | missing | malformed | milliseconds | stale | future | raw_pii |
 -- hashed_forbidden | expired; a copy a parameter does not apply to has no outcome for it.
 -- Always per pixel and per UTC day of event_time, run over the whole store (every scope parameter null):
