@@ -12,8 +12,8 @@ Token rules (SPEC §6 Push): the token travels only in the ``Authorization: Bear
 URL, a log line, ``repr``, an exception text or a stored response. Every text that leaves this module
 through an error is scrubbed of it, in case a proxy or a misbehaving server echoes it back.
 
-Must not: validate events (``preflight``), touch the store (``push``), or import streamlit at import
-time (``resolve_token`` imports it lazily).
+Must not: validate events (``preflight``), touch the store (``push``), or import streamlit (a token
+from the dashboard's secrets is handed to ``resolve_token`` by the page).
 """
 
 from __future__ import annotations
@@ -253,28 +253,14 @@ def _stale(events: Sequence[dict[str, Any]], now: float) -> bool:
     return False
 
 
-def resolve_token(session_token: str | None = None) -> str | None:
+def resolve_token(session_token: str | None = None, secret: str | None = None) -> str | None:
     """The access token to use: this session's password-field value, else ``META_ACCESS_TOKEN``, else
-    Streamlit secrets (``st.secrets["META_ACCESS_TOKEN"]``, only when streamlit is already loaded — the
-    dashboard — so the CLI and capi_core never import it)."""
-    for candidate in (session_token, os.environ.get("META_ACCESS_TOKEN")):
+    ``secret`` (the dashboard passes ``st.secrets["META_ACCESS_TOKEN"]``; capi_core never reads secrets
+    itself, so it never imports streamlit)."""
+    for candidate in (session_token, os.environ.get("META_ACCESS_TOKEN"), secret):
         if candidate and candidate.strip():
             return candidate.strip()
-    return _streamlit_secret()
-
-
-def _streamlit_secret() -> str | None:
-    import sys
-
-    if "streamlit" not in sys.modules:  # not running in the dashboard: no secrets to read
-        return None
-    try:
-        import streamlit as st
-
-        value = st.secrets.get("META_ACCESS_TOKEN")
-    except Exception:  # no secrets.toml, or a malformed one: treat as "no token configured"
-        return None
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    return None
 
 
 _BASE_URL_HINT = (

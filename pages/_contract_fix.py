@@ -102,7 +102,7 @@ def _push(store: Store, pixel: str, event: dict[str, Any]) -> None:
             pixel_id=pixel,
             events=[event],
             test_event_code=code,
-            token=resolve_token(token_field),
+            token=resolve_token(token_field, _shared.secret("META_ACCESS_TOKEN")),
             base_url=base_url,
         )
     except CapiDeskError as err:

@@ -416,6 +416,15 @@ def _auth_settings() -> dict[str, Any] | None:
     return dict(auth) if auth else None
 
 
+def secret(name: str) -> str | None:
+    """A top-level string in ``.streamlit/secrets.toml`` (None without the file or the key)."""
+    try:
+        value = st.secrets.get(name)
+    except FileNotFoundError:  # no secrets.toml
+        return None
+    return value if isinstance(value, str) else None
+
+
 def login_required() -> bool:
     """True when ``[auth]`` is configured in the secrets and nobody is logged in yet."""
     return _auth_settings() is not None and not st.user.get("is_logged_in", False)

@@ -226,7 +226,7 @@ with load_tab:
         token = st.text_input("Access token", type="password", key="meta_q_token")
         base_url = st.text_input("Graph API base URL", value="https://graph.facebook.com", key="meta_q_base")
         if st.form_submit_button("Fetch now"):
-            chosen_token = resolve_token(token)
+            chosen_token = resolve_token(token, _shared.secret("META_ACCESS_TOKEN"))
             if not chosen_token:
                 st.warning("No access token: enter one, or set META_ACCESS_TOKEN.", icon=":material/key:")
             else:

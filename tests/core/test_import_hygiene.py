@@ -20,3 +20,24 @@ def test_core_does_not_import_streamlit() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_no_core_module_imports_streamlit_even_lazily() -> None:
+    """A lazy ``import streamlit`` inside a function would pass the test above: read every source."""
+    import ast
+    from pathlib import Path
+
+    core = Path(__file__).resolve().parents[2] / "capi_core"
+    offenders = []
+    for source in sorted(core.rglob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(n.split(".")[0] in {"streamlit", "plotly"} for n in names):
+                offenders.append(f"{source.relative_to(core)}:{node.lineno}")
+    assert offenders == []
