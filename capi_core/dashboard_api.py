@@ -34,8 +34,7 @@ from capi_core.metrics.reconcile import ReconSummary, RecordVerdict
 from capi_core.models import IncomingEvent, IncomingTruth, RowError, Scope, SourceKind
 from capi_core.readers import ReadOptions, ads_manager, detect, formats_for, generic_csv, get_reader
 from capi_core.readers._csv import iter_records
-from capi_core.report import Counts, Window
-from capi_core.report import _counts as report_counts
+from capi_core.report import Counts, Window, window_and_counts
 from capi_core.store import Store
 
 PREVIEW_ROWS = 20
@@ -109,15 +108,7 @@ class CountsSection(_Frozen):
 
 def counts_section(store: Store, scope: Scope) -> CountsSection:
     """``Report.window`` and ``Report.counts`` for ``scope``, as ``build_report`` makes them."""
-    counts, first, last = report_counts(store, scope)
-    window = Window(
-        date_from=scope.date_from,
-        date_to=scope.date_to,
-        pixel_id=scope.pixel_id,
-        event_names=list(scope.event_names),
-        first_event_time=first,
-        last_event_time=last,
-    )
+    window, counts = window_and_counts(store, scope)
     return CountsSection(window=window, counts=counts)
 
 

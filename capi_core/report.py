@@ -77,7 +77,8 @@ class Report(BaseModel):
     assumptions: list[str] = list(ASSUMPTIONS)
 
 
-def _counts(store: Store, scope: Scope) -> tuple[Counts, dt.datetime | None, dt.datetime | None]:
+def window_and_counts(store: Store, scope: Scope) -> tuple[Window, Counts]:
+    """``Report.window`` and ``Report.counts`` for ``scope`` (the dashboard asks for them alone)."""
     rows = store.query_file("report_counts", scope.params()).dicts()
     per_channel: dict[str, int] = {}
     for row in rows:
@@ -91,21 +92,21 @@ def _counts(store: Store, scope: Scope) -> tuple[Counts, dt.datetime | None, dt.
             EventCount(event_name=r["event_name"], channel=r["channel"], copies=r["copies"]) for r in rows
         ],
     )
-    return counts, min(firsts, default=None), max(lasts, default=None)
-
-
-def build_report(store: Store, scope: Scope | None = None) -> Report:
-    """Compute every metric and finding for ``scope`` (the whole store by default)."""
-    scope = scope or Scope()
-    counts, first, last = _counts(store, scope)
     window = Window(
         date_from=scope.date_from,
         date_to=scope.date_to,
         pixel_id=scope.pixel_id,
         event_names=list(scope.event_names),
-        first_event_time=first,
-        last_event_time=last,
+        first_event_time=min(firsts, default=None),
+        last_event_time=max(lasts, default=None),
     )
+    return window, counts
+
+
+def build_report(store: Store, scope: Scope | None = None) -> Report:
+    """Compute every metric and finding for ``scope`` (the whole store by default)."""
+    scope = scope or Scope()
+    window, counts = window_and_counts(store, scope)
     return Report(
         window=window,
         counts=counts,

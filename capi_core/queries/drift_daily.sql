@@ -9,10 +9,11 @@
 --
 -- Sources, read from the derived tables so that the dedup model and the links are never recomputed:
 --   dedup health (all events): merged conversions (copy_verdicts: counted and merged) by the kept copy's
---     event_time, as dedup_by_event.sql; would-be pairs (would_be_pairs) by the browser copy's event_time,
+--     event_time, as dedup_facts.sql; would-be pairs (would_be_pairs) by the browser copy's event_time,
 --     as dedup_pairs_by_event.sql;
 --   event coverage ($event): browser copies with a server copy of the same pixel, name and event_id
---     anywhere in the store / browser copies, as dedup_by_event.sql;
+--     anywhere in the store / browser copies, as dedup_facts.sql (a twin computed per scope here;
+--     tests/core/test_drift.py pins a week's figures to the report's);
 --   truth and estimated Meta ($event <-> $kind): eligible records of truth_verdicts by created_at and
 --     counted copies of copy_truth_links by event_time (value policy total), as recon_base.sql;
 --   estimated EMQ ($event): server website copies of copy_signal_checks, scored as quality_emq.sql;
