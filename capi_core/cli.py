@@ -110,6 +110,41 @@ def open_store(args: argparse.Namespace, *, read_only: bool = False) -> Store:
     return open_configured_store(EngineConfig(), args.db, read_only=read_only)
 
 
+def _spark_location(args: argparse.Namespace, action: str) -> str:
+    """The Parquet location ``--spark-path`` names, for a command that writes to it."""
+    if not args.spark_path:
+        raise InputError("--engine spark needs --spark-path", hint="a folder or URI for the Parquet tables")
+    if args.spark_path.startswith("table:"):
+        raise InputError(
+            f"{action} on Spark writes Parquet folders, not catalog tables",
+            hint="give --spark-path a folder or URI (e.g. s3a://bucket/capi)",
+        )
+    return str(args.spark_path)
+
+
+def _ingest_spark(args: argparse.Namespace, options: object) -> int:
+    """``ingest`` with ``--engine spark``: each file appended as a batch to the Parquet tables."""
+    from capi_core.engines.spark import spark_session
+    from capi_core.engines.spark_ingest import ingest_spark
+    from capi_core.readers import ReadOptions
+
+    assert isinstance(options, ReadOptions)
+    location = _spark_location(args, "ingest")
+    session = spark_session(args.spark_remote)
+    for file_name in args.files:
+        progress = _progress_printer(file_name.rstrip("/").rsplit("/", 1)[-1])
+        try:
+            result = ingest_spark(
+                session, location, file_name, args.source, fmt=args.format, options=options,
+                progress=progress,
+            )  # fmt: skip
+        finally:
+            if progress is not None:
+                progress.stop()  # type: ignore[attr-defined]
+        print(result.summary)
+    return EXIT_OK
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from capi_core.ingest import ingest_file
     from capi_core.readers import ReadOptions
@@ -120,6 +155,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         default_country=args.country,
         stage_map=_stage_map(args.stage_map or []),
     )
+    if getattr(args, "engine", "duckdb") == "spark":
+        return _ingest_spark(args, options)
     with open_store(args) as store:
         for file_name in args.files:
             path = Path(file_name)
@@ -218,15 +255,37 @@ def cmd_app(args: argparse.Namespace) -> int:
     return subprocess.call(command, env=env)
 
 
+_BATCH_COLUMNS = (
+    "batch_id", "source", "format", "file_name", "rows_read", "rows_stored", "rows_quarantined",
+    "ingested_at",
+)  # fmt: skip
+
+
+def _spark_batches(args: argparse.Namespace) -> list[tuple[object, ...]]:
+    """The committed batches of a Spark Parquet location (read directly: no derived tables needed)."""
+    from capi_core.engines.spark import spark_session
+    from capi_core.engines.spark_location import visible_tables
+
+    location = _spark_location(args, "batches")
+    frame = visible_tables(spark_session(args.spark_remote), location, ("batches",))["batches"]
+    return [tuple(row) for row in frame.select(*_BATCH_COLUMNS).orderBy("batch_id").collect()]
+
+
 def cmd_batches(args: argparse.Namespace) -> int:
-    with open_store(args) as store:
-        rows = store.query(
-            "list batches",
-            """select batch_id, source, format, file_name, rows_read, rows_stored, rows_quarantined,
-              ingested_at
-            from batches
-            order by batch_id""",
-        ).rows
+    spark_folder = getattr(args, "engine", "duckdb") == "spark" and not str(args.spark_path or "").startswith(
+        "table:"
+    )
+    if spark_folder:
+        rows = _spark_batches(args)
+    else:
+        with open_store(args) as store:
+            rows = store.query(
+                "list batches",
+                """select batch_id, source, format, file_name, rows_read, rows_stored, rows_quarantined,
+                  ingested_at
+                from batches
+                order by batch_id""",
+            ).rows
     if not rows:
         print("no batches yet: run `capi-desk ingest --source ... FILE`")
     for row in rows:
@@ -237,6 +296,15 @@ def cmd_batches(args: argparse.Namespace) -> int:
 def cmd_undo(args: argparse.Namespace) -> int:
     from capi_core.ingest import delete_batch
 
+    if getattr(args, "engine", "duckdb") == "spark":
+        from capi_core.engines.spark import spark_session
+        from capi_core.engines.spark_location import remove_batch
+
+        location = _spark_location(args, "undo")
+        if not remove_batch(spark_session(args.spark_remote), location, args.batch_id):
+            raise InputError(f"no batch {args.batch_id}", hint="list them with `capi-desk batches`")
+        print(f"batch {args.batch_id} removed")
+        return EXIT_OK
     with open_store(args) as store:
         if not delete_batch(store, args.batch_id):
             raise InputError(f"no batch {args.batch_id}", hint="list them with `capi-desk batches`")
@@ -271,7 +339,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    ingest = sub.add_parser("ingest", help="read files into the store (one batch per file)")
+    ingest = sub.add_parser(
+        "ingest",
+        help="read files into the store (one batch per file)",
+        description="Read files into the store, one batch per file. With --engine spark --spark-path "
+        "DIR_OR_URI the batch is appended to the Parquet tables there (created when missing): server "
+        "and browser logs in a format Spark maps are read by Spark's own readers and normalized and "
+        "hashed in Spark SQL; other formats (orders, CRM exports, HAR) and the rare lines Spark cannot "
+        "map exactly are read by the Python reader. A file already ingested changes nothing; a failed "
+        "ingest leaves the tables as they were.",
+    )
     ingest.add_argument(
         "--source",
         required=True,
@@ -331,7 +408,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     batches = sub.add_parser("batches", help="list ingested files")
     batches.set_defaults(run=cmd_batches)
-    undo = sub.add_parser("undo", help="remove one ingested batch and everything it stored")
+    undo = sub.add_parser(
+        "undo",
+        help="remove one ingested batch and everything it stored "
+        "(on a Spark folder: its rows become invisible)",
+    )
     undo.add_argument("batch_id", type=int)
     undo.set_defaults(run=cmd_undo)
     for module in COMMAND_MODULES:

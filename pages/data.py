@@ -32,14 +32,14 @@ if _shared.is_demo():
         icon=":material/science:",
     )
 
-# the Spark engine reads tables it cannot roll back a write to: files go into a DuckDB store first
+# lake-scale files are not uploaded through a browser, and this process holds the tables it read at start
 read_only = _shared.engine().is_spark
 if read_only:
     st.info(
-        "This dashboard reads Spark tables, and Spark does not ingest: files are loaded into a DuckDB "
-        "store, then put on Spark. Load them with `capi-desk --db my_shop.duckdb ingest --source ... FILE` "
-        "(or start the dashboard without `--engine spark`), then run "
-        "`capi-desk --db my_shop.duckdb export-spark --to DIR` and copy DIR to the Spark location.",
+        "This dashboard reads Spark tables, so uploads are off here: Spark ingests files where they live. "
+        "Run `capi-desk --engine spark --spark-path LOCATION ingest --source server s3a://.../capi/*.jsonl` "
+        "(add `--spark-remote sc://HOST:PORT` for a cluster), then restart the dashboard to see the new "
+        "batches. `capi-desk --engine spark --spark-path LOCATION batches` lists them; `undo N` hides one.",
         icon=":material/info:",
     )
 

@@ -8,23 +8,27 @@ they hold a ``Store`` and cannot tell which engine answers; only aggregates come
 
 Must not: move event rows through Python (tables are read and derived inside Spark), or change the
 meaning of a query (the translation is tested for parity with DuckDB in tests/core/test_spark_parity.py).
-The store is read-only: ingest and undo need DuckDB transactions, so files are ingested into a DuckDB
-store and its tables put on Spark with ``capi-desk export-spark`` (ingest with Spark's own readers is
-not built yet).
+A ``SparkStore`` is read-only: files are appended to the location by ``engines/spark_ingest.py``
+(Spark's own readers, a commit protocol instead of a transaction), and a store opened afterwards sees
+them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import datetime as dt
 import os
 import re
+import threading
 import warnings
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from capi_core import derived
-from capi_core.engines import dialect
+from capi_core.engines import dialect, remote_host
 from capi_core.errors import InputError, StoreError
 from capi_core.store import Results, Store, Transaction, load_query
 
@@ -37,6 +41,10 @@ SESSION_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.timestampType": "TIMESTAMP_NTZ",
     "spark.sql.ansi.enabled": "false",
+    # Inferring filters from constraints grows exponentially with the aliases and CASE columns of a
+    # plan: the contract-violations query spent minutes in the optimizer. The inferred filters only
+    # restate what the plan already guarantees, so the answers are the same without them.
+    "spark.sql.constraintPropagation.enabled": "false",
 }
 #: Extra settings of a local session: two threads, few shuffle partitions, no web UI.
 LOCAL_CONF: dict[str, str] = {
@@ -46,15 +54,31 @@ LOCAL_CONF: dict[str, str] = {
     "spark.ui.showConsoleProgress": "false",
     "spark.driver.memory": "2g",
 }
+#: Retries of the first call to a Spark Connect endpoint: waits of 0.5, 1, 2, 4, 8 and 10 s (~26 s).
+CONNECT_PROBE: dict[str, Any] = {
+    "max_retries": 6,
+    "initial_backoff": 500,
+    "backoff_multiplier": 2.0,
+    "max_backoff": 10_000,
+}
+#: Query results a store keeps for reuse (the least recently used goes first); a result of more rows
+#: than ``MEMO_MAX_ROWS`` is not kept. Only aggregates come back, so this stays small.
+MEMO_ENTRIES = 512
+MEMO_MAX_ROWS = 10_000
 #: What a null ``limit`` parameter means (DuckDB reads it as no limit; Spark needs an integer).
 NO_LIMIT = 2**31 - 1
+#: How a gRPC error (Spark Connect) prints its status: "status = StatusCode.X ... details = "...""
+_GRPC_STATUS = re.compile(r'status = StatusCode\.(?P<code>\w+)\s+details = "(?P<details>[^"\n]*)"')
 _TOKEN = re.compile(r"(token=)[^;\s/]+", re.IGNORECASE)
 _NAMESPACE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}")
 
 
-def spark_session(remote: str | None = None, *, master: str = "local[2]") -> SparkSession:
+def spark_session(
+    remote: str | None = None, *, master: str = "local[2]", conf: Mapping[str, str] | None = None
+) -> SparkSession:
     """A Spark session: Spark Connect at ``remote`` (``sc://HOST:PORT``, else ``$SPARK_REMOTE``), else a
-    local one on ``master``."""
+    local one on ``master``; ``conf`` overrides ``LOCAL_CONF`` for a local session (e.g. a benchmark's
+    ``spark.driver.memory``)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as err:
@@ -70,23 +94,57 @@ def spark_session(remote: str | None = None, *, master: str = "local[2]") -> Spa
     with warnings.catch_warnings():
         # pyspark warns that it does not certify the installed pandas; the engine does not use pandas
         warnings.simplefilter("ignore", FutureWarning)
+        # and that its retries ran out, which the error below says on its one line
+        warnings.filterwarnings("ignore", message=r"\[RETRIES_EXCEEDED\]", category=UserWarning)
         try:
             if remote:
                 session = builder.remote(remote).getOrCreate()
+                _reach(session)
             else:
-                for key, value in {**LOCAL_CONF, **SESSION_CONF}.items():
+                for key, value in {**LOCAL_CONF, **(conf or {}), **SESSION_CONF}.items():
                     builder = builder.config(key, value)
                 session = builder.master(master).appName("capi-desk").getOrCreate()
                 session.sparkContext.setLogLevel("ERROR")
-        except Exception as err:  # py4j / gRPC errors; the URL is not repeated
-            where = "the Spark Connect endpoint" if remote else "a local Spark session"
+        except Exception as err:  # py4j / gRPC errors; the URL is shown without its parameters
+            if remote:
+                raise InputError(
+                    f"could not open the Spark Connect endpoint {remote_host(remote)}: {_reason(err)}",
+                    hint="check the host and port of the sc:// URL, that the endpoint is up and reachable "
+                    "from here, and its ;use_ssl / ;token parameters",
+                ) from err
             raise InputError(
-                f"could not open {where}: {_reason(err)}",
-                hint="check the sc:// URL and your access" if remote else "a local session needs Java 17",
+                f"could not open a local Spark session: {_reason(err)}", hint="a local session needs Java 17"
             ) from err
     for key, value in SESSION_CONF.items():
         session.conf.set(key, value)
     return session
+
+
+def _reach(session: SparkSession) -> None:
+    """Make the first call to a Spark Connect endpoint, giving up after about half a minute.
+
+    pyspark retries an unreachable endpoint for at least 10 minutes (a cluster may be starting), so a
+    mistyped host or port would look like a hang; only this first call is bounded (``CONNECT_PROBE``),
+    the queries keep pyspark's own retries.
+    """
+    client = getattr(session, "client", None)
+    if client is None or not hasattr(client, "set_retry_policies"):  # not a Connect client we know
+        session.conf.set("spark.sql.session.timeZone", SESSION_CONF["spark.sql.session.timeZone"])
+        return
+    from pyspark.sql.connect.client.retries import DefaultPolicy
+
+    policies = client.get_retry_policies()
+    client.set_retry_policies([DefaultPolicy(**CONNECT_PROBE)])
+    try:
+        session.conf.set("spark.sql.session.timeZone", SESSION_CONF["spark.sql.session.timeZone"])
+    except Exception:
+        # close the channel now: pyspark's exit hook would otherwise retry its clean-up calls to the
+        # endpoint that never answered for another 10 minutes before the process could end
+        with contextlib.suppress(Exception):
+            client.close()
+            session.stop()  # forgets the session, so a later attempt in this process starts afresh
+        raise
+    client.set_retry_policies(policies)
 
 
 def _literal(value: Any) -> Column:
@@ -116,7 +174,11 @@ def _bound(value: Any) -> Any:
 
 
 def _reason(err: Exception) -> str:
-    """The line of a Spark error that says what went wrong (py4j wraps it after a line of its own)."""
+    """The line of a Spark error that says what went wrong (py4j wraps it after a line of its own; a
+    gRPC error from Spark Connect says it in its status code and details)."""
+    grpc = _GRPC_STATUS.search(str(err))
+    if grpc:
+        return _TOKEN.sub(r"\1***", f"{grpc['code']}: {grpc['details']}")
     lines = [line.strip().removeprefix(": ") for line in str(err).splitlines() if line.strip()]
     useful = [line for line in lines if not line.startswith("An error occurred while calling")]
     # a Spark Connect URL may carry a token (sc://host/;token=...): never repeat one
@@ -134,6 +196,29 @@ def _python(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _python(item) for key, item in value.items()}
     return value
+
+
+def _frozen(value: Any) -> Hashable:
+    """A parameter value as part of a memo key; its type is kept, so ``1``, ``1.0`` and ``True`` differ."""
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(_frozen(item) for item in value))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((str(key), _frozen(item)) for key, item in value.items())))
+    hash(value)  # raises TypeError for anything else unhashable: such a query is not memoized
+    return (type(value).__name__, value)
+
+
+def _memo_key(sql: str, params: Mapping[str, Any] | None) -> Hashable | None:
+    """The key of one query's result: its text and every parameter value (None: not memoizable)."""
+    try:
+        return (sql, tuple(sorted((key, _frozen(value)) for key, value in (params or {}).items())))
+    except TypeError:
+        return None
+
+
+def _fresh(results: Results) -> Results:
+    """A copy of a memoized result the caller may change (rows can hold lists and dicts)."""
+    return Results(list(results.columns), copy.deepcopy(results.rows))
 
 
 def _naive_times(frame: DataFrame) -> DataFrame:
@@ -173,6 +258,10 @@ class SparkStore(Store):
         self.path = label
         self.session = session
         self._cached: list[DataFrame] = []
+        # the store is read-only for its lifetime, so a query's result never changes: the report and the
+        # pages repeat the same metadata queries (data version, settings, "has truth") dozens of times
+        self._memo: OrderedDict[Hashable, Results] = OrderedDict()
+        self._memo_lock = threading.Lock()
         missing = [name for name in ("batches", "events", "truth") if name not in tables]
         if missing:
             raise InputError(
@@ -229,24 +318,28 @@ class SparkStore(Store):
         """The final select of ``sql`` with each CTE read more than once computed first as a view (see
         ``dialect.stages``); the step views are dropped when the block ends."""
         steps = dialect.stages(sql, prefix)
-        views: list[str] = []
+        # the checkpointed frames are held until the block ends: Spark Connect releases a checkpoint
+        # on the server as soon as its Python DataFrame is garbage-collected, views reading it included
+        views: dict[str, DataFrame] = {}
         try:
             for step in steps[:-1]:
                 assert step.view is not None  # only the last stage has no view
-                self._checkpoint(
-                    f"{name} ({step.view})", self._frame(name, step.sql, params)
-                ).createOrReplaceTempView(step.view)
-                views.append(step.view)
+                done = self._checkpoint(f"{name} ({step.view})", self._frame(name, step.sql, params))
+                done.createOrReplaceTempView(step.view)
+                views[step.view] = done
             yield self._frame(name, steps[-1].sql, params)
         finally:
             for view in views:
                 self.session.catalog.dropTempView(view)
+            views.clear()
 
     def close(self) -> None:
-        """Drop the cached derived tables; the session stays (it may serve other stores)."""
+        """Drop the cached derived tables and results; the session stays (it may serve other stores)."""
         for frame in self._cached:
             frame.unpersist()
         self._cached.clear()
+        with self._memo_lock:
+            self._memo.clear()
 
     def __enter__(self) -> SparkStore:
         return self
@@ -275,7 +368,25 @@ class SparkStore(Store):
             raise StoreError(name, _reason(err)) from err
 
     def query(self, name: str, sql: str, params: dict[str, Any] | None = None) -> Results:
-        """Run one read query on Spark and collect its (aggregated) rows."""
+        """Run one read query on Spark and collect its (aggregated) rows, or give the rows an earlier
+        run of the same SQL with the same parameters collected (the tables never change under a store)."""
+        key = _memo_key(sql, params)
+        if key is None:
+            return self._collect(name, sql, params)
+        with self._memo_lock:
+            known = self._memo.get(key)
+            if known is not None:
+                self._memo.move_to_end(key)
+        if known is None:
+            known = self._collect(name, sql, params)
+            if len(known.rows) <= MEMO_MAX_ROWS:
+                with self._memo_lock:
+                    self._memo[key] = known
+                    while len(self._memo) > MEMO_ENTRIES:
+                        self._memo.popitem(last=False)
+        return _fresh(known)
+
+    def _collect(self, name: str, sql: str, params: dict[str, Any] | None) -> Results:
         frame = _naive_times(self._frame(name, sql, params))
         try:
             rows = frame.collect()
@@ -285,20 +396,33 @@ class SparkStore(Store):
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """Refused: Spark cannot roll back a failed ingest, so writes go to a DuckDB store."""
+        """Refused: a Spark store is read-only; files reach its location through ``spark_ingest``."""
         raise InputError(
-            "the Spark engine reads tables; it does not ingest or undo",
-            hint="ingest into a DuckDB store (--db), then `capi-desk export-spark --to DIR`",
+            "this Spark store reads tables; it does not ingest or undo in place",
+            hint="run `capi-desk --engine spark --spark-path DIR ingest FILE` (or `undo N`), then reopen it",
         )
         yield Transaction(None)  # never reached: the yield makes this a generator for contextmanager
 
 
+def is_connect(session: SparkSession) -> bool:
+    """Whether ``session`` is a Spark Connect client (``sc://``) rather than a JVM session in-process."""
+    return type(session).__module__.startswith("pyspark.sql.connect")
+
+
 def _own_session(session: SparkSession) -> SparkSession:
     """A session of its own for one store: temp views are per session, and two stores (say, two
-    folders) opened on one Spark session would otherwise read each other's tables."""
+    folders) opened on one Spark session would otherwise read each other's tables.
+
+    Spark Connect keeps the session it was given (one store per connection, as the CLI and the
+    dashboard open): pyspark 4.x binds the result of ``localCheckpoint`` to the *active* session, so
+    on a second Connect session the checkpointed tables would be looked up in the wrong server session
+    (``CONNECT_INVALID_PLAN.DATAFRAME_NOT_FOUND``).
+    """
+    if is_connect(session):
+        return session
     try:
         own = session.newSession()
-    except Exception:  # Spark Connect without newSession: one store per connection
+    except Exception:  # a session type without newSession: one store per session
         return session
     for key, value in SESSION_CONF.items():
         own.conf.set(key, value)
@@ -306,19 +430,25 @@ def _own_session(session: SparkSession) -> SparkSession:
 
 
 def _parquet_tables(session: SparkSession, location: str) -> dict[str, DataFrame]:
-    """Every ``<location>/<table>`` Parquet folder or file ``export-spark`` wrote, by table name."""
+    """Every ``<location>/<table>`` Parquet folder or file ``export-spark`` (or Spark ingest) wrote, by
+    table name; rows of batches not committed (a failed Spark ingest, an undone batch) are hidden
+    (``spark_location.committed_only``)."""
     from capi_core.engines.export import exported_tables
+    from capi_core.engines.spark_location import committed_only
 
     tables: dict[str, DataFrame] = {}
     for table in exported_tables(location):
         tables[table] = session.read.parquet(f"{location.rstrip('/')}/{table}")
-    return tables
+    return committed_only(tables)
 
 
 def _namespace_tables(session: SparkSession, namespace: str) -> dict[str, DataFrame]:
-    """The tables of an existing Spark namespace (``catalog.db`` or ``db``) named like the canonical ones."""
+    """The tables of an existing Spark namespace (``catalog.db`` or ``db``) named like the canonical ones,
+    with rows only of batches its ``batches`` table holds (as ``_parquet_tables``)."""
+    from capi_core.engines.spark_location import committed_only
+
     names = {row.tableName for row in session.sql(f"show tables in {namespace}").collect()}  # validated name
-    return {name: session.table(f"{namespace}.{name}") for name in names}
+    return committed_only({name: session.table(f"{namespace}.{name}") for name in names})
 
 
 def open_spark_store(

@@ -77,7 +77,7 @@ def test_data_page_disables_upload_and_explains(
     assert problems(app) == []
     assert app.file_uploader[0].proto.disabled
     notes = [str(i.value) for i in app.info]
-    assert any("Spark does not ingest" in n and "export-spark" in n for n in notes)
+    assert any("uploads are off here" in n and "--engine spark" in n and "ingest" in n for n in notes)
     assert not any("demo store" in str(w.value) for w in app.warning)
     assert all(b.disabled for b in app.button if b.key and b.key.startswith("undo_"))
     assert TOKEN not in _every_text(app)
@@ -87,7 +87,7 @@ def test_duckdb_data_page_keeps_upload(open_app: AppFactory) -> None:
     """The default engine is unchanged: upload enabled, no Spark note."""
     app = open_app("pages/data.py")
     assert not app.file_uploader[0].proto.disabled
-    assert not any("Spark does not ingest" in str(i.value) for i in app.info)
+    assert not any("uploads are off here" in str(i.value) for i in app.info)
 
 
 def test_engine_from_secrets(

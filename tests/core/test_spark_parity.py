@@ -243,10 +243,11 @@ def test_scoped_report_equal_on_spark(demo_path: Path, demo_on_spark: SparkStore
 
 
 def test_spark_store_refuses_writes(demo_on_spark: SparkStore) -> None:
-    """Ingest and undo need a transaction Spark cannot roll back: refused with the way to do it instead."""
-    with pytest.raises(InputError, match="does not ingest") as raised, demo_on_spark.transaction():
+    """A Spark store is read-only: a write through it is refused with the way to do it instead."""
+    refused = pytest.raises(InputError, match="does not ingest or undo in place")
+    with refused as raised, demo_on_spark.transaction():
         pass
-    assert raised.value.hint is not None and "export-spark" in raised.value.hint
+    assert raised.value.hint is not None and "--engine spark" in raised.value.hint
 
 
 def test_spark_errors_name_the_query(demo_on_spark: SparkStore) -> None:

@@ -1,0 +1,502 @@
+-- pixel_beacons on Spark: every line of a beacon file (view _spark_lines(line_no, text)) -> one canonical
+-- events row per line, as readers/browser.py::PixelBeaconReader + canonical.canonical_event give it.
+-- Parameters: :pixel_id (ReadOptions.pixel_id, may be null), :default_country (ReadOptions.default_country,
+-- may be null; only the phone and US-zip rules use it, and those values go to Python), :max_line
+-- (characters; a longer line is not line_ok). Contract: engines/spark_formats.py.
+--
+-- Spark SQL of its own, not a sqlglot translation: the DuckDB fast path has no beacon twin, and the
+-- parsing here leans on Java regexes and URLDecoder, whose differences from Python's re and unquote are
+-- what this file is about. Where they could differ the line is not line_ok (Python reads it):
+-- * A line Python reads (not blank, not a # or // comment) must be tab + printable ASCII: then Java's
+--   \s, \w, (?i) and $ agree with Python's Unicode re on _TR_URL, _TOKEN_PARAM, the email rules.
+--   Blank/comment detection uses Python's exact whitespace set (str.strip), so it needs no ASCII.
+-- * Parameters are split as query_params does ('&', first '=', empty pairs dropped) and decoded with
+--   try_url_decode (java URLDecoder: '+' is a space, like unquote_plus). A '%' not followed by two hex
+--   digits (Python keeps it, Java fails or reads '%+1' as a byte) and U+FFFD after decoding (bytes that
+--   are not UTF-8: the two decoders replace them differently) route the line.
+-- * cd[..]/ud[..]/udff[..] as _split_params: plain fields first one wins, cd last one wins, ud last one
+--   wins over udff's first; a bracket key with text after ']' (cd[a]b) routes the line.
+-- * ts: digits only (epoch seconds below 1e11, else milliseconds); any other ts goes to Python.
+-- * dl: privacy.mask_url's two regexes when the URL is printable ASCII; otherwise a URL with '@' or
+--   '%40' goes to Python.
+-- * user data: 64 hex lowercased; raw em/fn/ln/ct/ge/external_id, 2-letter st and country codes and zp
+--   normalized and hashed with sha2(.., 256) as normalize.assess_key does on the browser channel (printable
+--   ASCII only); ph, db, other st/country text, US-style zips whose region matters, non-IPv4 IPs: Python.
+-- * content_ids/contents JSON: try_parse_json wrapped as '[' || text || ',"\u0000"]', so text after the
+--   value (which parse_json ignores and orjson refuses) fails the size/sentinel check; NaN, huge
+--   exponents, \u escapes of surrogates or NUL and control characters route the line.
+with lines as (
+    select
+        line_no,
+        coalesce(text, '') as text,
+        -- str.strip(): exactly the characters Python's str.isspace() accepts
+        reverse(regexp_replace(reverse(regexp_replace(coalesce(text, ''), r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+', '')), r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+', '')) as stripped
+    from _spark_lines
+),
+
+kinds as (
+    select
+        line_no,
+        text,
+        stripped,
+        stripped = '' or startswith(stripped, '#') or startswith(stripped, '//') as skipped,
+        length(text) <= :max_line and text rlike r'^[\t -~]*\z' as readable,
+        -- privacy.strip_secrets on the line: one credential when 'access_token=' occurs (case-sensitive)
+        if(instr(stripped, 'access_token=') > 0, 1, 0) as secrets
+    from lines
+),
+
+urls as (
+    select
+        *,
+        -- Java repeats the host group recursively: a long run of host characters after '//' could overflow
+        -- the stack, so such a line is not searched (and goes to Python)
+        if(skipped or stripped rlike r'//[\w.-]{200}', '', regexp_extract(
+            if(secrets = 1,
+               regexp_replace(stripped, r'(?i)(access_token[\x22\x27]?\s*[=:]\s*[\x22\x27]?)[^&\x22\x27\s,}]+', '$1***'),
+               stripped),
+            r'(?i)(?:https?:)?//(?:[\w-]+\.)*facebook\.com/tr/?(?:\?[^\s\x22\x27<>`]*)?(?=[\s\x22\x27<>`]|$)',
+            0
+        )) as url
+    from kinds
+),
+
+pairs as (
+    select
+        *,
+        -- urlsplit(..).query: after the first '?', up to the first '#'
+        transform(
+            filter(
+                split(if(instr(url, '?') > 0, substring_index(substr(url, instr(url, '?') + 1), '#', 1), ''), '&'),
+                p -> p <> ''
+            ),
+            p -> named_struct(
+                'raw', p,
+                'name', try_url_decode(substring_index(p, '=', 1)),
+                'value', if(instr(p, '=') > 0, try_url_decode(substr(p, instr(p, '=') + 1)), '')
+            )
+        ) as decoded
+    from urls
+),
+
+params as (
+    select
+        *,
+        exists(
+            decoded,
+            d -> d.raw rlike '%(?![0-9A-Fa-f]{2})'
+                 or d.name is null or d.value is null
+                 or instr(d.name, '\uFFFD') > 0 or instr(d.value, '\uFFFD') > 0
+                 or ((startswith(d.name, 'cd[') or startswith(d.name, 'ud[') or startswith(d.name, 'udff['))
+                     and d.name rlike r'(?s)^(cd|ud|udff)\[[^\]]*\].')
+        ) as bad_params,
+        -- (kind, key, value) per parameter: kind cd / ud / udff for a bracket key (key = inside the
+        -- brackets), else f (key = the name); the regexes only run on names that start like one
+        transform(
+            decoded,
+            d -> if(
+                (startswith(d.name, 'cd[') or startswith(d.name, 'ud[') or startswith(d.name, 'udff['))
+                and d.name rlike r'(?s)^(cd|ud|udff)\[[^\]]*\]\z',
+                named_struct(
+                    'kind', regexp_extract(d.name, r'^(cd|ud|udff)\[', 1),
+                    'key', regexp_extract(d.name, r'(?s)^(?:cd|ud|udff)\[([^\]]*)\]\z', 1),
+                    'value', d.value),
+                named_struct('kind', 'f', 'key', d.name, 'value', d.value))
+        ) as ps
+    from pairs
+),
+
+split as (
+    -- the parameters by kind, once: the lookups below filter small arrays (lambdas are interpreted)
+    select
+        *,
+        filter(ps, x -> x.kind = 'f') as fps,
+        filter(ps, x -> x.kind = 'cd') as cps,
+        filter(ps, x -> x.kind in ('ud', 'udff')) as ups
+    from params
+),
+
+picked as (
+    select
+        line_no,
+        skipped,
+        length(text) <= :max_line as short_enough,
+        readable,
+        secrets,
+        url <> '' as found,
+        bad_params,
+        try_element_at(filter(fps, x -> x.key = 'ev'), 1).value as ev,
+        try_element_at(filter(fps, x -> x.key = 'ts'), 1).value as ts,
+        try_element_at(filter(fps, x -> x.key = 'eid'), 1).value as eid,
+        try_element_at(filter(fps, x -> x.key = 'id'), 1).value as id,
+        nullif(try_element_at(filter(fps, x -> x.key = 'dl'), 1).value, '') as dl,
+        try_element_at(filter(cps, x -> x.key = 'value'), -1).value as cd_value,
+        try_element_at(filter(cps, x -> x.key = 'currency'), -1).value as cd_currency,
+        try_element_at(filter(cps, x -> x.key = 'order_id'), -1).value as cd_order_id,
+        try_element_at(filter(cps, x -> x.key = 'content_ids'), -1).value as cd_content_ids,
+        try_element_at(filter(cps, x -> x.key = 'contents'), -1).value as cd_contents,
+        try_element_at(filter(cps, x -> x.key = 'num_items'), -1).value as cd_num_items,
+        try_element_at(filter(cps, x -> x.key = 'content_type'), -1).value as cd_content_type,
+        try_element_at(filter(cps, x -> x.key = 'status'), -1).value as cd_status,
+        try_element_at(filter(cps, x -> x.key = 'predicted_ltv'), -1).value as cd_predicted_ltv,
+        -- user_data as _split_params + beacon_event build it: the last ud[k], else the first udff[k],
+        -- else (fbp/fbc only) the first non-empty plain parameter
+        transform(
+            array('em', 'ph', 'fn', 'ln', 'ct', 'st', 'zp', 'country', 'db', 'ge', 'external_id',
+                  'fbp', 'fbc', 'client_ip_address', 'client_user_agent', 'lead_id'),
+            k -> named_struct(
+                'key', k,
+                'raw', coalesce(
+                    try_element_at(filter(ups, x -> x.kind = 'ud' and x.key = k), -1).value,
+                    try_element_at(filter(ups, x -> x.kind = 'udff' and x.key = k), 1).value,
+                    if(k in ('fbp', 'fbc'),
+                       nullif(try_element_at(filter(fps, x -> x.key = k), 1).value, ''),
+                       null)
+                )
+            )
+        ) as user_raw
+    from split
+),
+
+-- canonical.py::parse_value and ::_content_ids inputs, and content JSON parsed with its sentinel
+values_parsed as (
+    select
+        *,
+        case
+            when cd_content_ids is not null
+                then if(cd_content_ids rlike r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]*[\[{]',
+                        cd_content_ids, null)
+            else if(cd_contents rlike r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]*[\[{]',
+                    cd_contents, null)
+        end as ids_json_text
+    from picked
+),
+
+ids_checked as (
+    select
+        *,
+        ids_json_text is null
+        or (ids_json_text rlike r'^ *[\[{]'
+            and not ids_json_text rlike r'[\x00-\x1F]'
+            and not ids_json_text rlike r'(?i)\\u(d[89a-f]|0000)'
+            and not lower(ids_json_text) rlike r'[\[:,]\s*[-+]?(nan|inf)'
+            and not lower(ids_json_text) rlike r'[0-9]e[-+]?[0-9]{3}'
+            and not ids_json_text rlike r'[0-9]{300}') as ids_json_plain,
+        try_parse_json(concat('[', ids_json_text, ',"\\u0000"]')) as ids_wrapped
+    from values_parsed
+),
+
+ids_values as (
+    select
+        *,
+        -- the parsed value when the wrapped array is [value, "\u0000"] (parse_json ignores trailing text)
+        if(ids_wrapped is not null
+           and schema_of_variant(ids_wrapped) like 'ARRAY<%'
+           and array_size(cast(ids_wrapped as array<variant>)) = 2
+           and try_variant_get(ids_wrapped, '$[1]', 'string') = '\u0000',
+           cast(ids_wrapped as array<variant>)[0], null) as ids_json
+    from ids_checked
+),
+
+ids_listed as (
+    select
+        *,
+        -- the ids as parsed JSON items (null: no ids, or the ids are one plain text, ids_plain_text)
+        case
+            when cd_content_ids is not null and ids_json_text is null then null
+            when cd_content_ids is not null and schema_of_variant(ids_json) like 'ARRAY<%'
+                then cast(ids_json as array<variant>)
+            when cd_content_ids is not null then array(ids_json)
+            when schema_of_variant(ids_json) like 'ARRAY<%'
+                then transform(
+                    filter(cast(ids_json as array<variant>),
+                           c -> schema_of_variant(c) like 'OBJECT<%'
+                                and try_variant_get(c, '$.id') is not null
+                                and not is_variant_null(try_variant_get(c, '$.id'))),
+                    c -> try_variant_get(c, '$.id'))
+        end as ids_items
+    from ids_values
+),
+
+ids_text as (
+    select
+        *,
+        -- ids as text: plain text is one id; a string item is itself, an integer its digits; anything
+        -- else (floats, booleans, null, objects) is printed by Python's str() and goes to Python
+        case
+            when cd_content_ids is not null and ids_json_text is null then array(cd_content_ids)
+            else transform(ids_items, x -> case
+                when schema_of_variant(x) = 'STRING' then variant_get(x, '$', 'string')
+                when schema_of_variant(x) = 'BIGINT' then cast(variant_get(x, '$', 'bigint') as string)
+            end)
+        end as ids_str,
+        case
+            when ids_json_text is null then true
+            else ids_json_plain and ids_json is not null
+        end as ids_parsed_ok
+    from ids_listed
+),
+
+users as (
+    select
+        *,
+        transform(user_raw, u -> named_struct(
+            'key', u.key,
+            'raw', u.raw,
+            -- normalize._text: leading whitespace/apostrophes and trailing whitespace dropped (Python \s)
+            't', reverse(regexp_replace(reverse(regexp_replace(u.raw, r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x27]+', '')), r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+', '')),
+            -- str.strip() for the plain keys
+            'p', reverse(regexp_replace(reverse(regexp_replace(u.raw, r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+', '')), r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+', ''))
+        )) as user_text
+    from ids_text
+),
+
+user_steps as (
+    select
+        *,
+        -- per key: (stored, check) when decided here; else n = the normalized text to hash ('' when
+        -- nothing usable remains: malformed) or null when only Python can normalize it
+        transform(user_text, u -> case
+            when u.raw is null then named_struct('stored', cast(null as string), 'check', 'missing', 'n', cast(null as string))
+            when u.key in ('fbp', 'fbc', 'client_ip_address', 'client_user_agent', 'lead_id') then case
+                when u.p = '' then named_struct('stored', cast(null as string), 'check', 'missing', 'n', cast(null as string))
+                when u.key in ('fbp', 'fbc', 'client_ip_address') and u.p rlike r'^[0-9a-fA-F]{64}\z'
+                    then named_struct('stored', u.p, 'check', 'hashed_forbidden', 'n', cast(null as string))
+                when u.key = 'client_user_agent' then named_struct('stored', u.p, 'check', 'valid', 'n', cast(null as string))
+                when u.key = 'lead_id' then named_struct(
+                    'stored', u.p, 'check', if(u.p rlike r'^[0-9]+\z', 'valid', 'malformed'), 'n', cast(null as string))
+                when not u.p rlike r'^[ -~]+\z' then named_struct('stored', u.p, 'check', cast(null as string), 'n', cast(null as string))
+                when u.key = 'fbp' then named_struct('stored', u.p, 'check', if(
+                    u.p rlike r'^fb\.[0-9]\.[0-9]{13}\.[0-9]+(?:\.(?:AQ|Ag|Aw|BA|BQ|Bg|[A-Za-z0-9_-]{8}))?\z',
+                    'valid', 'malformed'), 'n', cast(null as string))
+                when u.key = 'fbc' then named_struct('stored', u.p, 'check', if(
+                    u.p rlike r'^fb\.[0-9]\.[0-9]{13}\.[^.\s]+(?:\.(?:AQ|Ag|Aw|BA|BQ|Bg|[A-Za-z0-9_-]{8}))?\z',
+                    'valid', 'malformed'), 'n', cast(null as string))
+                -- client_ip_address: dotted-quad IPv4 here, anything else (IPv6, junk) by ipaddress in Python
+                when u.p rlike r'^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}\z'
+                    then named_struct('stored', u.p, 'check', 'valid', 'n', cast(null as string))
+                else named_struct('stored', u.p, 'check', cast(null as string), 'n', cast(null as string))
+            end
+            when u.raw rlike r'^[0-9a-fA-F]{64}\z'
+                then named_struct('stored', lower(u.raw), 'check', 'valid', 'n', cast(null as string))
+            when u.t = '' then named_struct('stored', cast(null as string), 'check', 'missing', 'n', cast(null as string))
+            when u.t rlike r'^[0-9a-fA-F]{64}(?:\.(?:AQ|Ag|Aw|BA|BQ|Bg|[A-Za-z0-9_-]{8}))?\z'
+                then named_struct('stored', lower(left(u.t, 64)), 'check', 'valid', 'n', cast(null as string))
+            when u.key <> 'external_id' and u.t rlike r'^[0-9a-fA-F]{32,}\z'
+                then named_struct('stored', cast(null as string), 'check', 'malformed', 'n', cast(null as string))
+            -- phone numbers and birth dates need phonenumbers / date rules; non-ASCII text Python's Unicode
+            when u.key in ('ph', 'db') or not u.t rlike r'^[ -~]+\z'
+                then named_struct('stored', cast(null as string), 'check', cast(null as string), 'n', cast(null as string))
+            else named_struct('stored', cast(null as string), 'check', cast(null as string), 'n', case
+                -- (Java repeats the local-part group recursively: past 254 characters it could overflow the
+                -- stack, so longer texts go to Python)
+                when u.key = 'em' and length(u.t) > 254 then null
+                when u.key = 'em' then if(
+                    lower(u.t) rlike r'^(?>"(?:[^"\\]|\\.)*"|\\.|[^\s@\\])+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_](?:[\w-]*[^\W_])?\z',
+                    lower(u.t), '')
+                -- ASCII letters (and digits for names) are the Unicode L/M(/N) characters of ASCII text
+                when u.key in ('fn', 'ln') then regexp_replace(lower(u.t), '[^a-z0-9]', '')
+                when u.key = 'ct' then regexp_replace(lower(u.t), '[^a-z]', '')
+                -- a 2-letter state is itself (no US/CA subdivision name folds to 2 letters); names: Python
+                when u.key = 'st' then if(u.t rlike r'^[A-Za-z]{2}\z', lower(u.t), null)
+                -- zip: part before '-', letters and digits; 3-4 or 6+ digits depend on the US region: Python
+                when u.key = 'zp' then case
+                    when regexp_replace(lower(substring_index(u.t, '-', 1)), '[^a-z0-9]', '') rlike r'^(?:[0-9]{3,4}|[0-9]{6,})\z'
+                        then null
+                    when length(regexp_replace(lower(substring_index(u.t, '-', 1)), '[^a-z0-9]', '')) >= 2
+                        then regexp_replace(lower(substring_index(u.t, '-', 1)), '[^a-z0-9]', '')
+                    else ''
+                end
+                -- country: a 2-letter code pycountry knows (uk -> gb); any other text: Python
+                when u.key = 'country' then case
+                    when not u.t rlike r'^[A-Za-z]{2}\z' then null
+                    when lower(u.t) = 'uk' then 'gb'
+                    when lower(u.t) in (
+                        'ad','ae','af','ag','ai','al','am','ao','aq','ar','as','at','au','aw','ax','az','ba',
+                        'bb','bd','be','bf','bg','bh','bi','bj','bl','bm','bn','bo','bq','br','bs','bt','bv',
+                        'bw','by','bz','ca','cc','cd','cf','cg','ch','ci','ck','cl','cm','cn','co','cr','cu',
+                        'cv','cw','cx','cy','cz','de','dj','dk','dm','do','dz','ec','ee','eg','eh','er','es',
+                        'et','fi','fj','fk','fm','fo','fr','ga','gb','gd','ge','gf','gg','gh','gi','gl','gm',
+                        'gn','gp','gq','gr','gs','gt','gu','gw','gy','hk','hm','hn','hr','ht','hu','id','ie',
+                        'il','im','in','io','iq','ir','is','it','je','jm','jo','jp','ke','kg','kh','ki','km',
+                        'kn','kp','kr','kw','ky','kz','la','lb','lc','li','lk','lr','ls','lt','lu','lv','ly',
+                        'ma','mc','md','me','mf','mg','mh','mk','ml','mm','mn','mo','mp','mq','mr','ms','mt',
+                        'mu','mv','mw','mx','my','mz','na','nc','ne','nf','ng','ni','nl','no','np','nr','nu',
+                        'nz','om','pa','pe','pf','pg','ph','pk','pl','pm','pn','pr','ps','pt','pw','py','qa',
+                        're','ro','rs','ru','rw','sa','sb','sc','sd','se','sg','sh','si','sj','sk','sl','sm',
+                        'sn','so','sr','ss','st','sv','sx','sy','sz','tc','td','tf','tg','th','tj','tk','tl',
+                        'tm','tn','to','tr','tt','tv','tw','tz','ua','ug','um','us','uy','uz','va','vc','ve',
+                        'vg','vi','vn','vu','wf','ws','ye','yt','za','zm','zw') then lower(u.t)
+                    else ''
+                end
+                when u.key = 'ge' then case
+                    when regexp_replace(lower(u.t), '[^a-z]', '') in ('f', 'female', 'woman', 'women', 'girl', 'mrs', 'ms', 'miss', 'lady') then 'f'
+                    when regexp_replace(lower(u.t), '[^a-z]', '') in ('m', 'male', 'man', 'men', 'boy', 'mr', 'gentleman') then 'm'
+                    else ''
+                end
+                when u.key = 'external_id' then lower(u.t)
+            end)
+        end) as user_step
+    from users
+),
+
+user_final as (
+    select
+        *,
+        transform(user_step, u -> case
+            when u.check is not null then named_struct('stored', u.stored, 'check', u.check, 'ok', true)
+            when u.n = '' then named_struct('stored', cast(null as string), 'check', 'malformed', 'ok', true)
+            when u.n is not null then named_struct('stored', sha2(u.n, 256), 'check', 'valid', 'ok', true)
+            else named_struct('stored', cast(null as string), 'check', cast(null as string), 'ok', false)
+        end) as ud
+    from user_steps
+),
+
+judged as (
+    select
+        *,
+        -- beacon_event's ts: epoch seconds below 1e11, else milliseconds (a datetime, so format 'datetime')
+        case
+            when ts is null or ts = '' then 'none'
+            when ts rlike r'^[0-9]{1,15}\z' and cast(ts as bigint) < 253402300800000 then 'ok'
+        end as ts_state,
+        -- canonical.parse_value: null = Python decides (underscores, inf/nan, non-ASCII digits ...)
+        case
+            when cd_value is null or cd_value = '' then 'missing'
+            when length(cd_value) > 100 then null
+            when cd_value rlike r'^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\z'
+                then if(isnan(cast(cd_value as double)) or abs(cast(cd_value as double)) = double('Infinity')
+                        or cast(cd_value as double) < 0, 'malformed', 'valid')
+            when cd_value rlike r'^[ -~]*\z'
+                 and not cd_value rlike r'(?i)^\s*[+-]?(?:inf|infinity|nan|[0-9_.]*[0-9][0-9_.]*(?:e[+-]?[0-9_]+)?)\s*\z'
+                then 'malformed'
+        end as value_check,
+        case
+            when cd_predicted_ltv is null or cd_predicted_ltv = '' then 'missing'
+            when length(cd_predicted_ltv) > 100 then null
+            when cd_predicted_ltv rlike r'^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\z'
+                then if(isnan(cast(cd_predicted_ltv as double)) or abs(cast(cd_predicted_ltv as double)) = double('Infinity')
+                        or cast(cd_predicted_ltv as double) < 0, 'malformed', 'valid')
+            when cd_predicted_ltv rlike r'^[ -~]*\z'
+                 and not cd_predicted_ltv rlike r'(?i)^\s*[+-]?(?:inf|infinity|nan|[0-9_.]*[0-9][0-9_.]*(?:e[+-]?[0-9_]+)?)\s*\z'
+                then 'malformed'
+        end as ltv_check,
+        reverse(regexp_replace(reverse(regexp_replace(cd_currency, r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+', '')), r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+', '')) as currency_text,
+        -- canonical._int_or_none: int(text) in the int32 range
+        case
+            when cd_num_items is null or cd_num_items = '' then 'none'
+            when length(cd_num_items) > 100 then null
+            when cd_num_items rlike r'^[+-]?[0-9]{1,18}\z' then 'int'
+            when cd_num_items rlike r'^[ -~]*\z' and not cd_num_items rlike r'^\s*[+-]?[0-9_]+\s*\z' then 'none'
+        end as num_items_state,
+        -- privacy.mask_url: only a URL with '@' or '%40' can change; printable ASCII keeps \s the same
+        case
+            when dl is null or not dl rlike '@|%40' then dl
+            when dl rlike r'^[ -~]*\z' then regexp_replace(
+                regexp_replace(dl, r'[^\s@\x22\x27,;:<>()\[\]{}]+@[^\s@\x22\x27,;:<>()\[\]{}]+\.[A-Za-z]{2,}', '***'),
+                r'(?i)[^\s&=?/#]+%40[^\s&=?/#]+', '***')
+        end as masked_dl
+    from user_final
+),
+
+mapped as (
+    select
+        *,
+        coalesce(
+            readable and found and not bad_params
+            and ev is not null and ev <> ''
+            and ts_state is not null
+            and (dl is null or masked_dl is not null)
+            and value_check is not null and ltv_check is not null
+            and (currency_text is null or currency_text = '' or currency_text rlike r'^[\x00-\x7F]*\z')
+            and num_items_state is not null
+            and ids_parsed_ok
+            and (ids_str is null or forall(ids_str, x -> x is not null and not x rlike r'[\x00-\x1F]'))
+            and forall(ud, u -> u.ok),
+            false
+        ) as line_ok,
+        case when ts_state = 'ok' then if(
+            cast(ts as bigint) < 100000000000,
+            timestampadd(SECOND, cast(ts as bigint), timestamp_ntz'1970-01-01 00:00:00'),
+            timestampadd(MILLISECOND, cast(ts as bigint), timestamp_ntz'1970-01-01 00:00:00'))
+        end as fired
+    from judged
+)
+
+-- a blank or comment line: one row with pos 0, line_ok (unless too long) and null content; a line left
+-- to Python: one row with pos 0, line_ok false
+select
+    line_no,
+    if(skipped or not line_ok, 0, 1) as pos,
+    if(skipped, short_enough, line_ok) as line_ok,
+    if(skipped or not line_ok, 0, secrets) as secrets,
+    c.*
+from (
+    select
+        r.line_no,
+        r.skipped,
+        r.short_enough,
+        r.line_ok,
+        r.secrets,
+        if(r.line_ok and not r.skipped, named_struct(
+            'channel', 'browser',
+            'pixel_id', left(nullif(coalesce(nullif(r.id, ''), :pixel_id), ''), 64),
+            'event_name', left(r.ev, 256),
+            'event_id', left(nullif(r.eid, ''), 256),
+            'event_time', r.fired,
+            'event_time_format', if(r.fired is null, 'missing', 'datetime'),
+            'sent_at', r.fired,
+            'received_at', r.fired,
+            'action_source', 'website',
+            'event_source_url', left(r.masked_dl, 2048),
+            'test_event_code', cast(null as string),
+            'consent', 'unknown',
+            'data_processing_options', cast(null as string),
+            'value', if(r.value_check = 'valid', cast(r.cd_value as double), null),
+            'value_raw', if(r.value_check = 'missing', null, left(r.cd_value, 64)),
+            'value_check', r.value_check,
+            'currency', left(nullif(r.currency_text, ''), 16),
+            'currency_check', case
+                when nullif(r.currency_text, '') is null then 'missing'
+                when upper(r.currency_text) in (
+                    'AED','AFN','ALL','AMD','AOA','ARS','AUD','AWG','AZN','BAM','BBD','BDT','BHD','BIF','BMD',
+                    'BND','BOB','BOV','BRL','BSD','BTN','BWP','BYN','BZD','CAD','CDF','CHE','CHF','CHW','CLF',
+                    'CLP','CNY','COP','COU','CRC','CUP','CVE','CZK','DJF','DKK','DOP','DZD','EGP','ERN','ETB',
+                    'EUR','FJD','FKP','GBP','GEL','GHS','GIP','GMD','GNF','GTQ','GYD','HKD','HNL','HTG','HUF',
+                    'IDR','ILS','INR','IQD','IRR','ISK','JMD','JOD','JPY','KES','KGS','KHR','KMF','KPW','KRW',
+                    'KWD','KYD','KZT','LAK','LBP','LKR','LRD','LSL','LYD','MAD','MDL','MGA','MKD','MMK','MNT',
+                    'MOP','MRU','MUR','MVR','MWK','MXN','MXV','MYR','MZN','NAD','NGN','NIO','NOK','NPR','NZD',
+                    'OMR','PAB','PEN','PGK','PHP','PKR','PLN','PYG','QAR','RON','RSD','RUB','RWF','SAR','SBD',
+                    'SCR','SDG','SEK','SGD','SHP','SLE','SOS','SRD','SSP','STN','SVC','SYP','SZL','THB','TJS',
+                    'TMT','TND','TOP','TRY','TTD','TWD','TZS','UAH','UGX','USD','USN','UYI','UYU','UYW','UZS',
+                    'VED','VES','VND','VUV','WST','XAD','XAF','XAG','XAU','XBA','XBB','XBC','XBD','XCD','XCG',
+                    'XDR','XOF','XPD','XPF','XPT','XSU','XTS','XUA','XXX','YER','ZAR','ZMW','ZWG') then 'valid'
+                else 'malformed'
+            end,
+            'order_id', left(nullif(r.cd_order_id, ''), 256),
+            -- orjson.dumps of the ids as strings: only '"' and '\' need escaping (no control characters here)
+            'content_ids', if(r.ids_str is null, null, concat('[', array_join(
+                transform(r.ids_str, x -> concat('"', replace(replace(x, '\\', '\\\\'), '"', '\\"'), '"')), ','), ']')),
+            'num_items', if(r.num_items_state = 'int' and cast(r.cd_num_items as bigint) between -2147483648 and 2147483647,
+                            cast(r.cd_num_items as int), cast(null as int)),
+            'content_type', left(nullif(r.cd_content_type, ''), 64),
+            'status', left(nullif(r.cd_status, ''), 64),
+            'predicted_ltv', if(r.ltv_check = 'valid', cast(r.cd_predicted_ltv as double), null),
+            'em', r.ud[0].stored, 'ph', r.ud[1].stored, 'fn', r.ud[2].stored, 'ln', r.ud[3].stored,
+            'ct', r.ud[4].stored, 'st', r.ud[5].stored, 'zp', r.ud[6].stored, 'country', r.ud[7].stored,
+            'db', r.ud[8].stored, 'ge', r.ud[9].stored, 'external_id', r.ud[10].stored, 'fbp', r.ud[11].stored,
+            'fbc', r.ud[12].stored, 'client_ip_address', r.ud[13].stored, 'client_user_agent', r.ud[14].stored,
+            'lead_id', r.ud[15].stored,
+            'em_check', r.ud[0].check, 'ph_check', r.ud[1].check, 'fn_check', r.ud[2].check,
+            'ln_check', r.ud[3].check, 'ct_check', r.ud[4].check, 'st_check', r.ud[5].check,
+            'zp_check', r.ud[6].check, 'country_check', r.ud[7].check, 'db_check', r.ud[8].check,
+            'ge_check', r.ud[9].check, 'external_id_check', r.ud[10].check, 'fbp_check', r.ud[11].check,
+            'fbc_check', r.ud[12].check, 'client_ip_address_check', r.ud[13].check,
+            'client_user_agent_check', r.ud[14].check, 'lead_id_check', r.ud[15].check,
+            'response_events_received', cast(null as int),
+            'response_error_code', cast(null as int),
+            'response_error_subcode', cast(null as int),
+            'fbtrace_id', cast(null as string)
+        ), null) as c
+    from mapped r
+)
