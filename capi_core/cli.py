@@ -15,10 +15,14 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from capi_core import __version__
 from capi_core.errors import CapiDeskError, InputError, MappingError
 from capi_core.store import DEFAULT_DB, PROJECT_ROOT, Store, default_db_path
+
+if TYPE_CHECKING:
+    from capi_core.readers import ReadOptions
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 #: Modules that add their own subcommands: each exposes ``register(sub)`` taking the subparsers object;
@@ -122,26 +126,30 @@ def _spark_location(args: argparse.Namespace, action: str) -> str:
     return str(args.spark_path)
 
 
-def _ingest_spark(args: argparse.Namespace, options: object) -> int:
-    """``ingest`` with ``--engine spark``: each file appended as a batch to the Parquet tables."""
+def _ingest_spark(args: argparse.Namespace, options: ReadOptions) -> int:
+    """``ingest`` with ``--engine spark``: each file appended as a batch to the Parquet tables; a folder
+    or a glob is each of its files (sorted), one batch and one summary line per file."""
     from capi_core.engines.spark import spark_session
-    from capi_core.engines.spark_ingest import ingest_spark
-    from capi_core.readers import ReadOptions
+    from capi_core.engines.spark_ingest import expand_paths, ingest_spark, spark_errors
 
-    assert isinstance(options, ReadOptions)
     location = _spark_location(args, "ingest")
     session = spark_session(args.spark_remote)
-    for file_name in args.files:
-        progress = _progress_printer(file_name.rstrip("/").rsplit("/", 1)[-1])
-        try:
-            result = ingest_spark(
-                session, location, file_name, args.source, fmt=args.format, options=options,
-                progress=progress,
-            )  # fmt: skip
-        finally:
-            if progress is not None:
-                progress.stop()  # type: ignore[attr-defined]
-        print(result.summary)
+    hint = "check the file, --format and --spark-path, then ingest again"
+    for given in args.files:
+        with spark_errors("ingest", hint):
+            files = expand_paths(session, given)
+        for file_name in files:
+            progress = _progress_printer(file_name.rstrip("/").rsplit("/", 1)[-1])
+            try:
+                with spark_errors(f"ingest of {file_name.rstrip('/').rsplit('/', 1)[-1]}", hint):
+                    result = ingest_spark(
+                        session, location, file_name, args.source, fmt=args.format, options=options,
+                        progress=progress,
+                    )  # fmt: skip
+            finally:
+                if progress is not None:
+                    progress.stop()  # type: ignore[attr-defined]
+            print(result.summary)
     return EXIT_OK
 
 
@@ -264,18 +272,19 @@ _BATCH_COLUMNS = (
 def _spark_batches(args: argparse.Namespace) -> list[tuple[object, ...]]:
     """The committed batches of a Spark Parquet location (read directly: no derived tables needed)."""
     from capi_core.engines.spark import spark_session
+    from capi_core.engines.spark_ingest import spark_errors
     from capi_core.engines.spark_location import visible_tables
 
     location = _spark_location(args, "batches")
-    frame = visible_tables(spark_session(args.spark_remote), location, ("batches",))["batches"]
-    return [tuple(row) for row in frame.select(*_BATCH_COLUMNS).orderBy("batch_id").collect()]
+    session = spark_session(args.spark_remote)
+    with spark_errors("batches", "check --spark-path: a folder or URI that ingest or export-spark wrote"):
+        frame = visible_tables(session, location, ("batches",))["batches"]
+        return [tuple(row) for row in frame.select(*_BATCH_COLUMNS).orderBy("batch_id").collect()]
 
 
 def cmd_batches(args: argparse.Namespace) -> int:
-    spark_folder = getattr(args, "engine", "duckdb") == "spark" and not str(args.spark_path or "").startswith(
-        "table:"
-    )
-    if spark_folder:
+    on_spark = getattr(args, "engine", "duckdb") == "spark"
+    if on_spark and not str(args.spark_path or "").startswith("table:"):  # a folder: read its batches
         rows = _spark_batches(args)
     else:
         with open_store(args) as store:
@@ -298,10 +307,14 @@ def cmd_undo(args: argparse.Namespace) -> int:
 
     if getattr(args, "engine", "duckdb") == "spark":
         from capi_core.engines.spark import spark_session
+        from capi_core.engines.spark_ingest import spark_errors
         from capi_core.engines.spark_location import remove_batch
 
         location = _spark_location(args, "undo")
-        if not remove_batch(spark_session(args.spark_remote), location, args.batch_id):
+        session = spark_session(args.spark_remote)
+        with spark_errors("undo", "check --spark-path: a folder that ingest or export-spark wrote"):
+            removed = remove_batch(session, location, args.batch_id)
+        if not removed:
             raise InputError(f"no batch {args.batch_id}", hint="list them with `capi-desk batches`")
         print(f"batch {args.batch_id} removed")
         return EXIT_OK
@@ -346,8 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
         "DIR_OR_URI the batch is appended to the Parquet tables there (created when missing): server "
         "and browser logs in a format Spark maps are read by Spark's own readers and normalized and "
         "hashed in Spark SQL; other formats (orders, CRM exports, HAR) and the rare lines Spark cannot "
-        "map exactly are read by the Python reader. A file already ingested changes nothing; a failed "
-        "ingest leaves the tables as they were.",
+        "map exactly are read by the Python reader; there a folder or glob is read file by file, in name "
+        "order, one batch each. A file already ingested changes nothing; a failed ingest leaves the "
+        "tables as they were.",
     )
     ingest.add_argument(
         "--source",

@@ -199,13 +199,15 @@ def _python(value: Any) -> Any:
 
 
 def _frozen(value: Any) -> Hashable:
-    """A parameter value as part of a memo key; its type is kept, so ``1``, ``1.0`` and ``True`` differ."""
+    """A parameter value as part of a memo key: its type and ``repr``, so values that compare equal but
+    bind differently stay apart (``1``/``1.0``/``True``, ``0.0``/``-0.0``, one instant at two offsets,
+    ``Decimal('1.0')``/``Decimal('1.00')``)."""
     if isinstance(value, list | tuple):
         return (type(value).__name__, tuple(_frozen(item) for item in value))
     if isinstance(value, dict):
-        return ("dict", tuple(sorted((str(key), _frozen(item)) for key, item in value.items())))
+        return ("dict", tuple(sorted((repr(_frozen(key)), _frozen(item)) for key, item in value.items())))
     hash(value)  # raises TypeError for anything else unhashable: such a query is not memoized
-    return (type(value).__name__, value)
+    return (type(value).__name__, repr(value))
 
 
 def _memo_key(sql: str, params: Mapping[str, Any] | None) -> Hashable | None:
@@ -444,11 +446,10 @@ def _parquet_tables(session: SparkSession, location: str) -> dict[str, DataFrame
 
 def _namespace_tables(session: SparkSession, namespace: str) -> dict[str, DataFrame]:
     """The tables of an existing Spark namespace (``catalog.db`` or ``db``) named like the canonical ones,
-    with rows only of batches its ``batches`` table holds (as ``_parquet_tables``)."""
-    from capi_core.engines.spark_location import committed_only
-
+    read as they are: a user's own pipeline writes them and need not register its rows in ``batches``
+    (only locations this tool writes follow its commit protocol)."""
     names = {row.tableName for row in session.sql(f"show tables in {namespace}").collect()}  # validated name
-    return committed_only({name: session.table(f"{namespace}.{name}") for name in names})
+    return {name: session.table(f"{namespace}.{name}") for name in names}
 
 
 def open_spark_store(

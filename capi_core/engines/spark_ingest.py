@@ -22,9 +22,13 @@ Batch identity: a local file is its SHA-256, as on DuckDB (a file ingested into 
 recognised). A remote URI (``s3a://``, ``abfss://`` ...) is not downloaded to be hashed: its identity is
 the SHA-256 of ``spark-file:<path>|<size>|<modification time>`` as Spark lists it, so the same object
 ingested twice is a no-op, and a rewritten object is a new batch. A remote file of a format Spark does
-not map is copied to the driver (Spark's ``binaryFile`` reader, up to ``MAX_REMOTE_COPY`` bytes) and
-hashed like a local one. A local path is handed to Spark as that path: a local session reads it, and
-so does a Spark Connect server sharing the file system; for a cluster, give the file's lake URI.
+not map is copied to the driver (Spark's ``binaryFile`` reader, up to ``MAX_REMOTE_COPY`` bytes) for the
+Python reader and keeps that same identity (one identity per file, checked and stored alike). A local
+path is handed to Spark as that path: a local session reads it, and so does a Spark Connect server
+sharing the file system; for a cluster, give the file's lake URI. A local name Hadoop would read as a
+glob or a URI (``[ ] { } * ? : \\`` ...) is handed over as a symlink with a plain name in a temporary
+folder, so Spark reads exactly that file. ``expand_paths`` turns a folder or a glob into its files
+(sorted), each ingested as a batch of its own; Spark's errors become ``spark_errors``' one-line errors.
 
 Must not: write raw values (mapping queries select fields by path; the Python path hashes as ever),
 collect mapped rows to the driver (only routed lines and aggregates come back), or make rows visible
@@ -34,9 +38,12 @@ before their batch row is written (``spark_location``'s commit protocol).
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import hashlib
+import re
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -48,9 +55,10 @@ from capi_core import __version__, fast_ingest
 from capi_core.canonical import FINGERPRINT_EXCLUDED, canonical_event
 from capi_core.engines import spark_location
 from capi_core.engines.export import export_store
+from capi_core.engines.spark import SESSION_CONF, _reason
 from capi_core.engines.spark_formats import SPARK_SQL_FORMATS
 from capi_core.engines.spark_lines import numbered_lines
-from capi_core.errors import InputError, UnreadableFileError
+from capi_core.errors import CapiDeskError, InputError, StoreError, UnreadableFileError
 from capi_core.ingest import IngestResult, content_table, file_sha256, ingest_file
 from capi_core.models import EVENT_COLUMNS, IncomingEvent, RowError, SourceKind
 from capi_core.readers import Item, Reader, ReadOptions, ads_manager, browser, detect, get_reader
@@ -69,6 +77,10 @@ _CONTENT = [name for name in EVENT_COLUMNS if name not in FINGERPRINT_EXCLUDED]
 _SPARK_TYPES = {"integer": "int", "double": "double", "varchar": "string", "timestamp": "timestamp_ntz"}
 _LINES_VIEW = "_spark_lines"
 _JSON_FORMATS = frozenset({"capi_log", "capi_request", "capi_events", "browser_events", "fbq_jsonl"})
+#: A local path Spark reads as written: anything else (glob characters, ':', '%', spaces ...) may be
+#: read by Hadoop as a pattern or a URI, so such a file is given to Spark through a symlink.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9._/-]+")
+_GLOB_CHARS = frozenset("[]{}*?")
 
 
 def mapping_query(fmt: str) -> str | None:
@@ -163,7 +175,10 @@ def _identify(session: SparkSession, path: str) -> _File:
     except Exception as err:  # AnalysisException: the URI names nothing Spark can list
         raise UnreadableFileError(f"cannot open {name}", hint="check the URI and your access") from err
     if len(listed) != 1:
-        raise InputError(f"{name} names {len(listed) or 'no'} files", hint="ingest one file per batch")
+        raise InputError(
+            f"{name} names {'more than one file' if listed else 'no file'}",
+            hint="the CLI ingests each file of a folder or glob as its own batch; here give one file",
+        )
     file_path, size, modified = listed[0]
     identity = f"spark-file:{file_path}|{size}|{modified}"
     return _File(path, name, hashlib.sha256(identity.encode()).hexdigest(), None)
@@ -199,7 +214,69 @@ def _remote_copy(session: SparkSession, file: _File, folder: Path) -> _File:
     local = folder / "copy" / file.name
     local.parent.mkdir()
     local.write_bytes(bytes(content))
-    return _File(file.uri, file.name, file_sha256(local), local)
+    # the identity stays the listed one: it is what the already-ingested check looks up next time
+    return _File(file.uri, file.name, file.sha, local)
+
+
+def _spark_readable(file: _File, folder: Path) -> _File:
+    """A local file whose path Hadoop would misread (a glob, a URI), as a symlink with a plain name."""
+    if file.local is None or _PLAIN_PATH.fullmatch(file.uri):
+        return file
+    suffix = "".join(ch for ch in file.local.suffix if ch.isalnum() or ch == ".")
+    link = folder / "link" / f"input{suffix}"
+    link.parent.mkdir()
+    link.symlink_to(file.local.resolve())
+    return replace(file, uri=str(link))
+
+
+def expand_paths(session: SparkSession | None, path: str) -> list[str]:
+    """The files ``path`` names, sorted: itself, a folder's files (not hidden, not recursive), or a
+    glob's matches; a remote folder or glob is listed by Spark. Nothing found: one clear error."""
+    name = path.rstrip("/").rsplit("/", 1)[-1] or path
+    if not _is_remote(path):
+        local = Path(path.removeprefix("file://"))
+        if local.is_dir():
+            files = [p for p in local.iterdir() if p.is_file() and not p.name.startswith((".", "_"))]
+        elif local.exists() or not _GLOB_CHARS & set(path):
+            return [path]
+        else:
+            files = [Path(match) for match in glob.glob(str(local)) if Path(match).is_file()]
+        if not files:
+            raise UnreadableFileError(f"{name} holds no files", hint="check the path")
+        return [str(p) for p in sorted(files)]
+    if session is None:  # only the CLI's Spark session lists remote paths
+        return [path]
+    try:
+        listed = session.read.format("binaryFile").load(path).select("path").collect()
+    except Exception as err:  # AnalysisException: the URI names nothing Spark can list
+        raise UnreadableFileError(f"cannot open {name}", hint="check the URI and your access") from err
+    if not listed:
+        raise UnreadableFileError(f"{name} holds no files", hint="check the URI")
+    return sorted(str(row[0]) for row in listed)
+
+
+@contextmanager
+def spark_errors(action: str, hint: str) -> Iterator[None]:
+    """Spark's exceptions during ``action`` as one-line errors (exit 2 in the CLI, no traceback).
+
+    Only an analysis error (a path, table or column that does not resolve: about the plan, never the
+    rows) keeps Spark's first line; any other failure may quote data (a value in a cast or parse
+    error), so it is reported by its type only.
+    """
+    try:
+        yield
+    except CapiDeskError:
+        raise
+    except Exception as err:
+        from py4j.protocol import Py4JError
+        from pyspark.errors import AnalysisException, PySparkException
+
+        if isinstance(err, AnalysisException):
+            raise InputError(f"{action} failed: {_reason(err)[:300]}", hint=hint) from err
+        if isinstance(err, PySparkException | Py4JError):
+            detail = f"Spark failed ({type(err).__name__}); the visible tables are unchanged — {hint}"
+            raise StoreError(action, detail) from err
+        raise
 
 
 def _first_content_line(path: Path) -> str | None:
@@ -429,23 +506,31 @@ def ingest_spark(
     See the module docstring for the two paths and the batch identity; ``spark_location`` for how a
     failure leaves the visible tables unchanged.
     """
+    for key, value in SESSION_CONF.items():  # the mapping queries and fingerprints rely on them
+        session.conf.set(key, value)
     options = options or ReadOptions()
     if options.stage_map:
         validate_overrides(options.stage_map)
-    spark_location.prepare(session, location)
+    # the file and its format are checked before the location is created or changed
+    spark_location.check(location)
     file = _identify(session, path)
     with tempfile.TemporaryDirectory(prefix="capi-spark-file-") as tmp:
         probe = file.local or _remote_head(session, file, Path(tmp))
         fmt_name = _reader_for(source, fmt, probe)
-        existing = spark_location.find_batch(session, location, file.sha)
-        if existing is not None:
-            done = IngestResult(existing, source, fmt_name, file.name, 0, 0, 0, 0, 0, already_ingested=True)
-            return replace(done, stage_map_not_applied=bool(options.stage_map))
+        if spark_location.has_batches(session, location):
+            existing = spark_location.find_batch(session, location, file.sha)
+            if existing is not None:
+                done = IngestResult(
+                    existing, source, fmt_name, file.name, 0, 0, 0, 0, 0, already_ingested=True
+                )
+                return replace(done, stage_map_not_applied=bool(options.stage_map))
         sql = mapping_query(fmt_name) if source in ("server", "browser") else None
         if sql is not None and not _spark_safe(probe, get_reader(source, fmt_name)):
             sql = None
         if sql is None and file.local is None:
             file = _remote_copy(session, file, Path(tmp))
+        file = _spark_readable(file, Path(tmp))
+        spark_location.prepare(session, location)
         batch_id = spark_location.next_batch_id(session, location)
         appender = spark_location.Appender(location)
         try:

@@ -65,14 +65,10 @@ def _fresh_export() -> Iterator[Path]:
         yield Path(tmp) / "export"
 
 
-def prepare(session: SparkSession, location: str) -> None:
-    """Make ``location`` ready for appends: create it (or the canonical tables it lacks) when needed.
-
-    A local folder must be missing, empty, or an earlier export (it holds the export marker); a remote
-    URI without a ``batches`` table gets every table written by Spark (empty, same schema).
-    """
+def check(location: str) -> None:
+    """Refuse a local folder that cannot become a location (a file, or a folder of something else);
+    writes nothing, so an ingest checks it before it reads the file."""
     if not is_local(location):
-        _prepare_remote(session, location)
         return
     folder = _folder(location)
     if folder.exists() and not folder.is_dir():
@@ -82,27 +78,60 @@ def prepare(session: SparkSession, location: str) -> None:
             f"{folder} is not empty and holds no capi-desk tables",
             hint="name a new or empty folder, or one `capi-desk export-spark` wrote",
         )
+
+
+def has_batches(session: SparkSession, location: str) -> bool:
+    """Whether the location has a ``batches`` table yet (a new location has none: nothing ingested)."""
+    if is_local(location):
+        return (_folder(location) / "batches").is_dir()
+    try:
+        session.read.parquet(table_uri(location, "batches")).schema  # noqa: B018 (raises when missing)
+    except Exception:  # AnalysisException: no such path
+        return False
+    return True
+
+
+def prepare(session: SparkSession, location: str) -> None:
+    """Make ``location`` ready for appends: create it (or the canonical tables it lacks) when needed.
+
+    A local folder must be missing, empty, or an earlier export (it holds the export marker); each
+    missing table is created on its own, so a setup interrupted half way is completed next time. A
+    remote URI without a ``batches`` table gets every table written by Spark (empty, same schema),
+    ``batches`` last: it is what marks the location ready.
+    """
+    check(location)
+    if not is_local(location):
+        _prepare_remote(session, location)
+        return
+    folder = _folder(location)
     missing = [name for name in canonical_tables() if not (folder / name).exists()]
     if not missing and (folder / MARKER).exists():
         return
     folder.mkdir(parents=True, exist_ok=True)
     with _fresh_export() as fresh:
         for name in missing:
-            shutil.copytree(fresh / name, folder / name)
+            # copied under a temporary name and renamed: an interrupted copy leaves no half table
+            partial = folder / f".{name}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            shutil.copytree(fresh / name, partial)
+            partial.rename(folder / name)
         if not (folder / MARKER).exists():
             shutil.copy(fresh / MARKER, folder / MARKER)
+
+
+def remote_setup_order() -> list[str]:
+    """The tables a new remote location gets, in write order: ``batches`` last (it marks readiness, so a
+    setup interrupted before it is redone; the empty files it appends again hold no rows)."""
+    return [name for name in canonical_tables() if name != "batches"] + ["batches"]
 
 
 def _prepare_remote(session: SparkSession, location: str) -> None:
     import pyarrow.parquet as pq
 
-    try:
-        session.read.parquet(table_uri(location, "batches")).schema  # noqa: B018 (raises when missing)
+    if has_batches(session, location):
         return
-    except Exception:  # AnalysisException: no such path, so the location is new
-        pass
     with _fresh_export() as fresh:
-        for name in canonical_tables():
+        for name in remote_setup_order():
             empty = pq.read_table(next((fresh / name).glob("*.parquet")))
             session.createDataFrame(empty).coalesce(1).write.mode("append").parquet(table_uri(location, name))
 

@@ -14,8 +14,6 @@ cached sections. Skipped with the reason when Java or pyspark is missing.
 
 from __future__ import annotations
 
-import shutil
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,35 +42,6 @@ def _page_files() -> list[str]:
     from pages import _shared
 
     return [_shared.PAGES[key][0] for key in _shared.available_pages()]
-
-
-def _skip_reason() -> str | None:
-    if shutil.which("java") is None:
-        return "Java is not installed (apt-get install openjdk-17-jre-headless)"
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return "pyspark is not installed (pip install -e '.[spark]')"
-    return None
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    """One local Spark session for the module (reused if the test session already has one)."""
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(f"the dashboard on Spark not tested: {reason}")
-    from pyspark.sql import SparkSession
-
-    from capi_core.engines.spark import spark_session
-
-    existing = SparkSession.getActiveSession()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # pyspark on the installed pandas
-        session = spark_session()
-    yield session
-    if existing is None:  # a session another module started is left to that module
-        session.stop()
 
 
 @pytest.fixture(scope="module")

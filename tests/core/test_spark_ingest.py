@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,31 +46,6 @@ PIXEL = ReadOptions(pixel_id="123")
 DEMO_FILES = (("orders", "orders_export.csv"), ("server", "capi_log.jsonl"), ("browser", "pixel_beacons.txt"))
 #: Raw values in events.jsonl that must never be stored (email, phone in two spellings, the token).
 RAW_SECRETS = ("Jane.Doe@Example.com", "jane.doe@example.com", "555-0123", "6505550123", "EAABtestTOKEN123")
-
-
-def _skip_reason() -> str | None:
-    if shutil.which("java") is None:
-        return "Java is not installed (apt-get install openjdk-17-jre-headless)"
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return "pyspark is not installed (pip install -e '.[spark]')"
-    return None
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    """One local Spark session (local[2]) for the module."""
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(f"Spark ingest not run: {reason}")
-    from capi_core.engines.spark import spark_session
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        session = spark_session()
-    yield session
-    session.stop()
 
 
 @pytest.fixture
@@ -415,3 +389,102 @@ def test_ingest_help_says_what_spark_ingest_does(capsys: pytest.CaptureFixture[s
         cli.main(["ingest", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "--engine spark" in text and "Spark SQL" in text
+
+
+def test_remote_file_read_by_python_is_one_batch(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A remote file whose format Python reads (copied to the driver) keeps its listed identity: the
+    second ingest finds the first batch (already ingested), no second batch is written. The "remote"
+    file is a local one Spark lists like a lake object (``_is_remote`` patched); no mapping query, so
+    the copy path is taken: read 9, stored 7, quarantined 2 as the DuckDB ingest of events.jsonl."""
+    monkeypatch.setattr(spark_ingest, "_is_remote", lambda path: True)
+    monkeypatch.setattr(spark_ingest, "mapping_query", lambda fmt: None)
+    location = str(tmp_path / "lake")
+    first = spark_ingest.ingest_spark(
+        spark, location, str(EVENTS), "server", fmt="capi_events", options=PIXEL
+    )
+    assert (first.batch_id, first.rows_read, first.rows_stored) == (1, 9, 7)
+    again = spark_ingest.ingest_spark(
+        spark, location, str(EVENTS), "server", fmt="capi_events", options=PIXEL
+    )
+    assert again.already_ingested and again.batch_id == 1
+    assert len(_spark_rows(spark, location, "batches", ["batch_id"])) == 1
+
+
+def test_cli_ingests_a_folder_with_glob_and_colon_names(
+    spark: SparkSession, tmp_path: Path, strict_mapping: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder is ingested file by file, sorted, one batch and one line each; names Hadoop would read
+    as a glob (``a[1].jsonl``, which as a glob matches ``a1.jsonl``) or a URI (``a:b.jsonl``) are read
+    as themselves. a1 = lines 1-2 (one event twice): read 2, stored 2. a:b = lines 1-2 plus a new
+    event: read 3, stored 1 (occurrences 1-2 exist). a[1] = all of events.jsonl: read 9, of its 7
+    events 2 are stored already (occurrences 1-2 of the event on lines 1, 2, 4), so stored 5."""
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    lines = EVENTS.read_text(encoding="utf-8").splitlines()
+    (folder / "a1.jsonl").write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
+    (folder / "a:b.jsonl").write_text("\n".join([*lines[:2], lines[9].replace("e3", "e9")]) + "\n", "utf-8")
+    shutil.copy(EVENTS, folder / "a[1].jsonl")
+    spark_args = ["--engine", "spark", "--spark-path", str(tmp_path / "lake")]
+    ingest = [*spark_args, "ingest", "--source", "server", "--format", "capi_events", "--pixel-id", "123"]
+    assert cli.main([*ingest, str(folder)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(" (")[0] for line in out] == ["a1.jsonl", "a:b.jsonl", "a[1].jsonl"]
+    assert "-> batch 1: read 2, stored 2" in out[0]
+    assert "-> batch 2: read 3, stored 1, already stored 2" in out[1]
+    assert "-> batch 3: read 9, stored 5, already stored 2" in out[2]
+    assert spark_ingest.expand_paths(None, str(folder / "a?.jsonl")) == [str(folder / "a1.jsonl")]
+
+
+def test_cli_spark_errors_are_one_line(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Spark's exceptions reach the CLI user as one line and exit 2: batches and undo on a mistyped
+    --spark-path (an analysis error: Spark's first line, naming the path), and a Spark failure during
+    ingest whose message quotes data (reported by its type only, the data never shown)."""
+    from pyspark.errors import PySparkException
+
+    typo = ["--engine", "spark", "--spark-path", str(tmp_path / "typo")]
+    for command in (["batches"], ["undo", "1"]):
+        assert cli.main([*typo, *command]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err and "typo" in err, err
+
+    def leaking(*args: Any, **kwargs: Any) -> Any:
+        raise PySparkException(message="cannot cast 'Jane.Doe@Example.com' to int")
+
+    monkeypatch.setattr(spark_location, "next_batch_id", leaking)
+    lake = ["--engine", "spark", "--spark-path", str(tmp_path / "lake")]
+    assert cli.main([*lake, "ingest", "--source", "server", "--format", "capi_events", str(EVENTS)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "PySparkException" in err and "Jane" not in err, err
+
+
+def test_failed_checks_leave_no_location(spark: SparkSession, tmp_path: Path) -> None:
+    """A missing file or an unknown --format fails before the location is created; ingest_spark also
+    restores the session settings it relies on (ANSI off here) before anything else."""
+    from capi_core.errors import InputError
+
+    location = tmp_path / "lake"
+    spark.conf.set("spark.sql.ansi.enabled", "true")
+    with pytest.raises(InputError, match=r"missing\.jsonl"):
+        spark_ingest.ingest_spark(spark, str(location), str(tmp_path / "missing.jsonl"), "server")
+    assert spark.conf.get("spark.sql.ansi.enabled") == "false"
+    with pytest.raises(InputError, match="unknown format 'nope'"):
+        spark_ingest.ingest_spark(spark, str(location), str(EVENTS), "server", fmt="nope")
+    assert not location.exists()
+
+
+def test_prepare_completes_an_interrupted_setup(spark: SparkSession, tmp_path: Path) -> None:
+    """A local location missing one table (setup interrupted) gets exactly that table back, with the
+    fresh export's schema; a remote location writes ``batches`` (its readiness mark) last."""
+    location = tmp_path / "lake"
+    spark_location.prepare(spark, str(location))
+    expected = pq.read_schema(next((location / "truth").glob("*.parquet")))
+    shutil.rmtree(location / "truth")
+    spark_location.prepare(spark, str(location))
+    assert pq.read_schema(next((location / "truth").glob("*.parquet"))) == expected
+    assert all((location / name).is_dir() for name in canonical_tables())
+    order = spark_location.remote_setup_order()
+    assert order[-1] == "batches" and sorted(order) == sorted(canonical_tables())

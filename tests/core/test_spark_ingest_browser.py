@@ -16,10 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-import shutil
 import string
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -46,31 +43,6 @@ SPARK_TYPES = {"integer": "int", "double": "double", "varchar": "string", "times
 MAX_LINE = 16 * 1024 * 1024
 REAL = Path("/work/shared/samples/real/meta_pixel")
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "spark_browser"
-
-
-def _skip_reason() -> str | None:
-    if shutil.which("java") is None:
-        return "Java is not installed (apt-get install openjdk-17-jre-headless)"
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return "pyspark is not installed (pip install -e '.[spark]')"
-    return None
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    """One local Spark session (engines.spark.spark_session: UTC, TIMESTAMP_NTZ, ANSI off)."""
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(f"Spark ingest mapping not run: {reason}")
-    from capi_core.engines.spark import spark_session
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # pyspark on the installed pandas; unused here
-        session = spark_session()
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")

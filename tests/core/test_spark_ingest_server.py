@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,31 +47,6 @@ READERS = {
 }
 MAX_LINE = 16 * 1024 * 1024
 Row = dict[str, Any]
-
-
-def _skip_reason() -> str | None:
-    if shutil.which("java") is None:
-        return "Java is not installed (apt-get install openjdk-17-jre-headless)"
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return "pyspark is not installed (pip install -e '.[spark]')"
-    return None
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    """One local Spark session (capi_core.engines.spark.spark_session) for the module."""
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(f"Spark ingest SQL not run: {reason}")
-    from capi_core.engines.spark import spark_session
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        session = spark_session()
-    yield session
-    session.stop()
 
 
 def run_query(

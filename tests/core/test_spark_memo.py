@@ -90,3 +90,21 @@ def test_close_forgets_results() -> None:
     store.close()
     store.query("q", "select 1")
     assert store.trips == 2
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (0.0, -0.0),
+        (1, 1.0),
+        (
+            dt.datetime(2026, 11, 2, 12, tzinfo=dt.UTC),
+            dt.datetime(2026, 11, 2, 13, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        ),
+        ({1: "a"}, {"1": "a"}),
+    ],
+)
+def test_equal_values_that_bind_differently_are_different_keys(one: Any, other: Any) -> None:
+    """Values Python calls equal can still reach Spark as different text (-0.0, an offset, a key's type):
+    each is its own memo entry."""
+    assert _memo_key("select 1", {"x": one}) != _memo_key("select 1", {"x": other})

@@ -15,8 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import shutil
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,32 +37,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 
 TOLERANCE = 1e-9
-
-
-def _skip_reason() -> str | None:
-    if shutil.which("java") is None:
-        return "Java is not installed (apt-get install openjdk-17-jre-headless)"
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return "pyspark is not installed (pip install -e '.[spark]')"
-    return None
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
-    """One local Spark session (local[2], 4 shuffle partitions, no UI) for the test session."""
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(f"Spark parity not run: {reason}")
-    from capi_core.engines.spark import spark_session
-
-    with warnings.catch_warnings():
-        # pyspark warns at import that it does not yet certify the installed pandas; nothing here uses it
-        warnings.simplefilter("ignore", FutureWarning)
-        session = spark_session()
-    yield session
-    session.stop()
 
 
 def _on_spark(spark: SparkSession, store_path: Path, folder: Path) -> SparkStore:
@@ -280,3 +252,25 @@ def test_full_match_on_spark(demo_on_spark: SparkStore) -> None:
     with Store(":memory:") as duck:
         expected = duck.query("full match", sql).rows
     assert demo_on_spark.query("full match", sql).rows == expected == [(True, False, False)]
+
+
+def test_existing_catalog_tables_report_equal(
+    spark: SparkSession, defects_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``--spark-path table:NAMESPACE``: tables a user's pipeline already keeps in a Spark catalog (here
+    external Parquet tables over an export of the defect fixture) give DuckDB's report, read as they are."""
+    folder = tmp_path_factory.mktemp("catalog-tables")
+    with Store(defects_path) as duck:
+        tables = export_store(duck, folder / "data")
+        expected = _report_json(duck)
+    spark.sql(f"create database if not exists capi_catalog_test location '{folder / 'db'}'")
+    for table in tables:  # names from export_store (the canonical tables), paths from tmp_path
+        spark.sql(
+            f"create table capi_catalog_test.{table} using parquet location '{folder / 'data' / table}'"
+        )
+    on_spark = open_spark_store(remote=None, location="table:capi_catalog_test", session=spark)
+    try:
+        assert _differences(expected, _report_json(on_spark)) == []
+    finally:
+        on_spark.close()
+        spark.sql("drop database capi_catalog_test cascade")

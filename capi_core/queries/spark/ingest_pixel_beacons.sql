@@ -25,6 +25,8 @@
 -- * content_ids/contents JSON: try_parse_json wrapped as '[' || text || ',"\u0000"]', so text after the
 --   value (which parse_json ignores and orjson refuses) fails the size/sentinel check; NaN, huge
 --   exponents, \u escapes of surrogates or NUL and control characters route the line.
+-- Shared with ingest_browser_events.sql / ingest_fbq_jsonl.sql: the spark/_browser_*.sql fragments that the
+-- include lines below pull in (store.load_query expands them).
 with lines as (
     select
         line_no,
@@ -152,7 +154,9 @@ picked as (
                     if(k in ('fbp', 'fbc'),
                        nullif(try_element_at(filter(fps, x -> x.key = k), 1).value, ''),
                        null)
-                )
+                ),
+                -- never bad: a beacon's values are text (the shared user_data chain asks)
+                'bad', false
             )
         ) as user_raw
     from split
@@ -237,120 +241,10 @@ ids_text as (
     from ids_listed
 ),
 
-users as (
-    select
-        *,
-        transform(user_raw, u -> named_struct(
-            'key', u.key,
-            'raw', u.raw,
-            -- normalize._text: leading whitespace/apostrophes and trailing whitespace dropped (Python \s)
-            't', reverse(regexp_replace(reverse(regexp_replace(u.raw, r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x27]+', '')), r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+', '')),
-            -- str.strip() for the plain keys
-            'p', reverse(regexp_replace(reverse(regexp_replace(u.raw, r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+', '')), r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+', ''))
-        )) as user_text
-    from ids_text
-),
+-- the user_data chain reads user_raws: here the user_raw built in picked
+user_raws as (select * from ids_text),
 
-user_steps as (
-    select
-        *,
-        -- per key: (stored, check) when decided here; else n = the normalized text to hash ('' when
-        -- nothing usable remains: malformed) or null when only Python can normalize it
-        transform(user_text, u -> case
-            when u.raw is null then named_struct('stored', cast(null as string), 'check', 'missing', 'n', cast(null as string))
-            when u.key in ('fbp', 'fbc', 'client_ip_address', 'client_user_agent', 'lead_id') then case
-                when u.p = '' then named_struct('stored', cast(null as string), 'check', 'missing', 'n', cast(null as string))
-                when u.key in ('fbp', 'fbc', 'client_ip_address') and u.p rlike r'^[0-9a-fA-F]{64}\z'
-                    then named_struct('stored', u.p, 'check', 'hashed_forbidden', 'n', cast(null as string))
-                when u.key = 'client_user_agent' then named_struct('stored', u.p, 'check', 'valid', 'n', cast(null as string))
-                when u.key = 'lead_id' then named_struct(
-                    'stored', u.p, 'check', if(u.p rlike r'^[0-9]+\z', 'valid', 'malformed'), 'n', cast(null as string))
-                when not u.p rlike r'^[ -~]+\z' then named_struct('stored', u.p, 'check', cast(null as string), 'n', cast(null as string))
-                when u.key = 'fbp' then named_struct('stored', u.p, 'check', if(
-                    u.p rlike r'^fb\.[0-9]\.[0-9]{13}\.[0-9]+(?:\.(?:AQ|Ag|Aw|BA|BQ|Bg|[A-Za-z0-9_-]{8}))?\z',
-                    'valid', 'malformed'), 'n', cast(null as string))
-                when u.key = 'fbc' then named_struct('stored', u.p, 'check', if(
-                    u.p rlike r'^fb\.[0-9]\.[0-9]{13}\.[^.\s]+(?:\.(?:AQ|Ag|Aw|BA|BQ|Bg|[A-Za-z0-9_-]{8}))?\z',
-                    'valid', 'malformed'), 'n', cast(null as string))
-                -- client_ip_address: dotted-quad IPv4 here, anything else (IPv6, junk) by ipaddress in Python
-                when u.p rlike r'^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}\z'
-                    then named_struct('stored', u.p, 'check', 'valid', 'n', cast(null as string))
-                else named_struct('stored', u.p, 'check', cast(null as string), 'n', cast(null as string))
-            end
-            when u.raw rlike r'^[0-9a-fA-F]{64}\z'
-                then named_struct('stored', lower(u.raw), 'check', 'valid', 'n', cast(null as string))
-            when u.t = '' then named_struct('stored', cast(null as string), 'check', 'missing', 'n', cast(null as string))
-            when u.t rlike r'^[0-9a-fA-F]{64}(?:\.(?:AQ|Ag|Aw|BA|BQ|Bg|[A-Za-z0-9_-]{8}))?\z'
-                then named_struct('stored', lower(left(u.t, 64)), 'check', 'valid', 'n', cast(null as string))
-            when u.key <> 'external_id' and u.t rlike r'^[0-9a-fA-F]{32,}\z'
-                then named_struct('stored', cast(null as string), 'check', 'malformed', 'n', cast(null as string))
-            -- phone numbers and birth dates need phonenumbers / date rules; non-ASCII text Python's Unicode
-            when u.key in ('ph', 'db') or not u.t rlike r'^[ -~]+\z'
-                then named_struct('stored', cast(null as string), 'check', cast(null as string), 'n', cast(null as string))
-            else named_struct('stored', cast(null as string), 'check', cast(null as string), 'n', case
-                -- (Java repeats the local-part group recursively: past 254 characters it could overflow the
-                -- stack, so longer texts go to Python)
-                when u.key = 'em' and length(u.t) > 254 then null
-                when u.key = 'em' then if(
-                    lower(u.t) rlike r'^(?>"(?:[^"\\]|\\.)*"|\\.|[^\s@\\])+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_](?:[\w-]*[^\W_])?\z',
-                    lower(u.t), '')
-                -- ASCII letters (and digits for names) are the Unicode L/M(/N) characters of ASCII text
-                when u.key in ('fn', 'ln') then regexp_replace(lower(u.t), '[^a-z0-9]', '')
-                when u.key = 'ct' then regexp_replace(lower(u.t), '[^a-z]', '')
-                -- a 2-letter state is itself (no US/CA subdivision name folds to 2 letters); names: Python
-                when u.key = 'st' then if(u.t rlike r'^[A-Za-z]{2}\z', lower(u.t), null)
-                -- zip: part before '-', letters and digits; 3-4 or 6+ digits depend on the US region: Python
-                when u.key = 'zp' then case
-                    when regexp_replace(lower(substring_index(u.t, '-', 1)), '[^a-z0-9]', '') rlike r'^(?:[0-9]{3,4}|[0-9]{6,})\z'
-                        then null
-                    when length(regexp_replace(lower(substring_index(u.t, '-', 1)), '[^a-z0-9]', '')) >= 2
-                        then regexp_replace(lower(substring_index(u.t, '-', 1)), '[^a-z0-9]', '')
-                    else ''
-                end
-                -- country: a 2-letter code pycountry knows (uk -> gb); any other text: Python
-                when u.key = 'country' then case
-                    when not u.t rlike r'^[A-Za-z]{2}\z' then null
-                    when lower(u.t) = 'uk' then 'gb'
-                    when lower(u.t) in (
-                        'ad','ae','af','ag','ai','al','am','ao','aq','ar','as','at','au','aw','ax','az','ba',
-                        'bb','bd','be','bf','bg','bh','bi','bj','bl','bm','bn','bo','bq','br','bs','bt','bv',
-                        'bw','by','bz','ca','cc','cd','cf','cg','ch','ci','ck','cl','cm','cn','co','cr','cu',
-                        'cv','cw','cx','cy','cz','de','dj','dk','dm','do','dz','ec','ee','eg','eh','er','es',
-                        'et','fi','fj','fk','fm','fo','fr','ga','gb','gd','ge','gf','gg','gh','gi','gl','gm',
-                        'gn','gp','gq','gr','gs','gt','gu','gw','gy','hk','hm','hn','hr','ht','hu','id','ie',
-                        'il','im','in','io','iq','ir','is','it','je','jm','jo','jp','ke','kg','kh','ki','km',
-                        'kn','kp','kr','kw','ky','kz','la','lb','lc','li','lk','lr','ls','lt','lu','lv','ly',
-                        'ma','mc','md','me','mf','mg','mh','mk','ml','mm','mn','mo','mp','mq','mr','ms','mt',
-                        'mu','mv','mw','mx','my','mz','na','nc','ne','nf','ng','ni','nl','no','np','nr','nu',
-                        'nz','om','pa','pe','pf','pg','ph','pk','pl','pm','pn','pr','ps','pt','pw','py','qa',
-                        're','ro','rs','ru','rw','sa','sb','sc','sd','se','sg','sh','si','sj','sk','sl','sm',
-                        'sn','so','sr','ss','st','sv','sx','sy','sz','tc','td','tf','tg','th','tj','tk','tl',
-                        'tm','tn','to','tr','tt','tv','tw','tz','ua','ug','um','us','uy','uz','va','vc','ve',
-                        'vg','vi','vn','vu','wf','ws','ye','yt','za','zm','zw') then lower(u.t)
-                    else ''
-                end
-                when u.key = 'ge' then case
-                    when regexp_replace(lower(u.t), '[^a-z]', '') in ('f', 'female', 'woman', 'women', 'girl', 'mrs', 'ms', 'miss', 'lady') then 'f'
-                    when regexp_replace(lower(u.t), '[^a-z]', '') in ('m', 'male', 'man', 'men', 'boy', 'mr', 'gentleman') then 'm'
-                    else ''
-                end
-                when u.key = 'external_id' then lower(u.t)
-            end)
-        end) as user_step
-    from users
-),
-
-user_final as (
-    select
-        *,
-        transform(user_step, u -> case
-            when u.check is not null then named_struct('stored', u.stored, 'check', u.check, 'ok', true)
-            when u.n = '' then named_struct('stored', cast(null as string), 'check', 'malformed', 'ok', true)
-            when u.n is not null then named_struct('stored', sha2(u.n, 256), 'check', 'valid', 'ok', true)
-            else named_struct('stored', cast(null as string), 'check', cast(null as string), 'ok', false)
-        end) as ud
-    from user_steps
-),
+-- @include spark/_browser_user_data
 
 judged as (
     select
@@ -455,24 +349,7 @@ from (
             'value', if(r.value_check = 'valid', cast(r.cd_value as double), null),
             'value_raw', if(r.value_check = 'missing', null, left(r.cd_value, 64)),
             'value_check', r.value_check,
-            'currency', left(nullif(r.currency_text, ''), 16),
-            'currency_check', case
-                when nullif(r.currency_text, '') is null then 'missing'
-                when upper(r.currency_text) in (
-                    'AED','AFN','ALL','AMD','AOA','ARS','AUD','AWG','AZN','BAM','BBD','BDT','BHD','BIF','BMD',
-                    'BND','BOB','BOV','BRL','BSD','BTN','BWP','BYN','BZD','CAD','CDF','CHE','CHF','CHW','CLF',
-                    'CLP','CNY','COP','COU','CRC','CUP','CVE','CZK','DJF','DKK','DOP','DZD','EGP','ERN','ETB',
-                    'EUR','FJD','FKP','GBP','GEL','GHS','GIP','GMD','GNF','GTQ','GYD','HKD','HNL','HTG','HUF',
-                    'IDR','ILS','INR','IQD','IRR','ISK','JMD','JOD','JPY','KES','KGS','KHR','KMF','KPW','KRW',
-                    'KWD','KYD','KZT','LAK','LBP','LKR','LRD','LSL','LYD','MAD','MDL','MGA','MKD','MMK','MNT',
-                    'MOP','MRU','MUR','MVR','MWK','MXN','MXV','MYR','MZN','NAD','NGN','NIO','NOK','NPR','NZD',
-                    'OMR','PAB','PEN','PGK','PHP','PKR','PLN','PYG','QAR','RON','RSD','RUB','RWF','SAR','SBD',
-                    'SCR','SDG','SEK','SGD','SHP','SLE','SOS','SRD','SSP','STN','SVC','SYP','SZL','THB','TJS',
-                    'TMT','TND','TOP','TRY','TTD','TWD','TZS','UAH','UGX','USD','USN','UYI','UYU','UYW','UZS',
-                    'VED','VES','VND','VUV','WST','XAD','XAF','XAG','XAU','XBA','XBB','XBC','XBD','XCD','XCG',
-                    'XDR','XOF','XPD','XPF','XPT','XSU','XTS','XUA','XXX','YER','ZAR','ZMW','ZWG') then 'valid'
-                else 'malformed'
-            end,
+            -- @include spark/_browser_currency_fields
             'order_id', left(nullif(r.cd_order_id, ''), 256),
             -- orjson.dumps of the ids as strings: only '"' and '\' need escaping (no control characters here)
             'content_ids', if(r.ids_str is null, null, concat('[', array_join(
@@ -482,17 +359,7 @@ from (
             'content_type', left(nullif(r.cd_content_type, ''), 64),
             'status', left(nullif(r.cd_status, ''), 64),
             'predicted_ltv', if(r.ltv_check = 'valid', cast(r.cd_predicted_ltv as double), null),
-            'em', r.ud[0].stored, 'ph', r.ud[1].stored, 'fn', r.ud[2].stored, 'ln', r.ud[3].stored,
-            'ct', r.ud[4].stored, 'st', r.ud[5].stored, 'zp', r.ud[6].stored, 'country', r.ud[7].stored,
-            'db', r.ud[8].stored, 'ge', r.ud[9].stored, 'external_id', r.ud[10].stored, 'fbp', r.ud[11].stored,
-            'fbc', r.ud[12].stored, 'client_ip_address', r.ud[13].stored, 'client_user_agent', r.ud[14].stored,
-            'lead_id', r.ud[15].stored,
-            'em_check', r.ud[0].check, 'ph_check', r.ud[1].check, 'fn_check', r.ud[2].check,
-            'ln_check', r.ud[3].check, 'ct_check', r.ud[4].check, 'st_check', r.ud[5].check,
-            'zp_check', r.ud[6].check, 'country_check', r.ud[7].check, 'db_check', r.ud[8].check,
-            'ge_check', r.ud[9].check, 'external_id_check', r.ud[10].check, 'fbp_check', r.ud[11].check,
-            'fbc_check', r.ud[12].check, 'client_ip_address_check', r.ud[13].check,
-            'client_user_agent_check', r.ud[14].check, 'lead_id_check', r.ud[15].check,
+            -- @include spark/_browser_user_data_fields
             'response_events_received', cast(null as int),
             'response_error_code', cast(null as int),
             'response_error_subcode', cast(null as int),
