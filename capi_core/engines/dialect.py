@@ -142,6 +142,31 @@ def _exact_percentile(node: exp.Expression) -> exp.Expression:
     return _fn("percentile", ordered.this.copy(), fraction)
 
 
+def _ordered_list(node: exp.Expression) -> exp.Expression:
+    """DuckDB ``list([distinct] x order by x)`` -> ``array_sort(collect_set|collect_list(x))``.
+
+    sqlglot drops an aggregate's ``order by`` on the way to Spark (``collect_list`` has none), so the
+    first n examples of a ``list_slice`` would be whichever rows Spark met first. Only an ascending order
+    by the aggregated value itself is translated (what our SQL uses); any other order is refused.
+    ``collect_*`` skip nulls where DuckDB's ``list`` keeps them: the one use (``dedup_check_outside_window``)
+    aggregates event ids of dedup keys, which are never null.
+    """
+    if not (isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order)):
+        return node
+    order = node.this
+    (ordered,) = order.expressions
+    value = order.this
+    distinct = isinstance(value, exp.Distinct)
+    if distinct:
+        (value,) = value.expressions
+    if ordered.args.get("desc") or ordered.this != value:
+        raise sqlglot.errors.UnsupportedError(
+            "list(... order by ...) is translated only ordered by its value"
+        )
+    collected = _fn("collect_set" if distinct else "collect_list", value.copy())
+    return _fn("array_sort", collected)
+
+
 _RENAMED = {"list_slice": "slice", "regexp_split_to_array": "split"}
 
 
@@ -201,6 +226,7 @@ def _double_math(node: exp.Expression) -> exp.Expression:
 
 #: AST rewrites applied to the DuckDB tree before sqlglot writes Spark SQL, in order.
 _REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
+    _ordered_list,
     _bounded_min,
     _full_match,
     _plain_cte,

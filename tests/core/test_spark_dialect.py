@@ -158,3 +158,16 @@ def test_every_metric_query_translates(name: str) -> None:
             "struct_pack(",
         ):
             assert duckdb_only not in text, (name, duckdb_only)
+
+
+def test_ordered_list_is_sorted_before_slicing() -> None:
+    """sqlglot drops ``order by`` inside ``list(...)``; the first 5 examples must still be the 5 smallest
+    (found at 1 M orders, where Spark's collect order put '100141~7' among them and left '100141~1' out)."""
+    text = to_spark("select list_slice(list(distinct k.id order by k.id), 1, 5) as ex from k group by g").text
+    assert "SLICE(ARRAY_SORT(COLLECT_SET(k.id)), 1, 5)" in text
+    plain = to_spark("select list(k.id order by k.id) as ex from k group by g").text
+    assert "ARRAY_SORT(COLLECT_LIST(k.id))" in plain
+    with pytest.raises(sqlglot.errors.UnsupportedError):
+        to_spark("select list(k.id order by k.t) from k group by g")
+    with pytest.raises(sqlglot.errors.UnsupportedError):
+        to_spark("select list(k.id order by k.id desc) from k group by g")
