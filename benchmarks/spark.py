@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import platform
 import shutil
 import sys
@@ -69,33 +68,12 @@ def _store_for(size: int, out: Path, base_orders: int) -> Path:
     return target
 
 
-def differences(duck: Any, spark: Any, path: str = "") -> list[str]:
-    """Where two report JSONs differ; floats within 1e-9 (relative or absolute) count as equal, as in
-    tests/core/test_spark_parity.py."""
-    if isinstance(duck, dict) and isinstance(spark, dict):
-        if duck.keys() != spark.keys():
-            return [f"{path}: keys {sorted(duck.keys() ^ spark.keys())}"]
-        return [d for key in duck for d in differences(duck[key], spark[key], f"{path}/{key}")]
-    if isinstance(duck, list) and isinstance(spark, list):
-        if len(duck) != len(spark):
-            return [f"{path}: {len(duck)} items on DuckDB, {len(spark)} on Spark"]
-        pairs = enumerate(zip(duck, spark, strict=True))
-        return [d for i, (a, b) in pairs for d in differences(a, b, f"{path}[{i}]")]
-    if isinstance(duck, float) or isinstance(spark, float):
-        same = (
-            isinstance(duck, int | float)
-            and isinstance(spark, int | float)
-            and math.isclose(duck, spark, rel_tol=1e-9, abs_tol=1e-9)
-        )
-        return [] if same else [f"{path}: {duck!r} != {spark!r}"]
-    return [] if duck == spark else [f"{path}: {duck!r} != {spark!r}"]
-
-
 def measure(size: int, out: Path, master: str, base_orders: int, driver_memory: str) -> dict[str, Any]:
     """One size: export, session, derived tables and report on Spark; the report on DuckDB."""
     from capi_core.engines.export import export_store
     from capi_core.engines.spark import open_spark_store, spark_session
     from capi_core.report import build_report
+    from capi_core.report_compare import differences
     from capi_core.store import Store
 
     store_path = _store_for(size, out, base_orders)

@@ -5,7 +5,7 @@ Owns: turning the editor table into a draft contract (``capi_core.contract_model
 the violations preview of a draft given as YAML text (a string caches well), the list of violations a
 person can fix and push, and the prepared fix of one stored copy (its payload, the automatic
 corrections, what Meta's pre-flight still finds and what of the contract it still breaks). Must not
-import streamlit or send anything: the push is ``capi_core.push``.
+depend on the UI layer or send anything: the push is ``capi_core.push``.
 """
 
 from __future__ import annotations

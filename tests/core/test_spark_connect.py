@@ -31,8 +31,8 @@ import pytest
 from capi_core.demo_store import build_demo_store
 from capi_core.engines.export import export_store
 from capi_core.report import build_report
+from capi_core.report_compare import differences
 from capi_core.store import Store
-from tests.core.test_spark_parity import _differences
 
 pytestmark = pytest.mark.slow
 
@@ -197,7 +197,7 @@ def test_open_spark_store_over_connect_equals_duckdb(
     assert done.returncode == 0, done.stderr[-2000:]
     actual = json.loads(out.read_text(encoding="utf-8"))
     assert expected["counts"]["total"] > 0
-    assert _differences(expected, actual) == []
+    assert differences(expected, actual) == []
 
 
 def test_cli_report_over_connect_equals_duckdb(
@@ -221,7 +221,7 @@ def test_cli_report_over_connect_equals_duckdb(
         ]
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert _differences(expected, json.loads(out.read_text(encoding="utf-8"))) == []
+    assert differences(expected, json.loads(out.read_text(encoding="utf-8"))) == []
 
 
 def test_unreachable_endpoint_fails_fast_without_showing_the_token(

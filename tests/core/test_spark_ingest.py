@@ -15,7 +15,6 @@ Skipped (with the reason) when Java or pyspark is missing. One local Spark sessi
 from __future__ import annotations
 
 import json
-import math
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +31,7 @@ from capi_core.ingest import ingest_file
 from capi_core.models import EVENT_COLUMNS
 from capi_core.readers import ReadOptions
 from capi_core.report import build_report
+from capi_core.report_compare import differences
 from capi_core.store import Store
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ pytestmark = pytest.mark.slow
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "spark_ingest"
 EVENTS = FIXTURES / "events.jsonl"
-TOLERANCE = 1e-9
 PIXEL = ReadOptions(pixel_id="123")
 DEMO_FILES = (("orders", "orders_export.csv"), ("server", "capi_log.jsonl"), ("browser", "pixel_beacons.txt"))
 #: Raw values in events.jsonl that must never be stored (email, phone in two spellings, the token).
@@ -70,29 +69,6 @@ def small_splits(spark: SparkSession) -> Iterator[None]:
     spark.conf.set("spark.sql.files.maxPartitionBytes", "400")
     yield
     spark.conf.unset("spark.sql.files.maxPartitionBytes")
-
-
-def _same(duck: Any, spark: Any) -> bool:
-    if isinstance(duck, float) and isinstance(spark, float):
-        return math.isclose(duck, spark, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
-    return bool(duck == spark)
-
-
-def _differences(duck: Any, spark: Any, path: str = "") -> list[str]:
-    """Where two JSON values differ (floats within TOLERANCE are equal), as in test_spark_parity."""
-    if isinstance(duck, dict) and isinstance(spark, dict):
-        if duck.keys() != spark.keys():
-            return [f"{path}: keys {sorted(duck.keys() ^ spark.keys())}"]
-        return [d for key in duck for d in _differences(duck[key], spark[key], f"{path}/{key}")]
-    if isinstance(duck, list) and isinstance(spark, list):
-        if len(duck) != len(spark):
-            return [f"{path}: {len(duck)} items on DuckDB, {len(spark)} on Spark"]
-        return [
-            d
-            for i, (a, b) in enumerate(zip(duck, spark, strict=True))
-            for d in _differences(a, b, f"{path}[{i}]")
-        ]
-    return [] if _same(duck, spark) else [f"{path}: {duck!r} != {spark!r}"]
 
 
 _CONTENT = [name for name in EVENT_COLUMNS if name != "batch_id"]
@@ -165,7 +141,7 @@ def test_demo_files_match_duckdb(
                 spark_ingest.ingest_spark(spark, location, str(demo / "lead_beacons.txt"), "browser")
         orphans = spark_location.raw_tables(spark, location, ("events",))["events"].where("batch_id = 4")
         assert orphans.count() > 0  # written, never committed
-        assert not _differences(_report(store), _spark_report(spark, location))
+        assert not differences(_report(store), _spark_report(spark, location))
 
 
 def test_spark_path_matches_python_reader(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from capi_core.engines.spark import SparkStore, open_spark_store
 from capi_core.errors import InputError, StoreError
 from capi_core.models import Scope
 from capi_core.report import build_report
+from capi_core.report_compare import differences
 from capi_core.store import Store
 from tests.factories import copy, lead, load, load_truth
 
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 pytestmark = pytest.mark.slow
-
-TOLERANCE = 1e-9
 
 
 def _on_spark(spark: SparkSession, store_path: Path, folder: Path) -> SparkStore:
@@ -49,30 +47,6 @@ def _on_spark(spark: SparkSession, store_path: Path, folder: Path) -> SparkStore
 
 def _report_json(store: Store) -> dict[str, Any]:
     return json.loads(build_report(store).model_dump_json())  # type: ignore[no-any-return]
-
-
-def _differences(duck: Any, spark: Any, path: str = "") -> list[str]:
-    """Where the two JSON values differ (floats within TOLERANCE count as equal)."""
-    if isinstance(duck, dict) and isinstance(spark, dict):
-        if duck.keys() != spark.keys():
-            return [f"{path}: keys {sorted(duck.keys() ^ spark.keys())}"]
-        return [d for key in duck for d in _differences(duck[key], spark[key], f"{path}/{key}")]
-    if isinstance(duck, list) and isinstance(spark, list):
-        if len(duck) != len(spark):
-            return [f"{path}: {len(duck)} items on DuckDB, {len(spark)} on Spark"]
-        return [
-            d
-            for i, (a, b) in enumerate(zip(duck, spark, strict=True))
-            for d in _differences(a, b, f"{path}[{i}]")
-        ]
-    if isinstance(duck, float) or isinstance(spark, float):
-        same = (
-            isinstance(duck, int | float)
-            and isinstance(spark, int | float)
-            and math.isclose(duck, spark, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
-        )
-        return [] if same else [f"{path}: {duck!r} != {spark!r}"]
-    return [] if duck == spark else [f"{path}: {duck!r} != {spark!r}"]
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +155,7 @@ def fired(
         ):
             with Store(path) as duck:
                 expected = _report_json(duck)
-            assert _differences(expected, _report_json(on_spark)) == [], label
+            assert differences(expected, _report_json(on_spark)) == [], label
             codes[label] = {finding["code"] for finding in expected["findings"]}
     finally:
         defects_on_spark.close()
@@ -211,7 +185,7 @@ def test_scoped_report_equal_on_spark(demo_path: Path, demo_on_spark: SparkStore
         expected = json.loads(build_report(duck, scope).model_dump_json())
     actual = json.loads(build_report(demo_on_spark, scope).model_dump_json())
     assert expected["counts"]["total"] > 0
-    assert _differences(expected, actual) == []
+    assert differences(expected, actual) == []
 
 
 def test_spark_store_refuses_writes(demo_on_spark: SparkStore) -> None:
@@ -270,7 +244,7 @@ def test_existing_catalog_tables_report_equal(
         )
     on_spark = open_spark_store(remote=None, location="table:capi_catalog_test", session=spark)
     try:
-        assert _differences(expected, _report_json(on_spark)) == []
+        assert differences(expected, _report_json(on_spark)) == []
     finally:
         on_spark.close()
         spark.sql("drop database capi_catalog_test cascade")
