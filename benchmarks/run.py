@@ -20,6 +20,7 @@ Usage: ``python benchmarks/run.py [--sizes 10000,100000,1000000] [--out benchmar
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import json
 import math
@@ -57,15 +58,28 @@ def _peak_rss_mb() -> float:
 
 
 def _measure_ingest(args: argparse.Namespace) -> dict[str, Any]:
+    from capi_core import derived
     from capi_core.ingest import ingest_file
     from capi_core.store import Store
 
+    derived_s = 0.0
+    update = derived.update
+
+    def timed_update(*positional: Any, **named: Any) -> None:
+        nonlocal derived_s
+        begun = time.perf_counter()
+        try:
+            update(*positional, **named)
+        finally:
+            derived_s += time.perf_counter() - begun
+
+    derived.update = timed_update  # type: ignore[assignment]
     with Store(args.db) as store:
         start = time.perf_counter()
         result = ingest_file(store, Path(args.file), args.source)
         seconds = time.perf_counter() - start
     return {"seconds": seconds, "rows_read": result.rows_read, "rows_stored": result.rows_stored,
-            "rows_quarantined": result.rows_quarantined}  # fmt: skip
+            "rows_quarantined": result.rows_quarantined, "derived_s": derived_s}  # fmt: skip
 
 
 def _measure_derive(args: argparse.Namespace) -> dict[str, Any]:
@@ -206,18 +220,30 @@ def demo_version() -> str:
     return digest.hexdigest()[:10]
 
 
-def shop_folder(out: Path, orders: int, seed: int) -> Path:
-    """The cached demo files for ``orders`` (generated on first use)."""
-    folder = out / "data" / f"orders-{orders}-seed-{seed}-demo-{demo_version()}"
+def shop_folder(out: Path, orders: int, seed: int, *, later_week: bool = False) -> Path:
+    """The cached demo files for ``orders`` (generated on first use).
+
+    ``later_week``: a one-week shop in the week after the demo period (new events for a grown store).
+    """
+    from capi_core.demo import DemoConfig, generate, scaled_config
+
+    config = scaled_config(orders, seed)
+    prefix = "orders"
+    if later_week:
+        start = config.start + dt.timedelta(weeks=config.weeks)
+        config = DemoConfig(
+            seed=seed, orders=orders, start=start, weeks=1, deploy_day=start + dt.timedelta(days=2)
+        )
+        prefix = f"week-{start.isoformat()}"
+    folder = out / "data" / f"{prefix}-{orders}-seed-{seed}-demo-{demo_version()}"
     if (folder / ".complete").exists():
         return folder
-    from capi_core.demo import generate, scaled_config
 
     building = folder.with_name(folder.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
     start = time.perf_counter()
-    generate(building, scaled_config(orders, seed))
+    generate(building, config)
     print(f"  generated {orders:,} orders in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     (building / ".complete").write_text("ok\n")
     shutil.rmtree(folder, ignore_errors=True)
@@ -300,7 +326,33 @@ def bench_events_only(args: argparse.Namespace) -> dict[str, Any]:
     )
     report = _child("report", db=db)
     print(f"  report: {report['seconds']:.2f} s, peak {report['peak_rss_mb']:.0f} MB", file=sys.stderr)
-    return {"base_orders": args.base_orders, "factor": factor, "replicate": grown, "report": report}
+    added = _add_week(args, db) if args.add_orders else None
+    return {"base_orders": args.base_orders, "factor": factor, "replicate": grown, "report": report,
+            "added": added}  # fmt: skip
+
+
+def _add_week(args: argparse.Namespace, db: Path) -> dict[str, Any]:
+    """Ingest the next week of another shop (``--add-orders`` orders) into a copy of the grown store.
+
+    What a daily cron job pays: its new files read and stored, and the derived tables brought up to date
+    over the whole store (incrementally: derived.update).
+    """
+    folder = shop_folder(args.out, args.add_orders, args.seed + 1, later_week=True)
+    grown = db.with_name(db.stem + "-plus-week.duckdb")
+    Path(f"{grown}.wal").unlink(missing_ok=True)
+    shutil.copyfile(db, grown)
+    ingests = {}
+    for source, file_name in FILES:
+        took = _child("ingest", db=grown, file=folder / file_name, source=source)
+        ingests[source] = took
+        print(
+            f"  add {source}: {took['rows_stored']:,} rows in {took['seconds']:.2f} s "
+            f"(derived tables {took['derived_s']:.2f} s)",
+            file=sys.stderr,
+        )
+    grown.unlink()
+    Path(f"{grown}.wal").unlink(missing_ok=True)
+    return ingests
 
 
 def _events_only_text(result: dict[str, Any]) -> str:
@@ -375,8 +427,25 @@ def events_only_table(result: dict[str, Any]) -> str:
             f"| {report['events']:,} | {report['truth']:,} | {result['base_orders']:,} x {result['factor']} "
             f"| {result['replicate']['seconds']:.1f} | {report['seconds']:.2f} "
             f"| {report['peak_rss_mb']:,.0f} |",
+            *_added_lines(result.get("added")),
         ]
     )
+
+
+def _added_lines(added: dict[str, Any] | None) -> list[str]:
+    if not added:
+        return []
+    events = sum(added[source]["rows_stored"] for source in ("server", "browser"))
+    seconds = sum(took["seconds"] for took in added.values())
+    derived_s = sum(took["derived_s"] for took in added.values())
+    per_file = " / ".join(f"{added[source]['seconds']:.2f}" for source, _ in FILES)
+    return [
+        "",
+        "| added | events added | ingest s (orders / server / browser) | of which derived tables s "
+        "| total s |",
+        "|---|---|---|---|---|",
+        f"| next week of another shop | {events:,} | {per_file} | {derived_s:.2f} | {seconds:.2f} |",
+    ]
 
 
 def _machine() -> str:
@@ -404,6 +473,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--skip-pandas-above", type=int, default=None, help="no pandas run above N orders")
     parser.add_argument("--events-only", type=int, default=None, help="time the report over N events")
     parser.add_argument("--base-orders", type=int, default=100_000, help="shop replicated by --events-only")
+    parser.add_argument(
+        "--add-orders",
+        type=int,
+        default=11_600,
+        help="with --events-only: then add the next week of a shop this size (~100k events; 0: skip)",
+    )
     child = parser.add_argument_group("internal (one measurement in this process)")
     child.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
     for name in ("db", "file", "source", "folder"):

@@ -145,9 +145,9 @@ def _text(value: Any, limit: int = 2048) -> str | None:
 _INT32 = 2**31 - 1
 
 
-def _url(value: Any) -> str | None:
+def _url(value: Any, extra_keys: tuple[str, ...]) -> str | None:
     text = _text(value)
-    return None if text is None else mask_url(text)[:2048]
+    return None if text is None else mask_url(text, extra_keys)[:2048]
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -208,8 +208,13 @@ def _dpo(options: list[str] | None) -> str | None:
     return ",".join(str(o) for o in options)
 
 
-def canonical_event(event: IncomingEvent, *, default_country: str | None = None) -> dict[str, Any]:
-    """The canonical ``events`` row of one copy, without batch_id / fingerprint / occurrence."""
+def canonical_event(
+    event: IncomingEvent, *, default_country: str | None = None, url_keys: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The canonical ``events`` row of one copy, without batch_id / fingerprint / occurrence.
+
+    ``url_keys``: the store's page-URL keys kept besides ``privacy.URL_KEYS_KEPT`` (``ReadOptions``).
+    """
     custom = event.custom_data if isinstance(event.custom_data, dict) else {}
     event_time, time_format = parse_event_time(event.event_time_raw)
     sent_at = to_utc_naive(event.sent_at) if event.sent_at else None
@@ -226,7 +231,7 @@ def canonical_event(event: IncomingEvent, *, default_country: str | None = None)
         "sent_at": sent_at,
         "received_at": sent_at or event_time,
         "action_source": _text(event.action_source, 64),
-        "event_source_url": _url(event.event_source_url),
+        "event_source_url": _url(event.event_source_url, url_keys),
         "test_event_code": _text(event.test_event_code, 64),
         "consent": normalize_consent(event.consent),
         "data_processing_options": _dpo(event.data_processing_options),

@@ -13,13 +13,14 @@ import importlib
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from capi_core import __version__
 from capi_core.errors import CapiDeskError, InputError, MappingError
-from capi_core.store import DEFAULT_DB, PROJECT_ROOT, Store, default_db_path
+from capi_core.store import DEFAULT_DB, PROJECT_ROOT, Store, default_db_path, is_duckdb_file
 
 if TYPE_CHECKING:
     from capi_core.readers import ReadOptions
@@ -99,19 +100,51 @@ def _progress_printer(name: str) -> Callable[[int], None] | None:
     def update(rows: int) -> None:
         status.update(f"reading {name}: {rows:,} records")
 
+    def stage(text: str) -> None:
+        status.update(f"{name}: {text}")
+
     update.stop = status.stop  # type: ignore[attr-defined]
+    update.stage = stage  # type: ignore[attr-defined]
     return update
 
 
-def open_store(args: argparse.Namespace, *, read_only: bool = False) -> Store:
+def open_store(args: argparse.Namespace, *, read_only: bool = False, create: bool = False) -> Store:
     """The store the global options name: the DuckDB file ``--db`` (default) or, with ``--engine spark``,
-    the Spark tables (see capi_core.engines)."""
+    the Spark tables (see capi_core.engines).
+
+    Only commands that store what they are given pass ``create=True``: any other command on a missing
+    ``--db`` (a typo) is an error, never a new empty store that a scheduled check would pass on.
+    """
     from capi_core.engines import EngineConfig, open_configured_store
 
     if getattr(args, "engine", "duckdb") == "spark":
         config = EngineConfig("spark", args.spark_path, args.spark_remote)
         return open_configured_store(config)
-    return open_configured_store(EngineConfig(), args.db, read_only=read_only)
+    return open_configured_store(EngineConfig(), args.db, read_only=read_only, create=create)
+
+
+@contextmanager
+def _removed_if_unused(db: Path) -> Iterator[Callable[[], None]]:
+    """Remove the store ``db`` and the folders made for it when the block fails before anything was
+    stored (a failed first ingest leaves nothing behind). The block calls the yielded function once
+    something is stored. A store that existed before is never touched."""
+    new = [db, *(folder for folder in db.parents if not folder.exists())] if not db.exists() else []
+    used = False
+
+    def mark_used() -> None:
+        nonlocal used
+        used = True
+
+    try:
+        yield mark_used
+    except BaseException:
+        if new and not used:
+            for leftover in (db, Path(f"{db}.wal")):
+                leftover.unlink(missing_ok=True)
+            for folder in new[1:]:  # innermost first; a folder something else wrote into stays
+                with suppress(OSError):
+                    folder.rmdir()
+        raise
 
 
 def _spark_location(args: argparse.Namespace, action: str) -> str:
@@ -156,6 +189,7 @@ def _ingest_spark(args: argparse.Namespace, options: ReadOptions) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from capi_core.ingest import ingest_file
     from capi_core.readers import ReadOptions
+    from capi_core.readers._io import require_regular_file
 
     options = ReadOptions(
         column_map=_mapping(args.map or []),
@@ -165,24 +199,51 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     )
     if getattr(args, "engine", "duckdb") == "spark":
         return _ingest_spark(args, options)
-    with open_store(args) as store:
+    with _removed_if_unused(Path(args.db)) as stored, open_store(args, create=True) as store:
         for file_name in args.files:
             path = Path(file_name)
+            require_regular_file(path)
             progress = _progress_printer(path.name)
             try:
                 result = ingest_file(
-                    store, path, args.source, fmt=args.format, options=options, progress=progress
-                )
+                    store, path, args.source, fmt=args.format, options=options, progress=progress,
+                    stage=getattr(progress, "stage", None),
+                )  # fmt: skip
             finally:
                 if progress is not None:
                     progress.stop()  # type: ignore[attr-defined]
+            stored()
             print(result.summary)
     return EXIT_OK
+
+
+def _check_report_out(out: str, db: Path) -> Path:
+    """``--out``: never the store or its .wal, nor any other DuckDB file (the report would replace it)."""
+    target = Path(out)
+    store_files = {db.resolve(), Path(f"{db}.wal").resolve()}
+    if target.resolve() in store_files or is_duckdb_file(target):
+        raise InputError(
+            f"--out {out} is a DuckDB store; writing the report there would destroy it",
+            hint="give a new file name, e.g. --out report.md",
+        )
+    if target.is_dir():
+        raise InputError(f"--out {out} is a folder", hint="give a file name, e.g. --out report.md")
+    return target
+
+
+def _write_out(target: Path, text: str) -> None:
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise InputError(
+            f"cannot write {target}: {err.strerror}", hint="check that the folder exists and is writable"
+        ) from None
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from capi_core.models import Scope
     from capi_core.report import build_report, render
+    from capi_core.scope_check import check_dates, check_scope
 
     scope = Scope(
         date_from=args.date_from,
@@ -190,6 +251,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         pixel_id=args.pixel_id,
         event_names=tuple(args.event or ()),
     )
+    check_dates(scope)
+    target = _check_report_out(args.out, Path(args.db)) if args.out else None
     if args.week is not None:
         # the weekly review (capi_core/weekly_review.py): md / html, or the drift JSON with --format json;
         # --fail-on also fails on a headline metric that got worse past its drift threshold
@@ -200,6 +263,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         if args.date_from or args.date_to:
             raise InputError("--week cannot be combined with --from / --to", hint="give one or the other")
         with open_store(args) as store:
+            check_scope(store, scope)
             drift, week_findings = weekly_review(store, scope, args.week)
         text = (
             drift.model_dump_json(indent=2)
@@ -209,12 +273,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         failed = bool(args.fail_on) and review_fails(drift, week_findings, args.fail_on)
     else:
         with open_store(args) as store:
+            check_scope(store, scope)
             report = build_report(store, scope)
         text = render(report, args.format)
         threshold = SEVERITIES.index(args.fail_on) if args.fail_on else -1
         failed = any(SEVERITIES.index(f.severity) <= threshold for f in report.findings)
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+    if target is not None:
+        _write_out(target, text)
         print(f"report written to {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -325,6 +390,24 @@ def cmd_undo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    import time
+
+    from capi_core import derived
+
+    if getattr(args, "engine", "duckdb") == "spark":
+        raise InputError(
+            "rebuild works on a DuckDB store", hint="on Spark the derived tables are built per session"
+        )
+    with open_store(args) as store:
+        started = time.perf_counter()
+        with store.transaction() as tx:
+            derived.refresh(tx, lambda table: print(f"  {table}", file=sys.stderr))
+        events = store.query("count events", "select count(*) from events").scalar()
+    print(f"derived tables rebuilt over {events:,} events in {time.perf_counter() - started:.1f} s")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs test)."""
     parser = argparse.ArgumentParser(
@@ -429,6 +512,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     undo.add_argument("batch_id", type=int)
     undo.set_defaults(run=cmd_undo)
+    rebuild = sub.add_parser(
+        "rebuild",
+        help="recompute every derived table from the stored rows (ingest and undo update only what "
+        "they change; this gives the same tables, the slow way)",
+    )
+    rebuild.set_defaults(run=cmd_rebuild)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     return parser

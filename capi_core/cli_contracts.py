@@ -66,19 +66,38 @@ def _register_contracts(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _contracts_to_check(store: Store, args: argparse.Namespace) -> list[Contract]:
-    from capi_core.contracts import current_contract, read_contract_file
+    from capi_core.contract_models import is_pixel_id
+    from capi_core.contracts import current_contract, read_contract_file, require_pixel_id
     from capi_core.dashboard_api import pixels
+    from capi_core.errors import InputError
+    from capi_core.weekly_review import plain
 
     if args.file is not None:
         found = read_contract_file(args.file)
         pixel = args.pixel_id or found.pixel_id
         if pixel:
+            require_pixel_id(pixel)
             _require_pixel(store, pixel)
         return [found.for_pixel(pixel) if pixel else found]
     if args.pixel_id:
+        require_pixel_id(args.pixel_id)
         _require_pixel(store, args.pixel_id)
     targets = [args.pixel_id] if args.pixel_id else pixels(store)
-    return [current_contract(store, pixel).contract for pixel in targets]
+    # a placeholder such as dummyPixelId has no contract: said, never checked silently
+    valid = [pixel for pixel in targets if is_pixel_id(pixel)]
+    invalid = ", ".join(repr(plain(pixel[:40])) for pixel in targets if not is_pixel_id(pixel))
+    if targets and not valid:
+        raise InputError(
+            f"no contract could be checked: pixel {invalid} is not a Meta pixel id (digits only)",
+            hint="Meta refuses its events; fix the pixel id the sender uses, then ingest its logs again",
+        )
+    if invalid:
+        print(
+            f"capi-desk: warning: pixel {invalid} skipped: not a Meta pixel id (digits only); Meta refuses "
+            "its events — fix the pixel id the sender uses",
+            file=sys.stderr,
+        )
+    return [current_contract(store, pixel).contract for pixel in valid]
 
 
 def _require_pixel(store: Store, pixel: str) -> None:

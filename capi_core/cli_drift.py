@@ -22,10 +22,12 @@ def cmd_drift(args: argparse.Namespace) -> int:
     from capi_core.cli import open_store
     from capi_core.metrics.drift import drift_report
     from capi_core.models import Scope
+    from capi_core.scope_check import check_scope
     from capi_core.weekly_review import markdown_lines
 
     scope = Scope(pixel_id=args.pixel_id, event_names=tuple(args.event or ()))
     with open_store(args) as store:
+        check_scope(store, scope)
         drift = drift_report(store, scope, args.week)
     if args.format == "md":
         sys.stdout.write("\n".join(markdown_lines(drift, level=1)) + "\n")
@@ -38,7 +40,7 @@ def cmd_annotate_add(args: argparse.Namespace) -> int:
     from capi_core import annotations
     from capi_core.cli import open_store
 
-    with open_store(args) as store:
+    with open_store(args, create=True) as store:
         added = annotations.add(store, args.day, args.note)
     print(f"annotation {added.annotation_id} added for {added.day.isoformat()}")
     return EXIT_OK

@@ -10,7 +10,10 @@ control characters escaped.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from capi_core.store import Store
 
 EXIT_OK = 0
 SHOWN_NAMES = 20
@@ -35,12 +38,31 @@ def cmd_leads_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _require_stored_event(store: Store, name: str) -> None:
+    """A lead event no stored copy carries is most likely a typo: refuse it, listing the store's events
+    (a store without events yet accepts any name, so the setting can come first)."""
+    from capi_core import settings
+    from capi_core.errors import InputError
+    from capi_core.metrics import leads
+    from capi_core.scope_check import listed
+
+    if not name.strip() or settings.same_event(name, settings.ORDER_EVENT):
+        return  # settings.set_lead_event says what is wrong with these
+    names = [choice.event_name for choice in leads.event_choices(store)]
+    if names and not any(settings.same_event(name, stored) for stored in names):
+        raise InputError(
+            f"no event {listed([name.strip()])!r} in the store; events: {listed(names)}",
+            hint="give one of them (case and spaces do not matter); see `capi-desk leads show`",
+        )
+
+
 def cmd_leads_set_event(args: argparse.Namespace) -> int:
     from capi_core import settings
     from capi_core.cli import open_store
     from capi_core.weekly_review import plain
 
     with open_store(args) as store:
+        _require_stored_event(store, args.event_name)
         name = settings.set_lead_event(store, args.event_name)
         copies = store.query(
             "lead event copies",

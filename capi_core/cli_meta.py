@@ -48,7 +48,7 @@ def _pixel(store: Store, given: str | None) -> str:
 def cmd_load(args: argparse.Namespace) -> int:
     from capi_core.cli import EXIT_OK, open_store
 
-    with open_store(args) as store:
+    with open_store(args, create=True) as store:
         snapshot = dataset_quality.load_file(
             store, Path(args.file), pixel_id=_pixel(store, args.pixel_id), fetched_at=args.at
         )
@@ -68,7 +68,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             f"no access token: set {TOKEN_ENV}",
             hint="a system-user token with ads_read on the dataset (Events Manager -> Settings)",
         )
-    with open_store(args) as store:
+    with open_store(args, create=True) as store:
         snapshot = dataset_quality.fetch(
             store, pixel_id=args.pixel_id, token=token, base_url=args.base_url, version=args.api_version
         )

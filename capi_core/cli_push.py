@@ -73,6 +73,9 @@ def register_sandbox(sub: argparse._SubParsersAction[Any]) -> None:
     sandbox.set_defaults(run=run_sandbox)
 
 
+_EVENTS_HINT = "use a JSON array of events or one JSON event per line"
+
+
 def read_events(name: str) -> list[dict[str, Any]]:
     """Server events from a JSON array, a request envelope ``{"data": [...]}``, one event object, or
     JSONL (one event or envelope per line). Credentials in the file are ignored."""
@@ -84,6 +87,8 @@ def read_events(name: str) -> list[dict[str, Any]]:
         return _events_of(json.loads(stripped), name)
     except json.JSONDecodeError:
         pass
+    except RecursionError:
+        raise UnreadableFileError(f"{name} nests too deeply to be events", hint=_EVENTS_HINT) from None
     events: list[dict[str, Any]] = []
     for line_no, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -92,16 +97,21 @@ def read_events(name: str) -> list[dict[str, Any]]:
             events.extend(_events_of(json.loads(line), f"{name} line {line_no}"))
         except json.JSONDecodeError as err:
             raise UnreadableFileError(
-                f"{name} line {line_no} is not JSON ({err.msg})",
-                hint="use a JSON array of events or one JSON event per line",
+                f"{name} line {line_no} is not JSON ({err.msg})", hint=_EVENTS_HINT
             ) from None
+        except RecursionError:
+            raise UnreadableFileError(f"{name} line {line_no} nests too deeply", hint=_EVENTS_HINT) from None
     return events
 
 
 def _read_text(name: str) -> str:
     if name == "-":
         return sys.stdin.read()
+    from capi_core.readers._io import require_regular_file
+
     path = Path(name)
+    if path.exists():
+        require_regular_file(path)  # a device such as /dev/zero would be read forever
     try:
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -139,7 +149,7 @@ def run_push(args: argparse.Namespace) -> int:
             "no events to push", hint="pass --events FILE (JSON array or JSONL of server events)"
         )
     events = read_events(args.events)
-    with open_store(args) as store:
+    with open_store(args, create=True) as store:
         outcome = push_test_events(
             store,
             pixel_id=args.pixel_id,
@@ -199,6 +209,8 @@ def error_lines(label: str, err: GraphErrorInfo, attempts: int) -> str:
 def run_sandbox(args: argparse.Namespace) -> int:
     from capi_core.sandbox import FailureSpec, serve
 
+    if not 0 <= args.port <= 65535:  # checked here: the socket layer raises OverflowError, not OSError
+        raise InputError(f"--port {args.port} is not a port", hint="give 1024-65535, e.g. --port 8787")
     failure = None
     if args.fail_status is not None or args.fail_code is not None:
         spec: dict[str, Any] = {"times": args.fail_times}

@@ -51,6 +51,11 @@ _CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 _PIXEL_ID = re.compile(r"[0-9]{1,32}")
 
 
+def is_pixel_id(text: str) -> bool:
+    """True for a Meta pixel (dataset) id: digits only. Logs carry placeholders such as ``dummyPixelId``."""
+    return _PIXEL_ID.fullmatch(text) is not None
+
+
 def _suggest(value: str, options: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(value.strip(), options, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from capi_core.contract_models import Contract, EventContract, field_errors
+from capi_core.contract_models import Contract, EventContract, field_errors, is_pixel_id
 from capi_core.errors import InputError, StoreError
 from capi_core.models import Scope
 from capi_core.store import PROJECT_ROOT, Store, load_query
@@ -263,8 +263,22 @@ def _pixel_contract(folder: Path, pixel_id: str) -> Contract | None:
     return None if path is None else _file_contract(path)
 
 
+def require_pixel_id(pixel_id: str) -> None:
+    """Raise InputError for a pixel id that is not digits (a placeholder left in a sender's config)."""
+    if not is_pixel_id(pixel_id):
+        raise InputError(
+            f"pixel id {pixel_id[:40]!r} is not a Meta pixel id (digits only), so no contract applies to it",
+            hint="Meta refuses its events: fix the pixel id the sender uses (e.g. /v21.0/<pixel id>/events)",
+        )
+
+
 def current_contract(store: Store, pixel_id: str, directory: Path | None = None) -> CurrentContract:
-    """The contract in force for ``pixel_id`` (file, else latest saved version, else the default)."""
+    """The contract in force for ``pixel_id`` (file, else latest saved version, else the default).
+
+    Raises:
+        InputError: ``pixel_id`` is not a pixel id (digits only): no contract can apply to it.
+    """
+    require_pixel_id(pixel_id)
     folder = directory or contracts_dir()
     path = _pixel_file(folder, pixel_id)
     latest = _latest_versions(store, [pixel_id]).get(pixel_id)

@@ -300,7 +300,9 @@ def preview_file(
         if isinstance(item, RowError):
             problems.append((item.line_no, item.reason))
         elif isinstance(item, IncomingEvent):
-            rows.append(canonical_event(item, default_country=options.default_country))
+            rows.append(
+                canonical_event(item, default_country=options.default_country, url_keys=options.url_keys)
+            )
         elif isinstance(item, IncomingTruth):
             rows.append(canonical_truth(item, default_country=options.default_country))
     columns = _csv_columns(path, reader.format, options)

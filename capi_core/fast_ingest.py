@@ -5,7 +5,8 @@ each line's events into canonical rows (``queries/ingest_fast_*.sql``), handing 
 decide to the Python reader, and the SQL twin of ``canonical.fingerprint``. The Python reader and
 ``canonical.py`` stay the reference: SQL maps only shapes whose result it can reproduce exactly
 (64-hex hashes, IPv4, integer epochs, ISO times...), and any line holding anything else (raw PII, odd
-types, bad events, credentials it cannot count) is read by Python as a whole, so both paths store the
+types, bad events, credentials it cannot count, page URLs whose parameters ``privacy.mask_url`` masks)
+is read by Python as a whole, so both paths store the
 same rows (tests/core/test_fast_ingest.py checks it property-based).
 
 Must not: write raw values to the store. Raw lines live only in TEMP tables of the ingest
@@ -27,9 +28,10 @@ import pycountry
 from capi_core.canonical import FINGERPRINT_EXCLUDED, canonical_event, fingerprint
 from capi_core.errors import StoreError
 from capi_core.models import EVENT_COLUMNS, IncomingEvent, RowError
+from capi_core.privacy import url_keys_kept
 from capi_core.readers import Reader, ReadOptions
 from capi_core.readers._io import MAX_LINE_BYTES, refuse_huge_line
-from capi_core.readers._json import JsonRecord, masked, masked_text, may_hold_secret, strip_record
+from capi_core.readers._json import line_record, masked, nul_line_error, strip_record
 from capi_core.readers.server import RecordError
 from capi_core.store import Transaction, load_query, quote_ident
 
@@ -88,7 +90,8 @@ def fast_format(reader: Reader, path: Path) -> bool:
 
     The format must be one SQL maps, the file JSONL as ``_json.json_records`` decides it (first
     non-blank line a JSON object), and its bytes such that DuckDB splits lines exactly as Python's
-    universal newlines do: no carriage return, no NUL, no byte-order mark.
+    universal newlines do: no carriage return, no byte-order mark. (Lines holding NUL bytes are split
+    alike; ``load`` quarantines them.)
     """
     if reader.format not in FAST_FORMATS:
         return False
@@ -98,7 +101,7 @@ def fast_format(reader: Reader, path: Path) -> bool:
             return False
         handle.seek(0)
         for chunk in iter(lambda: handle.read(_SCAN_CHUNK), b""):
-            if b"\r" in chunk or b"\x00" in chunk:
+            if b"\r" in chunk:
                 return False
         handle.seek(0)
         for raw in handle:
@@ -123,11 +126,30 @@ def _line_count(path: Path) -> int:
     return count + (1 if last not in (b"", b"\n") else 0)
 
 
+def _nul_lines(path: Path) -> dict[int, str]:
+    """Line number -> text of the lines holding NUL bytes (a crash's zero-filled tail), read in Python:
+    DuckDB cuts such a line at its first NUL. Empty for the usual file, after one fast scan."""
+    with path.open("rb") as handle:
+        if not any(b"\x00" in chunk for chunk in iter(lambda: handle.read(_SCAN_CHUNK), b"")):
+            return {}
+        handle.seek(0)
+        found: dict[int, str] = {}
+        for line_no, raw in enumerate(handle, start=1):
+            if b"\x00" in raw:
+                if len(raw) > MAX_LINE_BYTES:  # the Python reader refuses such files; so must this path
+                    refuse_huge_line(path.name, line_no)
+                try:
+                    found[line_no] = raw.decode("utf-8").strip()
+                except UnicodeDecodeError as err:
+                    raise FastPathUnavailable(f"line {line_no} is not UTF-8") from err
+        return found
+
+
 def _statements(name: str) -> list[str]:
     return [part.strip() for part in load_query(name).split(";\n") if part.strip()]
 
 
-def _read_lines(tx: Transaction, path: Path) -> None:
+def _read_lines(tx: Transaction, path: Path, nul_lines: dict[int, str]) -> None:
     for statement in _statements("ingest_fast_macros"):
         tx.execute("fast ingest macros", statement)
     codes = sorted(str(currency.alpha_3) for currency in pycountry.currencies)
@@ -140,13 +162,19 @@ def _read_lines(tx: Transaction, path: Path) -> None:
         tx.execute(
             "fast ingest lines",
             load_query("ingest_fast_lines"),
-            {"path": str(path), "max": MAX_LINE_BYTES * 4},
+            {"path": str(path), "max": MAX_LINE_BYTES * 4, "strict": not nul_lines},
         )
     except StoreError as err:  # e.g. bytes that are not UTF-8: the Python reader explains it
         raise FastPathUnavailable(str(err)) from err
     read = tx.execute("fast ingest line count", "select count(*) from _fast_lines").scalar()
     if read != _line_count(path):
         raise FastPathUnavailable(f"DuckDB read {read} lines")
+    if nul_lines:  # read as blank here; quarantined by load() as the Python reader does
+        tx.execute(
+            "fast ingest NUL lines",
+            "update _fast_lines set text = null where list_contains($lines, line_no)",
+            {"lines": list(nul_lines)},
+        )
 
 
 def _python_items(
@@ -156,16 +184,15 @@ def _python_items(
     text = line.strip()
     if not text:
         return
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        yield RowError(line_no, "not valid JSON", masked_text(text))
+    record = line_record(line_no, text)
+    if isinstance(record, RowError):
+        yield record
         return
-    value, secrets = strip_record(JsonRecord(line_no, value, may_hold_secret(text)))
+    value, secrets = strip_record(record)
     try:
         yield from reader.record_items(value, line_no, secrets, options)
     except RecordError as err:
-        yield RowError(line_no, str(err), masked(value))
+        yield RowError(line_no, str(err), masked(value), secrets=secrets)
 
 
 def _stage_python_lines(
@@ -187,9 +214,10 @@ def _stage_python_lines(
             counts.read += 1
             if isinstance(item, RowError):
                 counts.quarantined.append(item)
+                counts.secrets += item.secrets
                 continue
             counts.secrets += item.secrets_stripped
-            row = canonical_event(item, default_country=options.default_country)
+            row = canonical_event(item, default_country=options.default_country, url_keys=options.url_keys)
             row.update(
                 batch_id=batch_id, fingerprint=fingerprint(row, EVENT_COLUMNS), occurrence=-len(rows) - 1
             )
@@ -265,11 +293,17 @@ def load(
             useful happened in ``tx``, which the caller rolls back before using the Python path.
     """
     counts = FastCounts()
-    _read_lines(tx, path)
+    nul_lines = _nul_lines(path)
+    _read_lines(tx, path, nul_lines)
     tx.execute(
         "fast ingest events",
         load_query("ingest_fast_events"),
-        {"format": reader.format, "pixel_id": options.pixel_id, "max_line": MAX_LINE_BYTES},
+        {
+            "format": reader.format,
+            "pixel_id": options.pixel_id,
+            "max_line": MAX_LINE_BYTES,
+            "url_keys": list(url_keys_kept(options.url_keys)),
+        },
     )
     fast = tx.execute(
         "fast ingest counts", "select count(*), coalesce(sum(secrets), 0) from _fast_events where line_ok"
@@ -279,6 +313,9 @@ def load(
         progress(counts.read)
     record_reader: _RecordReader = reader  # type: ignore[assignment]
     _stage_python_lines(tx, record_reader, options, batch_id, counts, path.name)
+    for line_no, text in nul_lines.items():
+        counts.read += 1
+        counts.quarantined.append(nul_line_error(line_no, text))
     _insert_ranked(tx, batch_id, counts)
     for table in _TEMP_TABLES:
         tx.execute(f"drop {table}", f"drop table if exists {quote_ident(table, _TEMP_TABLES)}")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from capi_core import __version__, derived, fast_ingest
+from capi_core import __version__, derived, fast_ingest, settings
 from capi_core.canonical import canonical_event, canonical_truth, fingerprints
 from capi_core.errors import UnreadableFileError
 from capi_core.models import (
@@ -155,13 +155,16 @@ def ingest_file(
     options: ReadOptions | None = None,
     progress: Callable[[int], None] | None = None,
     fast: bool = True,
+    stage: Callable[[str], None] | None = None,
 ) -> IngestResult:
     """Read one file into the store as one batch (see the module docstring for the guarantees).
 
     ``fast=False`` forces the Python reader where the DuckDB fast path would apply (server JSONL);
-    both store the same rows.
+    both store the same rows. ``progress`` hears the records read so far, ``stage`` each later step
+    (storing, then every derived table brought up to date).
     """
     options = options or ReadOptions()
+    options = replace(options, url_keys=(*options.url_keys, *settings.url_keys(store)))
     if options.stage_map:
         # before the already-ingested check: a bad mapping is an error whether or not the file is new
         validate_overrides(options.stage_map)
@@ -170,17 +173,18 @@ def ingest_file(
     if source == "meta":  # Meta's own reporting: its own reader and table, the same batch guarantees
         meta_reader = ads_manager.get_reader(fmt) if fmt else ads_manager.detect(path)
         meta_loader = _MetaReportedLoader(meta_reader.read(path, options))
-        return _ingest(store, meta_loader, source, meta_reader.format, path.name, sha, progress)
+        return _ingest(store, meta_loader, source, meta_reader.format, path.name, sha, progress, stage)
     reader = get_reader(source, fmt) if fmt else detect(path, source)
     if fast and source == "server" and fast_ingest.fast_format(reader, path):
         try:
             return _ingest(
-                store, _FastLoader(path, reader, options), source, reader.format, path.name, sha, progress
-            )
+                store, _FastLoader(path, reader, options), source, reader.format, path.name, sha, progress,
+                stage,
+            )  # fmt: skip
         except fast_ingest.FastPathUnavailable:
             pass  # rolled back; the Python reader reads the file (and explains what is wrong with it)
     loader = _PythonLoader(_read_all(reader, path, options), options)
-    result = _ingest(store, loader, source, reader.format, path.name, sha, progress)
+    result = _ingest(store, loader, source, reader.format, path.name, sha, progress, stage)
     if result.already_ingested and options.stage_map:
         return replace(result, stage_map_not_applied=True)
     return result
@@ -223,9 +227,10 @@ class _PythonLoader:
             read += 1
             if isinstance(item, RowError):
                 quarantined.append(item)
+                secrets += item.secrets
             elif isinstance(item, IncomingEvent) and not truth_kind:
                 secrets += item.secrets_stripped
-                batch.add(canonical_event(item, default_country=country))
+                batch.add(canonical_event(item, default_country=country, url_keys=self.options.url_keys))
             elif isinstance(item, IncomingTruth) and truth_kind:
                 batch.add(canonical_truth(item, default_country=country))
             if progress is not None and read % 1000 == 0:
@@ -282,6 +287,7 @@ def _ingest(
     name: str,
     sha: str,
     progress: Callable[[int], None] | None,
+    stage: Callable[[str], None] | None = None,
 ) -> IngestResult:
     existing = store.query(
         "find batch", "select batch_id from batches where file_sha256 = $sha", {"sha": sha}
@@ -292,6 +298,8 @@ def _ingest(
     with store.transaction() as tx:
         batch_id = int(tx.execute("next batch id", "select nextval('batch_ids')").scalar())
         loaded = loader(tx, batch_id, source in ("orders", "leads"), progress)
+        if stage is not None:
+            stage(f"stored {loaded.stored:,} of {loaded.read:,} records")
         if loaded.read == 0:
             raise UnreadableFileError(f"{name}: no records found as {fmt}")
         if loaded.stored + loaded.already == 0:
@@ -317,7 +325,11 @@ def _ingest(
              "quarantined": len(loaded.quarantined), "secrets": loaded.secrets,
              "at": dt.datetime.now(dt.UTC).replace(tzinfo=None), "version": __version__},
         )  # fmt: skip
-        derived.refresh(tx)
+        if loaded.stored:
+            derived.update(
+                tx, batch_id, events_changed=source in ("server", "browser"),
+                truth_changed=source in ("orders", "leads"), progress=_derived_stage(stage),
+            )  # fmt: skip
     if progress is not None:
         progress(loaded.read)
     return IngestResult(
@@ -326,7 +338,13 @@ def _ingest(
     )  # fmt: skip
 
 
-def delete_batch(store: Store, batch_id: int) -> bool:
+def _derived_stage(stage: Callable[[str], None] | None) -> Callable[[str], None] | None:
+    if stage is None:
+        return None
+    return lambda table: stage(f"updating {table}")
+
+
+def delete_batch(store: Store, batch_id: int, *, stage: Callable[[str], None] | None = None) -> bool:
     """Remove one batch and everything it stored (undo). False when there is no such batch."""
     with store.transaction() as tx:
         found = tx.execute(
@@ -334,8 +352,11 @@ def delete_batch(store: Store, batch_id: int) -> bool:
         )
         if not found.scalar():
             return False
-        for table in ("events", "truth", "meta_reported", "quarantine", "batches"):
-            name = quote_ident(table, ["events", "truth", "meta_reported", "quarantine", "batches"])
-            tx.execute(f"undo {table}", f"delete from {name} where batch_id = $id", {"id": batch_id})  # noqa: S608
-        derived.refresh(tx)
+
+        def delete() -> None:
+            for table in ("events", "truth", "meta_reported", "quarantine", "batches"):
+                name = quote_ident(table, ["events", "truth", "meta_reported", "quarantine", "batches"])
+                tx.execute(f"undo {table}", f"delete from {name} where batch_id = $id", {"id": batch_id})  # noqa: S608
+
+        derived.remove_batch(tx, batch_id, delete, _derived_stage(stage))
     return True

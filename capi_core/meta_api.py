@@ -29,6 +29,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from capi_core.errors import InputError, MetaApiError
+from capi_core.privacy import SECRET_KEYS, mask_secrets
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -55,11 +56,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 #: The 7-day window (§2.2): one stale event fails the whole request, so a retry must re-check it.
 MAX_EVENT_AGE_S = 7 * 24 * 3600
 _VERSION = re.compile(r"^v\d+\.\d+$")
-_TOKEN_PARAM = re.compile(r"(access_token[\"']?\s*[=:]\s*[\"']?)[^&\"'\s,}]+", re.IGNORECASE)
-_BARE_TOKEN = re.compile(r"\bEAA[A-Za-z0-9]{20,}\b")  # Meta user/system-user tokens start with EAA
 _MASK = "***"
-#: Real tokens are ~200 characters; a literal replace of a toy token like "t" would shred every message.
-_MIN_TOKEN_LEN = 8
 _BODY_EXCERPT = 300
 
 
@@ -173,10 +170,12 @@ def is_retryable(status: int | None, code: int | None) -> bool:
 
 
 def scrub(text: str, token: str | None) -> str:
-    """``text`` without the token: the literal value, ``access_token=...`` pairs and bare EAA tokens."""
-    if token and len(token) >= _MIN_TOKEN_LEN:
-        text = text.replace(token, _MASK)
-    return _BARE_TOKEN.sub(_MASK, _TOKEN_PARAM.sub(lambda m: m.group(1) + _MASK, text))
+    """``text`` without the token: the literal value (however short: a toy token shreds the message, a
+    leaked one would be worse), ``access_token=...`` pairs, ``Bearer ...`` values and bare EAA tokens."""
+    literal = (token or "").strip()
+    if literal:
+        text = text.replace(literal, _MASK)
+    return mask_secrets(text)[0]
 
 
 def _scrub_obj(obj: Any, token: str | None) -> Any:
@@ -184,7 +183,7 @@ def _scrub_obj(obj: Any, token: str | None) -> Any:
         return scrub(obj, token)
     if isinstance(obj, dict):
         return {
-            key: (_MASK if str(key).lower() == "access_token" else _scrub_obj(value, token))
+            key: (_MASK if str(key).lower() in SECRET_KEYS else _scrub_obj(value, token))
             for key, value in obj.items()
         }
     if isinstance(obj, list):
@@ -218,15 +217,16 @@ def parse_error(status: int, body: Any, *, token: str | None = None) -> GraphErr
             retryable=is_retryable(status, None),
         )
     code = _int_or_none(error.get("code"))
+    # every text field is scrubbed: a proxy or a hostile server may echo the token in any of them
     return GraphError(
         scrub(_str_or_none(error.get("message")) or f"HTTP {status}", token),
         status=status,
         code=code,
         subcode=_int_or_none(error.get("error_subcode")),
-        error_type=_str_or_none(error.get("type")),
+        error_type=_optional_scrub(error.get("type"), token),
         title=_optional_scrub(error.get("error_user_title"), token),
         user_message=_optional_scrub(error.get("error_user_msg"), token),
-        fbtrace_id=_str_or_none(error.get("fbtrace_id")),
+        fbtrace_id=_optional_scrub(error.get("fbtrace_id"), token),
         retryable=is_retryable(status, code),
     )
 

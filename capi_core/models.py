@@ -82,11 +82,13 @@ class IncomingTruth:
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """A row that could not be read: goes to quarantine. ``raw`` must already have PII masked."""
+    """A row that could not be read: goes to quarantine. ``raw`` must already have PII masked;
+    ``secrets`` counts the credentials masked or removed from it (they feed SECRET_IN_LOGS)."""
 
     line_no: int
     reason: str
     raw: str
+    secrets: int = 0
 
 
 #: Canonical ``events`` columns, in table order, with their DuckDB types.

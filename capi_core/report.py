@@ -135,15 +135,15 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _md_table(rows: list[dict[str, Any]], columns: list[str]) -> list[str]:
     if not rows:
         return ["_none_", ""]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_md_escape(_fmt(row.get(c))) for c in columns) + " |" for row in rows]
+    # values come from files (event names...): the weekly review's escaping keeps them inert as Markdown
+    # and on a terminal (no control codes, no line breaks, no live links or HTML)
+    lines += [
+        "| " + " | ".join(weekly_review.md_text(_fmt(row.get(c))) for c in columns) + " |" for row in rows
+    ]
     return [*lines, ""]
 
 

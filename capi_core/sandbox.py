@@ -49,6 +49,7 @@ HOST = "127.0.0.1"
 _EVENTS_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/events/?$")
 _QUALITY_PATH = re.compile(r"^/(v\d+\.\d+)/dataset_quality/?$")
 _MAX_BODY = 32 * 1024 * 1024  # Meta's byte limit is undocumented (§3.2); this only guards the process
+_MAX_DEPTH = 32  # a Graph request nests a handful of levels; deeper bodies are refused before any check
 #: (subcode, error_user_title) per pre-flight rule, as Meta answers them where a real answer was seen.
 _RULE_ERRORS: dict[str, tuple[int | None, str]] = {
     "event_time_too_old": (2804003, "Event Timestamp Too Old"),
@@ -277,6 +278,38 @@ class _Server(ThreadingHTTPServer):
         super().__init__((HOST, port), _Handler)
 
 
+class _BodyRefused(Exception):
+    """A request body the sandbox will not read (HTTP ``status``); the connection is closed after it."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+def _depth_ok(value: Any) -> bool:
+    """True when ``value`` nests at most ``_MAX_DEPTH`` levels (walked iteratively: a hostile body nested
+    thousands deep must be refused, not crash the recursive checks that follow)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        if children and depth > _MAX_DEPTH:
+            return False
+        stack.extend((child, depth + 1) for child in children)
+    return True
+
+
+def _loads(raw: str | bytes, refusal: str) -> Any:
+    """JSON from a request, or ValueError(``refusal``) for invalid or too deeply nested JSON."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as err:
+        raise ValueError(refusal) from err
+    if not _depth_ok(value):
+        raise ValueError(f"{refusal}: nested deeper than {_MAX_DEPTH} levels")
+    return value
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "capi-desk-sandbox"
@@ -287,11 +320,14 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Never the request line as sent: its query string may carry an access_token."""
 
-    def _send(self, status: int, body: Any, *, text: bool = False) -> None:
+    def _send(self, status: int, body: Any, *, text: bool = False, close: bool = False) -> None:
         payload = (body if text else json.dumps(body)).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "text/plain" if text else "application/json")
         self.send_header("Content-Length", str(len(payload)))
+        if close:  # a body left unread would be parsed as the next request: end the connection
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(payload)
         if self.server.log is not None:
@@ -304,12 +340,15 @@ class _Handler(BaseHTTPRequestHandler):
         return scrub(self.path, None)
 
     def _read_body(self) -> bytes:
+        """The request body; a ``_BodyRefused`` (never read) for a bad or too large Content-Length."""
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            raise ValueError("the Content-Length header is not a number") from None
+            raise _BodyRefused(400, "the Content-Length header is not a number") from None
+        if length < 0:
+            raise _BodyRefused(400, "the Content-Length header is negative")
         if length > _MAX_BODY:
-            raise ValueError(f"request body over {_MAX_BODY // (1024 * 1024)} MB")
+            raise _BodyRefused(413, f"request body over {_MAX_BODY // (1024 * 1024)} MB")
         return self.rfile.read(length) if length > 0 else b""
 
     # -- routes ---------------------------------------------------------------------------------------
@@ -338,8 +377,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         try:
             raw = self._read_body()
-        except ValueError as err:
-            self._send(400, graph_error_body(100, f"(#100) {err}"))
+        except _BodyRefused as err:
+            self._send(err.status, graph_error_body(100, f"(#100) {err}"), close=True)
             return
         if path == "/_sandbox/fail":
             self._inject(raw)
@@ -359,7 +398,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _inject(self, raw: bytes) -> None:
         try:
-            spec = FailureSpec.parse(json.loads(raw or b"{}"))
+            spec = FailureSpec.parse(_loads(raw or b"{}", "the body is not valid JSON"))
         except ValueError as err:
             self._send(400, {"error": str(err)})
             return
@@ -458,10 +497,7 @@ class _Handler(BaseHTTPRequestHandler):
         if raw.lstrip()[:1] == b"{":  # JSON, whatever the header says (curl -d sends a form type)
             kind = "application/json"
         if raw and kind in ("application/json", "text/json", ""):
-            try:
-                body = json.loads(raw)
-            except ValueError as err:
-                raise ValueError("the request body is not valid JSON") from err
+            body = _loads(raw, "the request body is not valid JSON")
             if not isinstance(body, dict):
                 raise ValueError("the request body must be a JSON object with a data array")
             fields.update(body)
@@ -471,10 +507,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif raw:
             raise ValueError(f"unsupported content type {kind!r}: send JSON or form fields")
         if isinstance(fields.get("data"), str):  # Meta's form examples post data as a JSON string
-            try:
-                fields["data"] = json.loads(fields["data"])
-            except ValueError as err:
-                raise ValueError("param data must be a JSON array") from err
+            fields["data"] = _loads(fields["data"], "param data must be a JSON array")
         return fields
 
     def _dataset_quality(self, version: str) -> None:

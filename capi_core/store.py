@@ -4,6 +4,10 @@ Every query goes through ``Store.query`` / ``Transaction.execute``: a cursor per
 sessions on threads), values always bound as ``$name`` parameters, identifiers only through
 ``quote_ident`` with an allow-list, and ``duckdb.Error`` translated to ``StoreError`` naming the query.
 Metric SQL lives in ``capi_core/queries/*.sql`` and is loaded by name with ``load_query``.
+
+A store file holds customer data: files it creates (the store, its ``.wal``) are readable by their owner
+only, and a path that exists but is not a DuckDB file is refused rather than opened (DuckDB would treat
+a CSV given as ``--db`` as an empty database and lose every write).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from capi_core.errors import SchemaVersionError, StoreError
+from capi_core.errors import InputError, SchemaVersionError, StoreError
 from capi_core.models import EVENT_COLUMNS, TRUTH_COLUMNS
 
 if TYPE_CHECKING:
@@ -32,6 +36,8 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 3
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_ROOT / "data" / "demo.duckdb"
+#: Bytes 8 to 12 of every DuckDB database file.
+DUCKDB_MAGIC = b"DUCK"
 
 
 def _columns_ddl(columns: dict[str, str]) -> str:
@@ -241,6 +247,68 @@ def default_db_path() -> Path:
     return Path(env) if env else DEFAULT_DB
 
 
+def is_duckdb_file(path: str | Path) -> bool:
+    """True when ``path`` is a regular file that starts like a DuckDB database (``DUCK`` at byte 8)."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    try:
+        with path.open("rb") as handle:
+            return handle.read(12)[8:] == DUCKDB_MAGIC
+    except OSError:
+        return False
+
+
+def _check_store_path(path: Path, *, create: bool) -> None:
+    """Refuse a missing store (unless it may be created) and a path that is not a DuckDB file."""
+    if not path.exists():
+        if create:
+            return
+        raise InputError(
+            f"no store at {path}",
+            hint="check --db (or $CAPI_DESK_DB); `capi-desk ingest` creates a store, `capi-desk demo` the "
+            "demo store",
+        )
+    if not is_duckdb_file(path):
+        raise InputError(
+            f"{path} is not a DuckDB store",
+            hint="--db names the store file (e.g. shop.duckdb); give data files to `capi-desk ingest` "
+            "after --source",
+        )
+
+
+class _OwnerOnlyFiles:
+    """While any block is open, files this process creates are readable by their owner only.
+
+    DuckDB creates the store file on connect and its ``.wal`` on the first write after a checkpoint, with
+    the process umask; it has no setting for the mode. The umask is process-wide (Streamlit sessions are
+    threads), so it is narrowed while at least one block is open and restored when the last one ends.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open = 0
+        self._saved = 0
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._open == 0:
+                self._saved = os.umask(0o077)
+                os.umask(self._saved | 0o077)
+            self._open += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._open -= 1
+                if self._open == 0:
+                    os.umask(self._saved)
+
+
+_owner_only_files = _OwnerOnlyFiles()
+
+
 def _run(cursor: duckdb.DuckDBPyConnection, name: str, sql: str, params: dict[str, Any] | None) -> Results:
     try:
         cursor.execute(sql, params or {})
@@ -294,12 +362,22 @@ class Transaction:
 class Store:
     """A DuckDB store file (or ``:memory:``) with the canonical schema, migrated on open."""
 
-    def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | Path = ":memory:", *, read_only: bool = False, create: bool = True
+    ) -> None:
+        """Open (or, unless ``create`` is False or ``read_only``, create) the store at ``path``.
+
+        Raises:
+            InputError: the store is missing and may not be created, or ``path`` is not a DuckDB file.
+            StoreError: DuckDB cannot open it (locked, newer format...).
+        """
         self.path = str(path)
         if self.path != ":memory:":
+            _check_store_path(Path(self.path), create=create and not read_only)
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._con = duckdb.connect(self.path, read_only=read_only)
+            with _owner_only_files():
+                self._con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as err:
             raise StoreError("open store", str(err).splitlines()[0]) from err
         self._write_lock = threading.Lock()
@@ -369,7 +447,8 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One transaction: committed when the block ends, rolled back on any exception."""
-        with self._write_lock, self._con.cursor() as cursor:
+        # the first write after a checkpoint creates the .wal: owner-only like the store
+        with self._write_lock, _owner_only_files(), self._con.cursor() as cursor:
             cursor.execute("begin transaction")
             try:
                 yield Transaction(cursor)

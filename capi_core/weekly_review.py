@@ -28,7 +28,9 @@ SEVERITIES = ("critical", "high", "medium", "low")
 DRIFT_FLAG_SEVERITY = "high"
 TOP_FINDINGS = 10
 #: Characters that can start Markdown markup inside a line (a cell or a list item never starts a line).
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|<>~&])")
+#: An underscore between two letters or digits cannot start emphasis: left as is, so codes such as
+#: DEDUP_NO_EVENT_ID read (and grep) the same in the Markdown.
+_MD_SPECIAL = re.compile(r"[\\`*{}\[\]|<>~&]|(?<![^\W_])_|_(?![^\W_])")
 
 
 def plain(text: str) -> str:
@@ -43,7 +45,7 @@ def md_text(text: str | None) -> str:
     if text is None:
         return "—"
     flat = plain(" ".join(str(text).split()))
-    return _MD_SPECIAL.sub(r"\\\1", flat)
+    return _MD_SPECIAL.sub(lambda m: "\\" + m[0], flat)
 
 
 def _html(text: str) -> str:

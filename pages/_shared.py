@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -449,18 +450,13 @@ def logout_button() -> None:
 # --- uploads --------------------------------------------------------------------------------------
 
 
-def save_uploads(files: list[Any] | None) -> list[Path]:
-    """Write uploaded files to this session's temporary folder (once each) and return their paths."""
-    if not files:
-        return []
-    folder = Path(st.session_state.setdefault("upload_dir", tempfile.mkdtemp(prefix="capi-upload-")))
-    saved: dict[str, str] = st.session_state.setdefault("upload_paths", {})
-    paths = []
-    for file in files:
-        if file.file_id not in saved:
-            target = folder / file.file_id / api.safe_file_name(file.name)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(file.getvalue())
-            saved[file.file_id] = str(target)
-        paths.append(Path(saved[file.file_id]))
-    return paths
+@contextmanager
+def upload_on_disk(file: Any) -> Iterator[Path]:
+    """An uploaded file's bytes as a file (readers take paths) in a private temporary folder, for the
+    ``with`` block only: the folder is deleted when the block ends, whatever the outcome (success, a
+    CapiDeskError, any exception, ``st.stop``). Uploads hold raw exports (raw emails): nothing of them
+    stays on disk between runs, after an ingest or after the dashboard exits."""
+    with tempfile.TemporaryDirectory(prefix="capi-upload-") as folder:
+        target = Path(folder) / api.safe_file_name(file.name)
+        target.write_bytes(file.getvalue())
+        yield target

@@ -8,7 +8,7 @@ import streamlit as st
 
 from capi_core import contract_editor as ce
 from capi_core import contracts
-from capi_core.contract_models import contract_from_rows, event_rows
+from capi_core.contract_models import contract_from_rows, event_rows, is_pixel_id
 from capi_core.errors import CapiDeskError
 from pages import _contract_fix, _shared
 
@@ -24,6 +24,15 @@ pixels = _shared.cached_call(ce.store_pixels)
 if not pixels:
     _shared.empty_state("No events yet: load Pixel or server logs on the Data page.")
     st.stop()
+if skipped := [p for p in pixels if not is_pixel_id(p)]:  # e.g. a sender left "dummyPixelId" in place
+    st.warning(
+        f"Not Meta pixel ids (digits only), so no contract applies: {ce.escape_markdown(', '.join(skipped))}."
+        " Meta refuses their events: fix the pixel id the sender uses.",
+        icon=":material/warning:",
+    )
+    pixels = [p for p in pixels if is_pixel_id(p)]
+    if not pixels:
+        st.stop()
 
 sidebar_pixel = st.session_state.get("filter_pixel")
 pixel = st.selectbox(

@@ -66,39 +66,48 @@ uploads = st.file_uploader(
 )
 
 ready = []
-for path in _shared.save_uploads(uploads):
-    with st.expander(f"Preview: {path.name}", expanded=True):
+for upload in uploads or []:
+    with st.expander(f"Preview: {upload.name}", expanded=True):
         try:
-            preview = api.preview_file(path, source, fmt, options)
+            with _shared.upload_on_disk(upload) as path:
+                preview = api.preview_file(path, source, fmt, options)
         except CapiDeskError as err:
             _shared.show_error(err)
             continue
         st.text(f"Detected format: {preview.format} — {preview.description}")
         st.caption("What each stored field is read from, and how many preview rows fill it:")
-        st.dataframe(api.frame(preview.mapping), hide_index=True, key=f"mapping_{path.parent.name}")
+        st.dataframe(api.frame(preview.mapping), hide_index=True, key=f"mapping_{upload.file_id}")
         st.caption(
             "The first rows as they would be stored (Ads Manager rows: per ad and day, as exported)."
             if source == "meta"
             else "The first rows as they would be stored (emails, phones and names already hashed):"
         )
-        st.dataframe(preview.rows, hide_index=True, key=f"rows_{path.parent.name}")
+        st.dataframe(preview.rows, hide_index=True, key=f"rows_{upload.file_id}")
         for line_no, reason in preview.problems:
             st.text(f"Line {line_no} would go to quarantine: {reason}")
-        ready.append((path, preview.format))
+        ready.append((upload, preview.format))
 
 if ready and st.button(f"Ingest {len(ready)} file(s)", type="primary", key="ingest"):
     messages = []
-    for path, detected in ready:
-        total = api.estimate_records(path)
-        bar = st.progress(0.0, text=f"Reading {path.name}…")
-
-        def advance(read: int, bar: st.delta_generator.DeltaGenerator = bar, total: int = total) -> None:
-            bar.progress(min(read / total, 1.0), text=f"{read:,} records read")
-
+    for upload, detected in ready:
+        bar = st.progress(0.0, text=f"Reading {upload.name}…")
         try:
-            result = ingest_file(
-                _shared.store(), path, source, fmt=detected, options=options, progress=advance
-            )
+            # the upload's bytes exist on disk only inside this block (deleted however it ends)
+            with _shared.upload_on_disk(upload) as path:
+                total = api.estimate_records(path)
+
+                def advance(
+                    read: int, bar: st.delta_generator.DeltaGenerator = bar, total: int = total
+                ) -> None:
+                    bar.progress(min(read / total, 1.0), text=f"{read:,} records read")
+
+                def step(text: str, bar: st.delta_generator.DeltaGenerator = bar) -> None:
+                    bar.progress(1.0, text=text)
+
+                result = ingest_file(
+                    _shared.store(), path, source, fmt=detected, options=options, progress=advance,
+                    stage=step,
+                )  # fmt: skip
         except CapiDeskError as err:
             _shared.show_error(err)
             st.stop()

@@ -191,8 +191,8 @@ with load_tab:
     )
     if exports is not None and st.button("Load the export", type="primary", key="meta_load_export"):
         try:
-            (path,) = _shared.save_uploads([exports])
-            result = ingest_file(_shared.store(), path, "meta")
+            with _shared.upload_on_disk(exports) as path:
+                result = ingest_file(_shared.store(), path, "meta")
         except CapiDeskError as err:
             _shared.show_error(err)
         else:
@@ -207,11 +207,11 @@ with load_tab:
     when = st.date_input("Fetched on (UTC)", value=dt.datetime.now(dt.UTC).date(), key="meta_q_day")
     if saved is not None and st.button("Load the snapshot", key="meta_load_snapshot"):
         try:
-            (path,) = _shared.save_uploads([saved])
             at = dt.datetime.combine(when, dt.time(12, 0), tzinfo=dt.UTC)
-            snapshot = dataset_quality.load_file(
-                _shared.store(), path, pixel_id=str(pixel or ""), fetched_at=at
-            )
+            with _shared.upload_on_disk(saved) as path:
+                snapshot = dataset_quality.load_file(
+                    _shared.store(), path, pixel_id=str(pixel or ""), fetched_at=at
+                )
         except CapiDeskError as err:
             _shared.show_error(err)
         else:

@@ -61,6 +61,7 @@ from capi_core.engines.spark_lines import numbered_lines
 from capi_core.errors import CapiDeskError, InputError, StoreError, UnreadableFileError
 from capi_core.ingest import IngestResult, content_table, file_sha256, ingest_file
 from capi_core.models import EVENT_COLUMNS, IncomingEvent, RowError, SourceKind
+from capi_core.privacy import url_keys_kept
 from capi_core.readers import Item, Reader, ReadOptions, ads_manager, browser, detect, get_reader
 from capi_core.readers._io import MAX_LINE_BYTES, refuse_huge_line
 from capi_core.readers.lead_stages import validate_overrides
@@ -408,9 +409,12 @@ def _python_rows(
             loaded.read += 1
             if isinstance(item, RowError):
                 errors.append(item)
+                loaded.secrets += item.secrets
             elif isinstance(item, IncomingEvent):
                 loaded.secrets += item.secrets_stripped
-                rows.append(canonical_event(item, default_country=options.default_country))
+                rows.append(
+                    canonical_event(item, default_country=options.default_country, url_keys=options.url_keys)
+                )
                 positions.append(pos)
     loaded.quarantine = _quarantine_rows(errors)
     if not rows:
@@ -447,6 +451,7 @@ def _spark_load(
             "default_country": F.lit(options.default_country),
             "max_line": F.lit(MAX_LINE_BYTES),
             "format": F.lit(reader.format),  # one query may serve several formats (spark_formats)
+            "url_keys": F.array(*[F.lit(key) for key in url_keys_kept(options.url_keys)]),
         }
         # computed once and cut from its lineage: every step below reads it (the mapping plans are big,
         # and re-planning them inside joins costs more driver memory than the rows cost on executors)

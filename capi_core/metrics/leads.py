@@ -452,8 +452,10 @@ def lead_report(
 
 
 def _md(text: str) -> str:
-    # CRM and browser strings: no table breaks, no HTML, no Markdown emphasis or links
-    return re.sub(r"([\\`*_\[\]|<>#])", r"\\\1", text.replace("\n", " "))
+    # CRM and browser strings: no table breaks, no HTML, no Markdown emphasis or links, no terminal codes
+    from capi_core.weekly_review import plain  # weekly_review imports the diagnostics, which import this
+
+    return re.sub(r"([\\`*_\[\]|<>#])", r"\\\1", plain(" ".join(text.split())))
 
 
 def _hours(value: float | None) -> str:

@@ -1,7 +1,8 @@
 -- Server JSONL lines (temp table _fast_lines) -> one row per event: canonical columns plus whether
 -- SQL could decide every value (line_ok; otherwise the Python reader reads that line).
 -- Parameters: $format (capi_log | capi_request | capi_events), $pixel_id (ReadOptions.pixel_id),
--- $max_line (characters; longer lines go to Python, which refuses them). Needs ingest_fast_macros.
+-- $max_line (characters; longer lines go to Python, which refuses them), $url_keys (page-URL keys whose
+-- values are kept: privacy.url_keys_kept). Needs ingest_fast_macros.
 create temp table _fast_events as
 with lines as (
     select
@@ -163,8 +164,9 @@ judged as materialized (
             and fx_time_format(ef[2]) is not null
             and fx_text_ok(ef[3]) and fx_text_ok(ef[4]) and fx_text_ok(ef[6]) and fx_text_ok(ef[7])
             and fx_text_ok(ef[8])
-            -- a URL that may carry an email goes to Python, which masks it (privacy.mask_url)
+            -- a URL that may carry an email, or a parameter value privacy.mask_url masks, goes to Python
             and coalesce(not regexp_matches(fx_text(ef[7]), '@|%40'), true)
+            and fx_url_kept(fx_text(ef[7]), $url_keys)
             and (ef[9] is null or fx_consent_ok(ef[9]))
             and fx_dpo_ok(ef[10])
             and fx_value_ok(cd[1]) and fx_currency_ok(cd[2]) and fx_str_ok(cd[3])

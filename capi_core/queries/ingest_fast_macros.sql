@@ -242,3 +242,19 @@ create or replace temp macro fx_dpo(v) as
             list_transform(json_extract(v, '$[*]'), lambda x: coalesce(fx_text(x), '')), ',')
         else coalesce(fx_text(v), '')
     end;
+
+-- privacy.mask_url leaves a page URL as sent when every key=value item (items end at ? & # ;) with a value
+-- has a key on the allow-list `keys` (privacy.url_keys_kept: lowercase, a trailing * is a prefix). This
+-- scans the whole URL, path included, so it may send Python a URL Python keeps: never the reverse.
+-- Keys other than plain ASCII are left to Python (its lower() and the allow-list decide them).
+create or replace temp macro fx_url_kept(u, keys) as
+    u is null
+    or not contains(u, '=')
+    or coalesce(list_bool_and(list_transform(
+        regexp_extract_all(u, '[?&#;]([^?&#;=]*)=[^?&#;]', 1),
+        lambda k: regexp_full_match(k, '[A-Za-z0-9_.-]+')
+            and list_bool_or(list_transform(
+                keys,
+                lambda p: if(ends_with(p, '*'), starts_with(lower(k), rtrim(p, '*')), lower(k) = p)
+            ))
+    )), true);

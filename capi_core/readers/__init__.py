@@ -36,6 +36,7 @@ class ReadOptions:
     pixel_id: str | None = None  # for formats that do not carry one
     default_country: str | None = None  # ISO alpha-2, for phones without a calling code
     stage_map: dict[str, str] = field(default_factory=dict)  # CRM stage (as exported) -> truth status
+    url_keys: tuple[str, ...] = ()  # page-URL keys kept besides privacy.URL_KEYS_KEPT (settings.url_keys)
 
 
 class Reader(Protocol):

@@ -7,6 +7,8 @@ says what to do next, before anything reaches the store.
 
 from __future__ import annotations
 
+import codecs
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,25 @@ from capi_core.errors import UnreadableFileError
 MAX_LINE_BYTES = 16 * 1024 * 1024
 _SNIFF_BYTES = 64 * 1024
 PARQUET_MAGIC = b"PAR1"
+
+
+def require_regular_file(path: Path) -> None:
+    """Refuse a path that is not a regular file (missing, a folder, a device such as /dev/zero, a pipe)
+    before anything reads it: reading a device would never end."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as err:
+        raise UnreadableFileError(
+            f"cannot open {path.name}: {err.strerror}", hint="check the path; nothing was stored"
+        ) from None
+    if stat.S_ISDIR(mode):
+        raise UnreadableFileError(
+            f"{path.name} is a folder", hint="give the files inside it, e.g. folder/*.jsonl"
+        )
+    if not stat.S_ISREG(mode):
+        raise UnreadableFileError(
+            f"{path.name} is not a regular file (a device or a pipe)", hint="save the data to a file first"
+        )
 
 
 def head_bytes(path: Path, size: int = _SNIFF_BYTES) -> bytes:
@@ -29,11 +50,28 @@ def head_bytes(path: Path, size: int = _SNIFF_BYTES) -> bytes:
         raise UnreadableFileError(f"{path.name} is empty", hint="export the file again")
     if head.startswith(PARQUET_MAGIC):
         return head  # binary by design; readers that accept Parquet check the magic themselves
-    if b"\x00" in head:
+    if _looks_binary(head):
         raise UnreadableFileError(
             f"{path.name} looks binary (NUL bytes)", hint="give a text export: CSV, JSON or JSONL"
         )
     return head
+
+
+def _looks_binary(head: bytes) -> bool:
+    """NUL bytes in the first line, or in a head that is not UTF-8 text: a binary file (or UTF-16).
+
+    NUL bytes after a clean first line are a text log a crash zero-filled at its end: it is read, and
+    the readers quarantine the lines holding NUL bytes (``_json.NUL_LINE_REASON``).
+    """
+    if b"\x00" not in head:
+        return False
+    if b"\x00" in head.lstrip().split(b"\n", 1)[0]:
+        return True
+    try:  # final=False: the head may cut a multi-byte character short
+        codecs.getincrementaldecoder("utf-8")().decode(head.replace(b"\x00", b""), final=False)
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def detect_encoding(path: Path, *, allow_legacy: bool = False) -> str:

@@ -26,7 +26,7 @@ import orjson
 from capi_core.canonical import parse_event_time
 from capi_core.errors import UnreadableFileError
 from capi_core.models import HASHED_KEYS, RowError
-from capi_core.privacy import MASK, mask_text, strip_secrets
+from capi_core.privacy import MASK, mask_query_values, mask_secrets, mask_text, strip_secrets
 from capi_core.readers._io import read_text, read_text_lines
 
 Layout = Literal["jsonl", "array", "object"]
@@ -45,7 +45,19 @@ _PII_JSON = re.compile(
     re.IGNORECASE,
 )
 _PII_PARAM = re.compile(rf"((?:ud|udff)(?:\[|%5B)(?:{_PII_NAMES})(?:\]|%5D)=)[^&\s\"']*", re.IGNORECASE)
+#: Pixel beacon parameters whose values a quarantined beacon URL keeps (any other value is masked).
+BEACON_KEYS = (
+    "id", "ev", "eid", "ts", "dl", "rl", "v", "r", "ec", "it", "coo", "o", "sw", "sh", "if", "fbp", "fbc",
+    "cd[value]", "cd[currency]", "cd[content_ids]", "cd[contents]", "cd[content_type]", "cd[num_items]",
+    "cd[order_id]",
+)  # fmt: skip
 _KEY = re.compile(r'"([A-Za-z_][\w.\-]*)"\s*:')
+#: A record nesting deeper is quarantined: events nest a dozen levels at most, and the recursive steps
+#: that follow (secret stripping, masking) would exhaust Python's stack long before orjson's 1,024.
+MAX_DEPTH = 64
+TOO_DEEP_REASON = f"nested deeper than {MAX_DEPTH} levels"
+#: A crash can leave NUL bytes in an append-only log (a zero-filled tail): such a line is quarantined.
+NUL_LINE_REASON = "NUL bytes in the line (a crash can zero-fill the end of a log)"
 _DECODER = json.JSONDecoder()
 
 
@@ -95,17 +107,47 @@ def _try_loads(text: str | bytes) -> Any:
         return None
 
 
+def line_record(line_no: int, text: str) -> Record:
+    """One non-blank JSONL line as a record, or the ``RowError`` that quarantines it: a line holding NUL
+    bytes (what a crash leaves in an append-only log), a line that is not JSON, a record nested too deep.
+    The Python reader and the fast path (``fast_ingest``) both read lines through here."""
+    if "\x00" in text:
+        return nul_line_error(line_no, text)
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return unparsed(line_no, text)
+    if too_deep(text, value):
+        return RowError(line_no, TOO_DEEP_REASON, masked_text(text))
+    return JsonRecord(line_no, value, may_hold_secret(text))
+
+
+def nul_line_error(line_no: int, text: str) -> RowError:
+    """The quarantine row of a line holding NUL bytes (kept without them, masked, credentials counted)."""
+    clean = text.replace("\x00", "")
+    return RowError(line_no, NUL_LINE_REASON, masked_text(clean), secrets=mask_secrets(clean)[1])
+
+
+def too_deep(text: str, value: Any) -> bool:
+    """True when ``value`` (parsed from ``text``) nests deeper than ``MAX_DEPTH`` levels. Iterative, and
+    only walked when ``text`` has enough brackets to nest that deep."""
+    if text.count("{") + text.count("[") <= MAX_DEPTH:
+        return False
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        if children and depth > MAX_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def _jsonl(lines: Iterator[tuple[int, str]]) -> Iterator[Record]:
     for line_no, line in lines:
         text = line.strip()
-        if not text:
-            continue
-        try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            yield RowError(line_no, "not valid JSON", masked_text(text))
-            continue
-        yield JsonRecord(line_no, value, may_hold_secret(text))
+        if text:
+            yield line_record(line_no, text)
 
 
 def _document(path: Path) -> tuple[Layout, Iterator[Record]]:
@@ -120,6 +162,11 @@ def _document(path: Path) -> tuple[Layout, Iterator[Record]]:
             hint="export the file again, or give one JSON object per line",
         ) from None
     suspect = may_hold_secret(text)
+    if too_deep(text, doc):
+        raise UnreadableFileError(
+            f"{path.name} nests deeper than {MAX_DEPTH} levels",
+            hint="no event nests that deep: check the file",
+        )
     if isinstance(doc, list):
         return "array", (JsonRecord(i, item, suspect) for i, item in enumerate(doc, start=1))
     return "object", iter([JsonRecord(1, doc, suspect)])
@@ -136,16 +183,17 @@ def _looks_like_jsonl(text: str) -> bool:
 def head_record(head: str) -> Any:
     """The first record visible in a file's head (first JSONL line, first array item, whole object)."""
     text = head.lstrip()
+    # RecursionError: a record nested thousands deep is no record a reader could use either
     if text.startswith("["):
         try:
             return _DECODER.raw_decode(text, len(text) - len(text[1:].lstrip()))[0]
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     if text.startswith("{"):
         for candidate in (text.split("\n", 1)[0], text):
             try:
                 return _DECODER.raw_decode(candidate.strip())[0]
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
     return None
 
@@ -176,25 +224,34 @@ def _redact(value: Any) -> Any:
 
 
 def masked(value: Any) -> str:
-    """Quarantine text for a parsed record: PII keys blanked, tokens and PII-looking text masked."""
+    """Quarantine text for a parsed record: PII keys blanked, URL parameter values (but allow-listed
+    ones), tokens and PII-looking text masked."""
     clean, _ = strip_secrets(_redact(value))
     try:
         text = orjson.dumps(clean, default=str).decode()
     except TypeError:
         text = repr(clean)
-    return mask_text(text[: RAW_LIMIT * 2])[:RAW_LIMIT]
+    return mask_text(mask_query_values(text[: RAW_LIMIT * 2]))[:RAW_LIMIT]
 
 
-def masked_text(text: str) -> str:
-    """Quarantine text for raw JSON or URL text that could not be parsed."""
+def masked_text(text: str, kept_keys: tuple[str, ...] = ()) -> str:
+    """Quarantine text for raw JSON or URL text that could not be parsed: PII keys' values, URL parameter
+    values (but ``privacy.URL_KEYS_KEPT`` and ``kept_keys``), tokens and PII-looking text masked."""
     text = _PII_JSON.sub(lambda m: f'{m.group(1)}"{MASK}"', text[: RAW_LIMIT * 2])
     text = _PII_PARAM.sub(lambda m: m.group(1) + MASK, text)
-    return mask_text(text)[:RAW_LIMIT]
+    return mask_text(mask_query_values(text, kept_keys))[:RAW_LIMIT]
+
+
+def unparsed(line_no: int, text: str) -> RowError:
+    """The quarantine row of a line that is not valid JSON, with the credentials it held counted."""
+    return RowError(line_no, "not valid JSON", masked_text(text), secrets=mask_secrets(text)[1])
 
 
 def masked_url(text: str) -> str:
-    """Quarantine text for a URL line: decoded first, so an encoded email is masked too."""
-    return masked_text(unquote_plus(_PII_PARAM.sub(lambda m: m.group(1) + MASK, text)))
+    """Quarantine text for a URL line: decoded first, so an encoded email is masked too; then every
+    parameter value but the beacon's own (``BEACON_KEYS``) and the allow-listed ones is masked, the
+    page URL's parameters included (``dl``'s query reads as parameters once decoded)."""
+    return masked_text(unquote_plus(_PII_PARAM.sub(lambda m: m.group(1) + MASK, text)), BEACON_KEYS)
 
 
 def parse_moment(raw: Any) -> dt.datetime | None:

@@ -42,6 +42,7 @@ from capi_core.readers._json import (
     load_json_text,
     masked,
     masked_url,
+    nul_line_error,
     parse_moment,
 )
 from capi_core.readers.server import CapiEventsReader, RecordError, consent_text
@@ -180,19 +181,19 @@ class PixelBeaconReader:
             text = line.strip()
             if not text or text.startswith(_COMMENT):
                 continue
-            yield self._line(text, line_no, options)
+            yield nul_line_error(line_no, text) if "\x00" in text else self._line(text, line_no, options)
 
     @staticmethod
     def _line(text: str, line_no: int, options: ReadOptions) -> Item:
         clean, secrets = strip_secrets(text)
         match = _TR_URL.search(clean)
         if match is None:
-            return RowError(line_no, "no facebook.com/tr URL on the line", masked_url(clean))
+            return RowError(line_no, "no facebook.com/tr URL on the line", masked_url(clean), secrets)
         try:
             params = query_params(urlsplit(match[0]).query)
             event = beacon_event(params, line_no, default_pixel=options.pixel_id)
         except (RecordError, ValueError) as err:
-            return RowError(line_no, str(err), masked_url(clean))
+            return RowError(line_no, str(err), masked_url(clean), secrets)
         event.secrets_stripped = secrets
         return event
 
@@ -261,7 +262,7 @@ def _har_entry(entry: Any, index: int, options: ReadOptions) -> Item | None:
             default_pixel=options.pixel_id,
         )
     except RecordError as err:
-        return RowError(index, str(err), masked_url(str(clean.get("url"))))
+        return RowError(index, str(err), masked_url(str(clean.get("url"))), secrets)
     event.secrets_stripped = secrets
     return event
 

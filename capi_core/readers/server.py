@@ -24,7 +24,7 @@ import csv
 import datetime as dt
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -232,18 +232,25 @@ def _data(body: dict[str, Any]) -> list[Any]:
 def request_events(
     body: dict[str, Any], line_no: int, env: Envelope, secrets: int, channel: Channel = "server"
 ) -> Iterator[Item]:
-    """Every event of one request body, the request's stripped-secret count on the first event."""
+    """Every event of one request body, the request's stripped-secret count on the first event (on the
+    first quarantined item when no event could be read)."""
+    items: list[Item] = []
     for index, raw in enumerate(_data(body)):
         event = raw
         if isinstance(raw, str | bytes):  # form-encoded variant: each item is JSON text
             event = load_json_text(raw)
             if not isinstance(event, dict):
-                yield RowError(line_no, f"data[{index}]: not a JSON object", masked(raw))
+                items.append(RowError(line_no, f"data[{index}]: not a JSON object", masked(raw)))
                 continue
         item = event_from_dict(event, line_no, channel, env, where=f"data[{index}]: ")
         if isinstance(item, IncomingEvent) and secrets:
             item.secrets_stripped, secrets = secrets, 0
-        yield item
+        items.append(item)
+    for position, item in enumerate(items if secrets else []):
+        if isinstance(item, RowError):
+            items[position] = replace(item, secrets=secrets)
+            break
+    yield from items
 
 
 def _shape_error(path: Path, fmt: str, expected: str) -> UnreadableFileError:
@@ -285,7 +292,7 @@ class _JsonReader:
         try:
             yield from self.record_items(value, record.line_no, secrets, options)
         except RecordError as err:
-            yield RowError(record.line_no, str(err), masked(value))
+            yield RowError(record.line_no, str(err), masked(value), secrets=secrets)
 
 
 class CapiRequestReader(_JsonReader):

@@ -199,3 +199,31 @@ def test_history_diff_of_a_saved_version(
     assert problems(app) == []
     [diff] = [c.value for c in app.code]
     assert "-    allowed_currencies: [USD]" in diff and "+    allowed_currencies: [USD, EUR]" in diff
+
+
+@pytest.mark.parametrize("with_demo", [True, False], ids=["beside-the-demo-pixel", "alone"])
+def test_a_pixel_id_that_is_not_a_number(
+    open_app: AppFactory, scratch_db: Path, tmp_path: Path, with_demo: bool
+) -> None:
+    """``dummyPixelId`` (left in place by a sender, as in rudderlabs' real sample) is named in a warning,
+    never offered for a contract, and never crashes the page."""
+    from capi_core.ingest import ingest_file
+
+    db = scratch_db if with_demo else tmp_path / "dummy.duckdb"
+    log = tmp_path / "dummy.jsonl"
+    log.write_text(
+        json.dumps({"pixel_id": "dummyPixelId", "request": {"data": [
+            {"event_name": "Purchase", "event_time": 1793620800, "event_id": "d1", "action_source": "website"}
+        ]}}) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    with Store(db) as store:
+        assert ingest_file(store, log, "server").rows_stored == 1
+    app = open_app(PAGE, db=db)
+    assert problems(app) == []
+    assert any("dummyPixelId" in str(w.value) and "digits only" in str(w.value) for w in app.warning)
+    pickers = [box for box in app.selectbox if box.key == "contracts_pixel"]
+    if with_demo:
+        assert PIXEL in pickers[0].options and "dummyPixelId" not in pickers[0].options
+    else:
+        assert pickers == []

@@ -29,6 +29,20 @@ from tests.conftest import FIXTURES
 HEX = "834766578815c94aab5692b31ccde3491d1dcda5c2e1d5e71b351582032258f6"
 EMAIL = "jane.parity@example.com"
 TOKEN = "EAAtestFAKEtokenDoNotUse0000000000"
+#: Page URLs: kept as sent (allow-listed keys, no query), masked by Python (PII parameters in the query or
+#: the fragment, a token in any letter case, an email), and a key only some stores keep (ref_code).
+PAGE_URLS = [
+    "https://shop.example/",
+    "https://shop.example/p?utm_source=fb&UTM_Medium=cpc&fbclid=IwAR1&q#reviews",
+    "https://shop.example/thanks?phone=4155550199&first_name=Bob",
+    "https://shop.example/t?Access_Token=" + TOKEN,
+    "https://shop.example/#/thanks?name=Bo&gclid=1",
+    "https://shop.example/a;s=1?variant=2",
+    "https://shop.example/?ref_code=abc&utm_id=7",
+    "https://shop.example/?utm_\u017fource=x",
+    "https://shop.example/?phone=",
+    "https://shop.example/u/jane@example.com?sku=1",
+]
 
 
 def _table(store: Store, table: str, order: str) -> list[tuple[Any, ...]]:
@@ -185,6 +199,8 @@ def event(draw: st.DrawFn) -> Any:
         obj["event_id"] = draw(st.one_of(st.text(max_size=6), st.integers(0, 99), st.floats(0, 9, width=16)))
     if draw(st.booleans()):
         obj["action_source"] = draw(st.sampled_from(["website", "app", True, ""]))
+    if draw(st.integers(0, 2)) == 0:
+        obj["event_source_url"] = draw(st.sampled_from(PAGE_URLS))
     obj.update(draw(event_extras()))
     if draw(st.integers(0, 6)):
         obj["user_data"] = draw(user_data())
@@ -289,7 +305,8 @@ def test_fast_path_matches_python_path(
 
 
 def test_common_case_is_decided_in_sql(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hashed keys, fbp, IPv4, epoch seconds and a token in the body: no line goes to Python."""
+    """Hashed keys, fbp, IPv4, epoch seconds, a token in the body and page URLs whose parameters are all
+    allow-listed (utm_*, fbclid, ...): no line goes to Python."""
     routed: list[int] = []
     original = fast_ingest._python_items
     monkeypatch.setattr(
@@ -299,6 +316,7 @@ def test_common_case_is_decided_in_sql(tmp_path: Path, monkeypatch: pytest.Monke
     lines = []
     for i in range(50):
         event = {"event_name": "Purchase", "event_time": 1762000000 + i, "event_id": str(i),
+                 "event_source_url": PAGE_URLS[i % 2] + f"&utm_content={i}",
                  "user_data": {"em": [HEX], "fbp": f"fb.1.1762000000000.{rng.randint(1, 9)}",
                                "client_ip_address": "203.0.113.7"},
                  "custom_data": {"value": 12.5, "currency": "USD", "content_ids": ["a"]}}  # fmt: skip
@@ -393,3 +411,74 @@ def test_overlapping_files_dedup_across_paths(tmp_path: Path) -> None:
     first = ingest_file(store, jsonl, "server", fmt="capi_events")
     second = ingest_file(store, array, "server", fmt="capi_events")
     assert (first.rows_stored, second.rows_stored, second.rows_already_stored) == (3, 0, 3)
+
+
+def test_page_urls_masked_alike_on_both_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every PAGE_URLS entry, without and with a store's own key (ref_code): both paths store the same
+    URL; the lines whose URL has only kept keys are decided in SQL, the others are read by Python."""
+    routed: list[int] = []
+    original = fast_ingest._python_items
+    monkeypatch.setattr(
+        fast_ingest, "_python_items", lambda r, n, line, o: routed.append(n) or original(r, n, line, o)
+    )
+    lines = [
+        orjson.dumps(
+            {
+                "event_name": "PageView",
+                "event_time": 1762000000,
+                "event_source_url": url,
+                "user_data": {"em": HEX},
+            }
+        ).decode()
+        for url in PAGE_URLS
+    ]
+    path = _write(tmp_path / "urls.jsonl", "capi_events", lines[0], lines[1:])
+    for keys, python_lines in (((), [3, 4, 5, 6, 7, 8, 10]), (("ref_code",), [3, 4, 5, 6, 8, 10])):
+        routed.clear()
+        assert_parity(tmp_path, path, url_keys=keys)
+        assert routed == python_lines
+    with Store() as store:
+        ingest_file(store, path, "server", options=ReadOptions(url_keys=("ref_code",)))
+        urls = [
+            url for (url,) in store.query("urls", "select event_source_url from events order by line_no").rows
+        ]
+    assert urls == [
+        "https://shop.example/",
+        "https://shop.example/p?utm_source=fb&UTM_Medium=cpc&fbclid=IwAR1&q#reviews",
+        "https://shop.example/thanks?phone=***&first_name=***",
+        "https://shop.example/t?Access_Token=***",
+        "https://shop.example/#/thanks?name=***&gclid=1",
+        "https://shop.example/a;s=1?variant=2",
+        "https://shop.example/?ref_code=abc&utm_id=7",
+        "https://shop.example/?utm_\u017fource=***",
+        "https://shop.example/?phone=",
+        "https:***?sku=1",  # privacy.mask_url's email rule takes the path with it
+    ]
+
+
+def test_nul_lines_are_quarantined_alike(tmp_path: Path) -> None:
+    """A line with a NUL inside, a line of NULs and a zero-filled tail (what a crash leaves in an
+    append-only log): the fast path takes the file, and both paths quarantine exactly those lines."""
+    first, second = _FIRST["capi_log"], _FIRST["capi_log"].replace("1762000000", "1762000001")
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(
+        b"\n".join([first.encode(), b'{"sent_at": "x\x00y"}', bytes(16), second.encode()])
+        + b"\n"
+        + second[:25].encode()
+        + bytes(9000)
+    )
+    assert fast_ingest.fast_format(detect(path, "server"), path)
+    fast, _ = assert_parity(tmp_path, path)
+    assert (fast.rows_stored, fast.rows_quarantined) == (2, 3)
+
+
+def test_deep_lines_are_quarantined_alike(tmp_path: Path) -> None:
+    """A record nested deeper than 64 levels (with and without a token) is quarantined by both paths."""
+    deep = '{"a":' * 70 + "1" + "}" * 70
+    lines = [
+        '{"event_name": "Purchase", "event_time": 1762000000, "custom_data": {"x": ' + deep + "}}",
+        f'{{"event_name": "Lead", "event_time": 1762000000, "access_token": "{TOKEN}", "x": {deep}}}',
+    ]
+    path = _write(tmp_path / "log.jsonl", "capi_events", _FIRST["capi_events"], lines)
+    fast, _ = assert_parity(tmp_path, path)
+    assert (fast.rows_stored, fast.rows_quarantined) == (1, 2)

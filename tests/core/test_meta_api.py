@@ -20,6 +20,7 @@ from capi_core.meta_api import (
     check_base_url,
     parse_error,
     resolve_token,
+    scrub,
 )
 
 TOKEN = "EAAtestTOKEN1234567890abcdefSECRET"
@@ -330,3 +331,14 @@ def test_client_refuses_a_bad_base_url_before_sending() -> None:
     with pytest.raises(InputError, match="query string"):
         recorder.client(base_url=f"http://127.0.0.1:1/?access_token={TOKEN}")
     assert recorder.requests == []
+
+
+@pytest.mark.parametrize("token", ["t0k", "EAAtestTOKEN1234567890abcdefSECRET"])
+def test_every_graph_error_field_is_scrubbed_whatever_the_token_length(token: str) -> None:
+    """A server echoing the token in fbtrace_id, type, title, message: none of it survives, short or not."""
+    body = {"error": {"message": f"m {token}", "type": token, "code": 190, "error_user_title": token,
+                      "error_user_msg": token, "fbtrace_id": token}}  # fmt: skip
+    err = parse_error(400, body, token=token)
+    assert err.fbtrace_id == "***" and err.error_type == "***"
+    assert token not in str(err) + repr(err) + err.info.model_dump_json()
+    assert scrub(f"Authorization: Bearer {token}", None) == "Authorization: Bearer ***"

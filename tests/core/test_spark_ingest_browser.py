@@ -30,6 +30,7 @@ from capi_core.demo import BROWSER_FILE, LEAD_BROWSER_FILE, generate
 from capi_core.engines.spark_formats import SPARK_SQL_FORMATS
 from capi_core.models import EVENT_COLUMNS, MATCH_KEYS, IncomingEvent, RowError
 from capi_core.normalize import _country_code
+from capi_core.privacy import URL_KEYS_KEPT
 from capi_core.readers import ReadOptions, get_reader
 from capi_core.store import load_query
 
@@ -81,7 +82,12 @@ def spark_rows(spark: SparkSession, fmt: str, lines: list[str], options: ReadOpt
         [(number, text) for number, text in enumerate(lines, start=1)], "line_no bigint, text string"
     )
     frame.createOrReplaceTempView("_spark_lines")
-    args = {"pixel_id": options.pixel_id, "default_country": options.default_country, "max_line": MAX_LINE}
+    args = {
+        "pixel_id": options.pixel_id,
+        "default_country": options.default_country,
+        "max_line": MAX_LINE,
+        "url_keys": list(URL_KEYS_KEPT),
+    }
     result = spark.sql(load_query(SPARK_SQL_FORMATS[fmt]), args=args)
     return [row.asDict() for row in result.collect()]
 
@@ -128,7 +134,12 @@ def test_output_columns_and_types(spark: SparkSession) -> None:
     frame = spark.createDataFrame([(1, "")], "line_no bigint, text string")
     frame.createOrReplaceTempView("_spark_lines")
     for fmt in ("pixel_beacons", "browser_events", "fbq_jsonl"):
-        args = {"pixel_id": None, "default_country": None, "max_line": MAX_LINE}
+        args = {
+            "pixel_id": None,
+            "default_country": None,
+            "max_line": MAX_LINE,
+            "url_keys": list(URL_KEYS_KEPT),
+        }
         schema = spark.sql(load_query(SPARK_SQL_FORMATS[fmt]), args=args).schema
         names = [field.name for field in schema.fields]
         assert names == ["line_no", "pos", "line_ok", "secrets", *CONTENT]
@@ -177,8 +188,18 @@ BEACON_CASES: list[tuple[str, bool, str]] = [
     (TR + "&ts=2026-10-05T10:00:00Z", False, "ISO ts: Python parses"),
     (TR + "&ts=abc", False, "ts not a time: Python quarantines"),
     (TR + "&eid=e1&eid=e2", True, "eid: first wins"),
-    (TR + "&dl=https%3A%2F%2Fs.example%2Fty%3Femail%3Djo%40ex.com", True, "email in dl masked"),
-    (TR + "&dl=https%3A%2F%2Fs.example%2Fty%3Femail%3Djo%2540ex.com", True, "encoded email in dl masked"),
+    (
+        TR + "&dl=https%3A%2F%2Fs.example%2Fu%2Fjo%40ex.com%3Futm_source%3Dfb",
+        True,
+        "email in dl's path masked",
+    ),
+    (TR + "&dl=https%3A%2F%2Fs.example%2Fu%2Fjo%2540ex.com", True, "encoded email in dl masked"),
+    (TR + "&dl=https%3A%2F%2Fs.example%2Fty%3Femail%3Djo%40ex.com", False, "email parameter: Python masks"),
+    (TR + "&dl=https%3A%2F%2Fs.example%2Fty%3Fphone%3D4155550199%26first_name%3DBo", False, "PII parameters"),
+    (TR + "&dl=https%3A%2F%2Fs.example%2Fp%3FUTM_Source%3Dfb%26fbclid%3DIw1%26q%23top", True, "kept keys"),
+    (TR + "&dl=https%3A%2F%2Fs.example%2F%23%2Fty%3Fname%3DBo", False, "fragment parameter: Python masks"),
+    (TR + "&dl=https%3A%2F%2Fs.example%2F%3Fphone%3D", True, "empty parameter value: nothing to mask"),
+    (TR + "&dl=https%3A%2F%2Fx.example%2F%3FAccess_Token%3Dabc", False, "encoded token in dl: Python"),
     (TR + "&dl=https%3A%2F%2Fs%C3%A9.example%2F%40a.com", False, "non-ASCII URL with @: Python masks"),
     (TR + "&cd[value]=12.50&cd[currency]=usd", True, "value and lower-case currency"),
     (TR + "&cd[value]=12,50&cd[currency]=%20EUR%20", True, "comma decimal is malformed"),
@@ -248,8 +269,10 @@ BEACON_CASES: list[tuple[str, bool, str]] = [
     ),
     (TR + "&ud[client_ip_address]=%3A%3A1", False, "IPv6: ipaddress in Python"),
     (TR + "&access_token=EAAB1234567890abcdefghij", True, "credential counted"),
-    (TR + "&dl=https://x.example/?access_token=abc<zz&ev=B", True, "stripping moves the URL's end"),
-    (TR + "&ACCESS_TOKEN=abc", True, "upper case is not stripped (as Python)"),
+    (TR + "&dl=https://x.example/?access_token=abc<zz&ev=B", False, "stripping moves the URL's end"),
+    (TR + "&ev=B&access_token=abc<zz", True, "stripping moves the URL's end, no dl"),
+    (TR + "&ACCESS_TOKEN=abc", True, "upper case is stripped and counted"),
+    (TR + "&Access_Token%3Dabc", True, "percent-encoded '=' is stripped and counted"),
     ("https://www.facebook.com/tr/?id=" + "9" * 70 + "&ev=" + "x" * 300, True, "long texts cut"),
 ]
 
@@ -268,7 +291,7 @@ def test_beacon_long_line_is_not_line_ok(spark: SparkSession) -> None:
     spark.createDataFrame(
         [(1, TR), (2, "# comment"), (3, "# c")], "line_no bigint, text string"
     ).createOrReplaceTempView("_spark_lines")
-    args = {"pixel_id": None, "default_country": None, "max_line": 3}
+    args = {"pixel_id": None, "default_country": None, "max_line": 3, "url_keys": list(URL_KEYS_KEPT)}
     rows = spark.sql(load_query(SPARK_SQL_FORMATS["pixel_beacons"]), args=args).collect()
     assert [(row["line_no"], row["line_ok"]) for row in sorted(rows)] == [(1, False), (2, False), (3, True)]
 
@@ -432,8 +455,11 @@ EVENT_CASES: list[tuple[str, bool, str]] = [
     (ev(event_id=True), True, "boolean id as Python prints it"),
     (ev(event_id=1.5), False, "float id: repr in Python"),
     (ev(pixel_id="", action_source=_DROP), True, "default pixel, website"),
-    (ev(event_source_url="https://x.example/?e=jo@ex.com"), True, "email in the URL masked"),
-    (ev(event_source_url="https://x.example/?e=jo%40ex.com"), True, "encoded email masked"),
+    (ev(event_source_url="https://x.example/u/jo@ex.com?gclid=1"), True, "email in the URL masked"),
+    (ev(event_source_url="https://x.example/u/jo%40ex.com"), True, "encoded email masked"),
+    (ev(event_source_url="https://x.example/?e=jo%40ex.com"), False, "a parameter value: Python masks"),
+    (ev(event_source_url="https://x.example/?utm_term=a&Fbclid=b#x"), True, "allow-listed keys in SQL"),
+    (ev(event_source_url="https://x.example/?ACCESS_TOKEN=a"), False, "a credential: Python strips it"),
     (ev(event_source_url="https://é.example/?e=jo@ex.com"), False, "non-ASCII URL with an email"),
     (ev(consent=" YES "), True, "consent text"),
     (ev(consent=0), True, "consent integer"),
@@ -623,7 +649,8 @@ FBQ_CASES: list[tuple[str, bool, str]] = [
     (fbq(url=0), True, "falsy url: none"),
     (fbq(url={}), True, "empty object url: none"),
     (fbq(url={"a": 1}), False, "object url: str() in Python"),
-    (fbq(url="https://x/?e=a@b.co"), True, "email in url masked"),
+    (fbq(url="https://x/a@b.co?utm_medium=x"), True, "email in url masked"),
+    (fbq(url="https://x/?e=a@b.co"), False, "a parameter value: Python masks"),
     (fbq(fbp="", user_data={"fbp": None}), True, "user_data's null fbp wins over the record's"),
     (fbq(user_data={"fbp": "x", "em": "Jo@Ex.com"}), True, "user_data wins, raw email hashed"),
     (fbq(user_data="x", user_agent=5, fbc=["fb.1.1790819399557.IwAR"]), True, "non-object user_data ignored"),

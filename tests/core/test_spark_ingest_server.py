@@ -27,6 +27,7 @@ from capi_core.canonical import canonical_event
 from capi_core.fast_ingest import _python_items
 from capi_core.models import EVENT_COLUMNS, MATCH_KEYS, IncomingEvent
 from capi_core.normalize import hash_value
+from capi_core.privacy import URL_KEYS_KEPT
 from capi_core.readers import ReadOptions
 from capi_core.readers.server import CapiEventsReader, CapiLogReader, CapiRequestReader
 from capi_core.store import load_query
@@ -68,6 +69,7 @@ def run_query(
         "pixel_id": F.lit(pixel_id),
         "default_country": F.lit(default_country),
         "max_line": F.lit(max_line),
+        "url_keys": list(URL_KEYS_KEPT),
     }
     rows: dict[int, list[Row]] = {}
     for row in spark.sql(load_query(QUERY), args=args).collect():
@@ -190,6 +192,10 @@ LINE_CASES: list[tuple[str, bool]] = [
     ('{"event_name": "Purchase", "custom_data": {"value": {"a": 1}}}', False),
     ('{"event_name": "", "event_time": 1}', False),  # quarantined by Python
     ('{"event_name": "Purchase", "event_source_url": "https://x.example/?e=a%40b.com"}', False),
+    ('{"event_name": "Purchase", "event_source_url": "https://x.example/ty?phone=4155550199"}', False),
+    ('{"event_name": "Purchase", "event_source_url": "https://x.example/#/ty?first_name=Bo"}', False),
+    ('{"event_name": "Purchase", "event_source_url": "https://x.example/?Access_Token=a"}', False),
+    ('{"event_name": "Purchase", "event_source_url": "https://x.example/?UTM_Source=a&fbclid=b&q#t"}', True),
     ('[{"event_name": "Purchase"}]', False),
     ('{"event_name": "Purchase", "to\u212aen": "x"}', False),  # Kelvin sign: Python lowers it to "token"
     ("", True),

@@ -181,5 +181,6 @@ def test_annotate_add_list_delete(capsys: pytest.CaptureFixture[str], db: Path) 
 
 
 def test_annotate_list_on_an_empty_store(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    Store(tmp_path / "empty.duckdb").close()  # a missing store is its own error (no store at)
     code, out, _ = run(capsys, tmp_path / "empty.duckdb", "annotate", "list")
     assert code == 0 and "no annotations yet" in out

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from capi_core.cli import main
+from capi_core.store import Store
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -60,5 +61,6 @@ def test_bad_map_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_undo_unknown_batch_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Store(tmp_path / "s.duckdb").close()  # an empty store (a missing one is its own error: no store at)
     assert main(["--db", str(tmp_path / "s.duckdb"), "undo", "42"]) == 2
     assert "no batch 42" in capsys.readouterr().err

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from urllib.parse import quote
 
 import pytest
 
+from capi_core import settings
 from capi_core.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -390,3 +392,258 @@ def test_email_in_page_url_is_not_stored(tmp_path: Path, source: str) -> None:
     ingest_clean(db, source, path)
     assert query(db, "select count(*) from events") == [(1,)]
     assert_store_clean(db)
+
+
+# --- issue 12: tokens in any letter case, PII in page-URL parameters, Authorization values ------------
+
+#: Token values planted in one place each (the place is in the name), so a leak says where it came from.
+TOKENS = {
+    "url": "swpTokUrlQ7z",
+    "request_url": "swpTokReqW3x",
+    "body_key": "swpTokKeyE5c",
+    "header_bearer": "swpTokHdrR8v",
+    "header_referer": "swpTokRefT2b",
+    "fragment": "swpTokFrgY6n",
+    "quarantine_bearer": "swpTokQbrU4m",
+    "quarantine_url": "swpTokQurI9k",
+    "beacon_dl": "swpTokBdlO1j",
+    "beacon_param": "swpTokBprP5h",
+    "beacon_quarantine": "swpTokBqrA3g",
+}
+URL_PHONE = "4155550199"
+URL_FIRST = "Quillonza"
+URL_LAST = "Brackwater"
+URL_EMAIL = "sweep.person@example.net"
+URL_PII = [URL_PHONE, URL_FIRST, URL_LAST, URL_EMAIL]
+
+
+def _swept_values() -> list[str]:
+    return sorted({*TOKENS.values(), *URL_PII, URL_EMAIL.replace("@", "%40")})
+
+
+def _pii_page(token_key: str = "", token: str = "") -> str:
+    """A thank-you page URL with a phone, names and allow-listed campaign keys (+ a token parameter)."""
+    extra = f"&{token_key}={token}" if token_key else ""
+    return (
+        f"https://shop.example/thanks?phone={URL_PHONE}&first_name={URL_FIRST}&last_name={URL_LAST}"
+        f"&utm_source=fb&fbclid=IwAR9{extra}"
+    )
+
+
+def _swept_server_log(newline: str) -> bytes:
+    """3 stored events, 2 quarantined lines; 7 credentials counted: 5 in stored lines (URL, request URL,
+    body key, Referer header text, fragment), 2 in the malformed line (Bearer + URL parameter). The Bearer
+    header of line 2 is in no stored field (and not counted: only quarantined text is searched for
+    Authorization values)."""
+    event = {"event_name": "Purchase", "event_time": 1793620800, "action_source": "website",
+             "user_data": {"em": "a" * 64}}  # fmt: skip
+    lines = [
+        {"sent_at": "2026-11-02T12:00:00Z", "pixel_id": "111", "request": {"data": [
+            {**event, "event_id": "u1", "event_source_url": _pii_page("Access_Token", TOKENS["url"])}]}},
+        {"sent_at": "2026-11-02T12:01:00Z", "pixel_id": "111",
+         "headers": f"Authorization: Bearer {TOKENS['header_bearer']}\n"
+                    f"Referer: https://shop.example/?access_TOKEN={TOKENS['header_referer']}",
+         "request": {"url": f"https://graph.facebook.com/v26.0/111/events?ACCESS_TOKEN={TOKENS['request_url']}",
+                     "body": {"data": [{**event, "event_id": "u2"}], "Access_Token": TOKENS["body_key"]}}},
+        {"sent_at": "2026-11-02T12:02:00Z", "pixel_id": "111", "request": {"data": [
+            {**event, "event_id": "u3", "event_source_url":
+             f"https://shop.example/#/thanks?name={URL_FIRST}&Access_token={TOKENS['fragment']}&gclid=1"}]}},
+        {"sent_at": "2026-11-02T12:03:00Z", "pixel_id": "111", "request": {"data": [
+            {"event_time": 1793620800, "event_source_url": _pii_page(),
+             "custom_data": {"note": URL_EMAIL}}]}},
+    ]  # fmt: skip
+    text = [json.dumps(line) for line in lines]
+    text.append(  # malformed: cut short after an Authorization header and a request URL
+        f'{{"headers": "authorization: bearer {TOKENS["quarantine_bearer"]}", "request": {{"url": '
+        f'"https://graph.facebook.com/v26.0/1/events?Access_Token={TOKENS["quarantine_url"]}&phone={URL_PHONE}"'
+    )
+    return (newline.join(text) + newline).encode()
+
+
+def _swept_beacons() -> bytes:
+    """2 stored beacons, 1 quarantined (no ev); 3 credentials (encoded in dl, a parameter, quarantined)."""
+    tr = "https://www.facebook.com/tr/?id=111&ts=1793620800000"
+    lines = [
+        f"{tr}&ev=Purchase&eid=b1&dl={quote(_pii_page('ACCESS_TOKEN', TOKENS['beacon_dl']), safe='')}",
+        f"{tr}&ev=Lead&eid=b2&Access_Token={TOKENS['beacon_param']}&dl={quote(_pii_page(), safe='')}",
+        f"{tr}&eid=b3&access_token={TOKENS['beacon_quarantine']}&dl={quote(_pii_page(), safe='')}",
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _scan(data: bytes, where: str) -> None:
+    for value in _swept_values():
+        for encoded in {value.encode(), value.lower().encode(), value.upper().encode()}:
+            assert encoded not in data, f"{value!r} found in {where}"
+
+
+def _scan_store(db: Path) -> None:
+    """The store file and its WAL (after a checkpoint) and every text column: no planted value."""
+    with Store(db) as store:
+        store.query("checkpoint", "checkpoint")
+    for path in db.parent.iterdir():
+        if path.name.startswith(db.name):
+            _scan(path.read_bytes(), path.name)
+    with Store(db, read_only=True) as store:
+        columns = store.query(
+            "text columns",
+            """select table_name, column_name from information_schema.columns
+            where table_schema = 'main' and data_type = 'VARCHAR'""",
+        ).rows
+        for table, column in columns:
+            rows = store.query("column", f'select distinct "{column}" from "{table}"').rows
+            _scan("\n".join(str(value) for (value,) in rows).encode(), f"{table}.{column}")
+
+
+def _secret_finding(db: Path) -> int:
+    """SECRET_IN_LOGS's count in ``report --format json`` (0 when not reported)."""
+    out = run_cli(db, "report", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    _scan((out.stdout + out.stderr).encode(), "the report")
+    findings = [f for f in json.loads(out.stdout)["findings"] if f["code"] == "SECRET_IN_LOGS"]
+    return int(findings[0]["count"]) if findings else 0
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["fast-path", "python-path"])
+def test_tokens_in_any_letter_case_are_stripped_and_reported(tmp_path: Path, newline: str) -> None:
+    """Case 4: Access_Token= / ACCESS_TOKEN= / access_TOKEN= in page URLs, a request URL, a body key,
+    header text and a quarantined line: none stored, all 7 counted, SECRET_IN_LOGS reports them."""
+    path = tmp_path / "capi_log.jsonl"
+    path.write_bytes(_swept_server_log(newline))
+    db = tmp_path / "store.duckdb"
+    out = run_cli(db, "ingest", "--source", "server", path)
+    assert out.returncode == 0, out.stderr
+    _scan((out.stdout + out.stderr).encode(), "the ingest output")
+    assert "access tokens stripped 7" in out.stdout
+    assert query(db, "select rows_stored, rows_quarantined, secrets_stripped from batches") == [(3, 2, 7)]
+    assert _secret_finding(db) == 7
+    _scan_store(db)
+
+
+def test_beacon_tokens_in_any_letter_case_are_stripped_and_reported(tmp_path: Path) -> None:
+    path = tmp_path / "beacons.txt"
+    path.write_bytes(_swept_beacons())
+    db = tmp_path / "store.duckdb"
+    out = run_cli(db, "ingest", "--source", "browser", path)
+    assert out.returncode == 0, out.stderr
+    _scan((out.stdout + out.stderr).encode(), "the ingest output")
+    assert query(db, "select rows_stored, rows_quarantined, secrets_stripped from batches") == [(2, 1, 3)]
+    assert _secret_finding(db) == 3
+    _scan_store(db)
+
+
+MASKED_PAGE = "https://shop.example/thanks?phone=***&first_name=***&last_name=***&utm_source=fb&fbclid=IwAR9"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["fast-path", "python-path"])
+def test_pii_in_page_url_parameters_is_masked(tmp_path: Path, newline: str) -> None:
+    """Case 5: phone and names in a page URL's query and fragment are stored as ***; utm_*/fbclid/gclid
+    keep their values; a key the store added (ref_code, set through settings) keeps its value too."""
+    lines = [
+        {"event_name": "Purchase", "event_time": 1793620800, "event_id": "q1",
+         "event_source_url": _pii_page()},
+        {"event_name": "Purchase", "event_time": 1793620801, "event_id": "q2",
+         "event_source_url": f"https://shop.example/#/ty?first_name={URL_FIRST}&gclid=G1&ref_code=R7"},
+        {"event_name": "PageView", "event_time": 1793620802, "event_id": "q3",
+         "event_source_url": "https://shop.example/?utm_campaign=spring&fbclid=F1#reviews"},
+    ]  # fmt: skip
+    path = tmp_path / "events.jsonl"
+    path.write_bytes((newline.join(json.dumps(line) for line in lines) + newline).encode())
+    db = tmp_path / "store.duckdb"
+    ingest_clean(db, "server", path)
+    assert query(db, "select event_source_url from events order by event_id") == [
+        (MASKED_PAGE,),
+        ("https://shop.example/#/ty?first_name=***&gclid=G1&ref_code=***",),
+        ("https://shop.example/?utm_campaign=spring&fbclid=F1#reviews",),
+    ]
+    _scan_store(db)
+
+    kept = tmp_path / "kept.duckdb"
+    with Store(kept) as store:
+        settings.set_url_keys(store, ["ref_code"])
+    ingest_clean(kept, "server", path)
+    assert query(kept, "select event_source_url from events where event_id = 'q2'") == [
+        ("https://shop.example/#/ty?first_name=***&gclid=G1&ref_code=R7",)
+    ]
+
+
+def test_pii_in_beacon_page_url_is_masked(tmp_path: Path) -> None:
+    path = tmp_path / "beacons.txt"
+    tr = "https://www.facebook.com/tr/?id=111&ev=Purchase&ts=1793620800000"
+    path.write_text(f"{tr}&dl={quote(_pii_page(), safe='')}\n", encoding="utf-8")
+    db = tmp_path / "store.duckdb"
+    ingest_clean(db, "browser", path)
+    assert query(db, "select event_source_url from events") == [(MASKED_PAGE,)]
+    _scan_store(db)
+
+
+def test_authorization_values_in_quarantined_lines_are_masked(tmp_path: Path) -> None:
+    """Case 7: Bearer / bearer / OAuth / a bare Authorization value in malformed lines never reach the
+    quarantine; each is counted as a credential."""
+    secrets = ["qBearerTok1", "qbearerTok2", "qOAuthTok3", "qBareAuth4"]
+    lines = [
+        '{"sent_at": "2026-11-02T12:00:00Z", "pixel_id": "1", "request": {"data": [{"event_name": "Lead"}]}}',
+        f'{{"headers": "Authorization: Bearer {secrets[0]}", "request": {{',
+        f'{{"headers": "authorization: bearer {secrets[1]}\\nX-Other: OAuth {secrets[2]}", ',
+        f'{{"headers": {{"Authorization": "{secrets[3]}"}}, "request": ',
+    ]
+    path = tmp_path / "log.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "store.duckdb"
+    out = run_cli(db, "ingest", "--source", "server", path)
+    assert out.returncode == 0, out.stderr
+    assert query(db, "select rows_stored, rows_quarantined, secrets_stripped from batches") == [(1, 3, 4)]
+    raw = "\n".join(text for (text,) in query(db, "select raw_masked from quarantine order by line_no"))
+    assert "Bearer ***" in raw and "bearer ***" in raw and "OAuth ***" in raw
+    with Store(db) as store:
+        store.query("checkpoint", "checkpoint")
+    blob = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith(db.name))
+    assert not [s for s in secrets if s.encode() in blob or s in raw or s in out.stdout + out.stderr]
+
+
+# --- the sweep: every byte the tool wrote -------------------------------------------------------------
+
+
+def _files_under(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.is_file()]
+
+
+def test_privacy_sweep_every_byte_written(tmp_path: Path) -> None:
+    """Tokens in any letter case and PII in URL parameters, bodies, headers and quarantined lines, ingested
+    through the CLI (fast and Python paths, beacons) with a private TMPDIR, then reported: the planted
+    values are in none of the store file, its WAL, the temporary folder, stdout/stderr or the report.
+    (The dashboard upload's share of the sweep: tests/app/test_upload_privacy.py.)"""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    db = tmp_path / "store.duckdb"
+    files = {
+        "fast.jsonl": ("server", _swept_server_log("\n")),
+        "python.jsonl": ("server", _swept_server_log("\r\n")),
+        "beacons.txt": ("browser", _swept_beacons()),
+    }
+    outputs = []
+    env = {**os.environ, "TMPDIR": str(temp)}
+    for name, (source, data) in files.items():
+        path = tmp_path / "in" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(data)
+        out = subprocess.run(
+            [sys.executable, "-m", "capi_core", "--db", str(db), "ingest", "--source", source, str(path)],
+            capture_output=True, check=False, cwd=REPO, timeout=300, env=env,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        outputs.append(out.stdout + out.stderr)
+    report = tmp_path / "report.md"
+    command = ["report", "--format", "md", "--out", str(report)]
+    out = subprocess.run(
+        [sys.executable, "-m", "capi_core", "--db", str(db), *command],
+        capture_output=True, check=False, cwd=REPO, timeout=300, env=env,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    outputs.append(out.stdout + out.stderr)
+    for index, output in enumerate(outputs):
+        _scan(output, f"CLI output {index}")
+    for path in [report, *_files_under(temp)]:
+        _scan(path.read_bytes(), str(path.relative_to(tmp_path)))
+    assert query(db, "select sum(secrets_stripped) from batches") == [(17,)]
+    _scan_store(db)

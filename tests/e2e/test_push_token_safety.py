@@ -5,9 +5,14 @@ texts, or what the sandbox records — through success, refusal, Graph-error, ec
 from __future__ import annotations
 
 import hashlib
+import http.server
 import json
 import logging
+import os
 import socket
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -140,4 +145,63 @@ def test_token_appears_nowhere(
     texts += [record.read_text(encoding="utf-8"), store_text(db), store_text(tmp_path / "cli.duckdb")]
     assert any("httpx" in r.name for r in caplog.records)  # the HTTP layer did log, at DEBUG/INFO
     leaks = [text[max(0, text.find(CANARY) - 150) :][:200] for text in texts if CANARY in text]
+    assert leaks == []
+
+
+class _EchoHandler(http.server.BaseHTTPRequestHandler):
+    """A hostile Graph stand-in: echoes the bearer token in every field of its answer, fbtrace_id and type
+    included; the first POST is refused (Graph error), the next ones are accepted."""
+
+    answered = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        token = self.headers["Authorization"].split(" ", 1)[1]
+        type(self).answered += 1
+        if type(self).answered == 1:
+            status, body = 400, {"error": {
+                "message": f"bad {token}", "type": token, "code": 100, "error_subcode": 1,
+                "error_user_title": token, "error_user_msg": token, "fbtrace_id": token}}  # fmt: skip
+        else:
+            status, body = 200, {"events_received": 1, "messages": [token], "fbtrace_id": token}
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+
+@pytest.mark.parametrize("token", ["k9Tz2", "EchoedTok3n-long-enough"], ids=["short", "long"])
+def test_cli_push_to_an_echoing_server_never_prints_the_token(tmp_path: Path, token: str) -> None:
+    """Case 7: `capi-desk push` (a subprocess) against a server that echoes the token as fbtrace_id,
+    type, title and messages: the token (5 characters or more) is in no output, the push log or the store
+    file; the Graph error and the accepted answer are still shown (with *** for the token)."""
+    _EchoHandler.answered = 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EchoHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps([event()]), encoding="utf-8")
+    db = tmp_path / "store.duckdb"
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    outputs = []
+    try:
+        for flags in ([], ["--json"]):
+            out = subprocess.run(
+                [sys.executable, "-m", "capi_core", "--db", str(db), "push", "--pixel-id", "123",
+                 "--test-event-code", "T1", "--base-url", base, "--events", str(events), *flags],
+                capture_output=True, text=True, check=False, timeout=120,
+                env={**os.environ, "META_ACCESS_TOKEN": token},
+            )  # fmt: skip
+            outputs.append(out.stdout + out.stderr)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "Graph error code 100" in outputs[0] and "fbtrace_id: ***" in outputs[0]
+    (accepted,) = json.loads(outputs[1])["batches"]
+    assert accepted["ok"] and accepted["fbtrace_id"] == "***" and accepted["messages"] == ["***"]
+    leaks = [text for text in [*outputs, store_text(db)] if token in text]
     assert leaks == []

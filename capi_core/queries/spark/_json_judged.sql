@@ -1,7 +1,8 @@
 -- Fragment: per-record judgements of server-event shaped JSON records, shared by
 -- ingest_browser_events.sql and ingest_fbq_jsonl.sql. Expects a CTE user_final (from
 -- _browser_user_data.sql) carrying v_consent, custom_texts, texts, v_dpo and resp. Adds the CTE judged
--- with consent_value, currency_text, masked_url, dpo, dpo_ok and traces.
+-- with consent_value, currency_text, masked_url, dpo, dpo_ok and traces. Parameter :url_keys (the page-URL
+-- keys whose values are kept: privacy.url_keys_kept).
 judged as (
     select
         *,
@@ -14,8 +15,15 @@ judged as (
             else v_consent
         end as consent_value,
         reverse(regexp_replace(reverse(regexp_replace(custom_texts[3].text, r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+', '')), r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+', '')) as currency_text,
-        -- privacy.mask_url: only a URL with '@' or '%40' can change; printable ASCII keeps \s the same
+        -- privacy.mask_url: a URL with a key=value item whose key is not on :url_keys (items end at ? & # ;
+        -- and the whole URL is scanned, so this may route a URL Python keeps, never the reverse) is null
+        -- here (Python reads the line); otherwise only a URL with '@' or '%40' can change, and printable
+        -- ASCII keeps \s the same
         case
+            when not (texts[3].text is null or instr(texts[3].text, '=') = 0 or forall(
+                regexp_extract_all(texts[3].text, r'[?&#;]([^?&#;=]*)=[^?&#;]', 1),
+                k -> k rlike r'^[A-Za-z0-9_.-]+\z' and exists(:url_keys, p -> if(
+                    endswith(p, '*'), startswith(lower(k), substr(p, 1, length(p) - 1)), lower(k) = p)))) then null
             when texts[3].text is null or not texts[3].text rlike '@|%40' then texts[3].text
             when texts[3].text rlike r'^[ -~]*\z' then regexp_replace(
                 regexp_replace(texts[3].text, r'[^\s@\x22\x27,;:<>()\[\]{}]+@[^\s@\x22\x27,;:<>()\[\]{}]+\.[A-Za-z]{2,}', '***'),

@@ -2,7 +2,8 @@
 -- events row per line, as readers/browser.py::PixelBeaconReader + canonical.canonical_event give it.
 -- Parameters: :pixel_id (ReadOptions.pixel_id, may be null), :default_country (ReadOptions.default_country,
 -- may be null; only the phone and US-zip rules use it, and those values go to Python), :max_line
--- (characters; a longer line is not line_ok). Contract: engines/spark_formats.py.
+-- (characters; a longer line is not line_ok), :url_keys (page-URL keys whose values are kept:
+-- privacy.url_keys_kept). Contract: engines/spark_formats.py.
 --
 -- Spark SQL of its own, not a sqlglot translation: the DuckDB fast path has no beacon twin, and the
 -- parsing here leans on Java regexes and URLDecoder, whose differences from Python's re and unquote are
@@ -17,8 +18,9 @@
 -- * cd[..]/ud[..]/udff[..] as _split_params: plain fields first one wins, cd last one wins, ud last one
 --   wins over udff's first; a bracket key with text after ']' (cd[a]b) routes the line.
 -- * ts: digits only (epoch seconds below 1e11, else milliseconds); any other ts goes to Python.
--- * dl: privacy.mask_url's two regexes when the URL is printable ASCII; otherwise a URL with '@' or
---   '%40' goes to Python.
+-- * dl: a page URL with a key=value item whose key is not on :url_keys goes to Python (privacy.mask_url
+--   masks its value); else privacy.mask_url's two email regexes when the URL is printable ASCII;
+--   otherwise a URL with '@' or '%40' goes to Python.
 -- * user data: 64 hex lowercased; raw em/fn/ln/ct/ge/external_id, 2-letter st and country codes and zp
 --   normalized and hashed with sha2(.., 256) as normalize.assess_key does on the browser channel (printable
 --   ASCII only); ph, db, other st/country text, US-style zips whose region matters, non-IPv4 IPs: Python.
@@ -43,8 +45,8 @@ kinds as (
         stripped,
         stripped = '' or startswith(stripped, '#') or startswith(stripped, '//') as skipped,
         length(text) <= :max_line and text rlike r'^[\t -~]*\z' as readable,
-        -- privacy.strip_secrets on the line: one credential when 'access_token=' occurs (case-sensitive)
-        if(instr(stripped, 'access_token=') > 0, 1, 0) as secrets
+        -- privacy.strip_secrets on the line: one credential when privacy._TOKEN_PARAM matches (any case)
+        if(stripped rlike r'(?i)access_token(?:[\x22\x27]?\s*[=:]\s*[\x22\x27]?|%3D)[^&\x22\x27\s,}]', 1, 0) as secrets
     from lines
 ),
 
@@ -55,7 +57,7 @@ urls as (
         -- the stack, so such a line is not searched (and goes to Python)
         if(skipped or stripped rlike r'//[\w.-]{200}', '', regexp_extract(
             if(secrets = 1,
-               regexp_replace(stripped, r'(?i)(access_token[\x22\x27]?\s*[=:]\s*[\x22\x27]?)[^&\x22\x27\s,}]+', '$1***'),
+               regexp_replace(stripped, r'(?i)(access_token(?:[\x22\x27]?\s*[=:]\s*[\x22\x27]?|%3D))[^&\x22\x27\s,}]+', '$1***'),
                stripped),
             r'(?i)(?:https?:)?//(?:[\w-]+\.)*facebook\.com/tr/?(?:\?[^\s\x22\x27<>`]*)?(?=[\s\x22\x27<>`]|$)',
             0
@@ -283,8 +285,13 @@ judged as (
             when cd_num_items rlike r'^[+-]?[0-9]{1,18}\z' then 'int'
             when cd_num_items rlike r'^[ -~]*\z' and not cd_num_items rlike r'^\s*[+-]?[0-9_]+\s*\z' then 'none'
         end as num_items_state,
-        -- privacy.mask_url: only a URL with '@' or '%40' can change; printable ASCII keeps \s the same
+        -- privacy.mask_url: a URL whose parameter values it would mask is null here (Python reads the
+        -- line; see the header); otherwise only a URL with '@' or '%40' can change
         case
+            when not (dl is null or instr(dl, '=') = 0 or forall(
+                regexp_extract_all(dl, r'[?&#;]([^?&#;=]*)=[^?&#;]', 1),
+                k -> k rlike r'^[A-Za-z0-9_.-]+\z' and exists(:url_keys, p -> if(
+                    endswith(p, '*'), startswith(lower(k), substr(p, 1, length(p) - 1)), lower(k) = p)))) then null
             when dl is null or not dl rlike '@|%40' then dl
             when dl rlike r'^[ -~]*\z' then regexp_replace(
                 regexp_replace(dl, r'[^\s@\x22\x27,;:<>()\[\]{}]+@[^\s@\x22\x27,;:<>()\[\]{}]+\.[A-Za-z]{2,}', '***'),

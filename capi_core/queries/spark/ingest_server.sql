@@ -7,7 +7,8 @@
 -- Parameters (named markers, always bound as literals, never spliced): :format (capi_log |
 -- capi_request | capi_events: this one file serves the three; the driver binds the reader's format),
 -- :pixel_id and :default_country (ReadOptions, may be an untyped null: the query casts them to string),
--- :max_line (longest line in characters the Python reader accepts). Needs spark.sql.ansi.enabled=false
+-- :max_line (longest line in characters the Python reader accepts), :url_keys (page-URL keys whose values
+-- are kept: privacy.url_keys_kept). Needs spark.sql.ansi.enabled=false
 -- (an out-of-range array index gives null); times are built as TIMESTAMP_NTZ from the epoch or from
 -- their parts, so the session time zone does not enter.
 --
@@ -25,7 +26,7 @@
 -- exactly as privacy.strip_secrets does (nested values, access_token= in text, a value that mentions
 -- token/secret, keys spelt with \u escapes); raw ph (phonenumbers) and db (today's year); state names;
 -- raw values that are not printable ASCII; IP forms other than dotted IPv4 and plain hex IPv6; emails in
--- event_source_url (Python masks them); envelopes with URLs or bodies to unwrap, Stape records; numeric
+-- event_source_url and parameters whose key is not on :url_keys (Python masks them); envelopes with URLs or bodies to unwrap, Stape records; numeric
 -- text float()/int() might read; anything Python would quarantine.
 with constants as (
     -- ISO 4217 codes (canonical._CURRENCIES) and ISO 3166 alpha-2 codes (pycountry), lowercase;
@@ -633,8 +634,14 @@ judged as (
             and et[0].fmt is not null
             and et[1].fmt in ('missing', 'seconds', 'milliseconds', 'iso')
             and forall(tx, t -> t.ok)
-            -- a URL that may carry an email goes to Python, which masks it (privacy.mask_url)
+            -- a URL that may carry an email goes to Python, which masks it (privacy.mask_url); so does a
+            -- URL with a key=value item whose key is not on :url_keys (the whole URL is scanned: this may
+            -- route a URL Python keeps, never the reverse)
             and not coalesce(tx[3].v rlike '@|%40', false)
+            and (tx[3].v is null or instr(tx[3].v, '=') = 0 or forall(
+                regexp_extract_all(tx[3].v, r'[?&#;]([^?&#;=]*)=[^?&#;]', 1),
+                k -> k rlike r'^[A-Za-z0-9_.-]+\z' and exists(:url_keys, p -> if(
+                    endswith(p, '*'), startswith(lower(k), substr(p, 1, length(p) - 1)), lower(k) = p))))
             -- consent: text as sent (printable ASCII), integers, booleans, null; objects/lists read as unknown
             and (consent_raw is null
                  or schema_of_variant(consent_raw) in ('VOID', 'BIGINT', 'BOOLEAN')
