@@ -17,8 +17,17 @@ Owns two ways of keeping them:
   only for the copies it adds or removes and the copies linked to them through a shared key
   (``copy_match_keys``, transitively): every row those queries give a copy depends only on copies linked
   to it, so recomputing the linked set with the same SQL gives the rows a full rebuild would. The
-  reconciliation tables (``RECON_TABLES``) hang on store-wide choices (each dataset's join key, the
-  truth export's period) and are recomputed whole.
+  reconciliation tables follow the same plan with their own links (``recon_match_keys``: a copy's group,
+  pair partner, event_id peers, and the truth records it can link to): the truth records the batch
+  touched, the copies that can link to them or whose dedup rows changed, and the records those copies
+  link to, before and after. Two store-wide choices are checked rather than assumed: each dataset's join
+  key (chosen over every copy: the stored copies' counts are handed to the query in
+  ``recon_rate_offsets``; if the choice changes, the reconciliation is rebuilt whole) and the truth
+  export's period (a changed period updates the phantom reason of every unlinked copy).
+
+The queries run unchanged on a subset: ``events``, ``truth`` or ``truth_current`` are shadowed by temp
+views of the same name (DuckDB resolves temp objects first), so the SQL that builds the store is the SQL
+that updates it.
 """
 
 from __future__ import annotations
@@ -35,8 +44,9 @@ COPY_TABLES: dict[str, str] = {
     "copy_signal_checks": "derived_copy_checks",
     "would_be_pairs": "dedup_would_be_pairs",
 }
-#: reconciliation tables, recomputed whole after the per-copy tables.
+#: reconciliation tables, after the per-copy tables (``recon_rate_offsets`` is always empty: see its SQL).
 RECON_TABLES: dict[str, str] = {
+    "recon_rate_offsets": "derived_recon_rate_offsets",
     "truth_current": "derived_recon_truth",
     "copy_truth_links": "derived_recon_links",
     "truth_verdicts": "derived_recon_records",
@@ -46,9 +56,20 @@ DERIVED_TABLES: dict[str, str] = {**COPY_TABLES, **RECON_TABLES}
 #: the linking keys of every copy: DuckDB bookkeeping for ``update``, never read by a metric or exported.
 MATCH_KEYS_TABLE = "copy_match_keys"
 _MATCH_KEYS_QUERY = "derived_copy_match_keys"
+#: the reconciliation links of every dataset copy (the same kind of bookkeeping).
+RECON_KEYS_TABLE = "recon_match_keys"
+_RECON_KEYS_QUERY = "derived_recon_match_keys"
+_BOOKKEEPING = {MATCH_KEYS_TABLE: _MATCH_KEYS_QUERY, RECON_KEYS_TABLE: _RECON_KEYS_QUERY}
 _KEY_COLUMNS = ("k_dedup", "k_fbp", "k_ext", "k_em", "k_order", "k_order_event_id")
-_ALL_TABLES = [*DERIVED_TABLES, MATCH_KEYS_TABLE]
-_SCRATCH = ("_changed", "_linked", "_frontier", "_seen_keys", "_new_keys", "_linked_events")
+_ALL_TABLES = [*DERIVED_TABLES, *_BOOKKEEPING]
+#: every table ``refresh`` builds (derived and bookkeeping), e.g. to compare two stores.
+ALL_TABLES: tuple[str, ...] = tuple(_ALL_TABLES)
+_SCRATCH = (
+    "_changed", "_changed_truth", "_linked", "_frontier", "_seen_keys", "_new_keys", "_linked_events",
+    "_record_keys", "_old_recon_keys", "_recon_linked", "_recon_frontier", "_recon_seen", "_recon_new",
+    "_recon_records", "_old_window", "recon_rate_offsets", "_shadow_rows",
+)  # fmt: skip
+_SHADOWS = ("events", "truth", "truth_current")
 #: a linked set past this share of the store is recomputed whole: a full rebuild is then cheaper.
 FULL_REBUILD_SHARE = 0.5
 
@@ -58,7 +79,7 @@ Progress = Callable[[str], None]
 def definition_sha256() -> str:
     """Hash of every derived query's text: a store built with other SQL must be rebuilt."""
     digest = hashlib.sha256()
-    for table, query in [*DERIVED_TABLES.items(), (MATCH_KEYS_TABLE, _MATCH_KEYS_QUERY)]:
+    for table, query in [*DERIVED_TABLES.items(), *_BOOKKEEPING.items()]:
         digest.update(f"{table}\0{load_query(query)}\0".encode())
     return digest.hexdigest()
 
@@ -76,7 +97,8 @@ def _record_state(tx: Transaction) -> None:
 
 def refresh(tx: Transaction, progress: Progress | None = None) -> None:
     """Recompute every derived table from the canonical tables and record which SQL built them."""
-    for table, query in [(MATCH_KEYS_TABLE, _MATCH_KEYS_QUERY), *DERIVED_TABLES.items()]:
+    _drop_scratch(tx)  # a fallback from an incremental update leaves its scratch tables
+    for table, query in _build_order():
         if progress is not None:
             progress(table)
         tx.execute(f"drop {table}", f"drop table if exists {_name(table)}")
@@ -84,8 +106,20 @@ def refresh(tx: Transaction, progress: Progress | None = None) -> None:
     _record_state(tx)
 
 
-def _refresh_recon(tx: Transaction, progress: Progress | None) -> None:
-    for table, query in RECON_TABLES.items():
+def _build_order() -> list[tuple[str, str]]:
+    """Every table with its query, each after what it reads (recon keys read verdicts and pairs)."""
+    return [
+        (MATCH_KEYS_TABLE, _MATCH_KEYS_QUERY),
+        *COPY_TABLES.items(),
+        (RECON_KEYS_TABLE, _RECON_KEYS_QUERY),
+        *RECON_TABLES.items(),
+    ]
+
+
+def _rebuild_recon(tx: Transaction, progress: Progress | None) -> None:
+    """The reconciliation tables recomputed whole (the per-copy tables are up to date)."""
+    _drop_scratch(tx)
+    for table, query in [(RECON_KEYS_TABLE, _RECON_KEYS_QUERY), *RECON_TABLES.items()]:
         if progress is not None:
             progress(table)
         tx.execute(f"drop {table}", f"drop table if exists {_name(table)}")
@@ -93,7 +127,8 @@ def _refresh_recon(tx: Transaction, progress: Progress | None) -> None:
 
 
 def _drop_scratch(tx: Transaction) -> None:
-    tx.execute("drop linked events view", "drop view if exists temp.events")
+    for view in _SHADOWS:
+        tx.execute(f"drop {view} view", f"drop view if exists temp.{quote_ident(view, _SHADOWS)}")
     for table in _SCRATCH:
         tx.execute(f"drop {table}", f"drop table if exists temp.{quote_ident(table, _SCRATCH)}")
 
@@ -141,16 +176,24 @@ where not exists (
     return int(tx.execute("linked count", "select count(*) from _linked").scalar())
 
 
+def _events_of(copies: str) -> str:
+    """A select of the ``events`` rows of the copies in temp table ``copies`` (fingerprint, occurrence).
+
+    The join reads two columns of every row, then the rows found are fetched by rowid: far cheaper on a
+    large store than carrying every column through the join.
+    """
+    name = quote_ident(copies, _SCRATCH)
+    return (
+        "select * from events where rowid in (select e.rowid from events e "  # noqa: S608 (fixed names)
+        f"semi join {name} c on c.fingerprint = e.fingerprint and c.occurrence = e.occurrence)"
+    )
+
+
 def _recompute_linked(tx: Transaction, progress: Progress | None) -> None:
     """Delete the per-copy rows of ``_linked`` copies and compute them again from their events."""
     # The queries read `events`: a temp view of that name (temp objects come first in DuckDB's search
     # path) shows them only the linked copies, so the same SQL that builds the store computes the subset.
-    tx.execute(
-        "linked events",
-        """create temp table _linked_events as
-select e.* from events e
-semi join _linked l on l.fingerprint = e.fingerprint and l.occurrence = e.occurrence""",
-    )
+    tx.execute("linked events", f"create temp table _linked_events as {_events_of('_linked')}")
     for table, query in COPY_TABLES.items():
         if progress is not None:
             progress(table)
@@ -188,24 +231,21 @@ def update(
     if _stale(tx):
         refresh(tx, progress)
         return
+    _note_changes(tx, batch_id)
     if events_changed:
         keys = _name(MATCH_KEYS_TABLE)
         tx.execute(
             "match keys of the batch",
             f"insert into {keys}\nselect * from ({load_query(_MATCH_KEYS_QUERY)}) k "  # noqa: S608
-            "where exists (select 1 from events b where b.batch_id = $batch_id "
-            "and b.fingerprint = k.fingerprint and b.occurrence = k.occurrence)",
-            {"batch_id": batch_id},
+            "where exists (select 1 from _changed b "
+            "where b.fingerprint = k.fingerprint and b.occurrence = k.occurrence)",
         )
-        tx.execute(
-            "changed copies",
-            "create temp table _changed as "
-            "select fingerprint, occurrence from events where batch_id = $batch_id",
-            {"batch_id": batch_id},
-        )
-        if not _update_copies(tx, progress):
-            return
-    _refresh_recon(tx, progress)
+    if progress is not None:
+        progress("linked copies")
+    if _too_many(tx, _link(tx)):
+        refresh(tx, progress)
+        return
+    _finish(tx, progress, before_saved=False)
 
 
 def remove_batch(
@@ -216,47 +256,268 @@ def remove_batch(
         delete()
         refresh(tx, progress)
         return
+    _note_changes(tx, batch_id)
+    linked = _link(tx)  # before the rows go: their keys say which copies they were linked to
+    _recon_before(tx)
+    delete()
+    tx.execute(
+        "forget match keys",
+        f"delete from {_name(MATCH_KEYS_TABLE)} k where exists (select 1 from _changed c "  # noqa: S608
+        "where c.fingerprint = k.fingerprint and c.occurrence = k.occurrence)",
+    )
+    if _too_many(tx, linked):
+        refresh(tx, progress)
+        return
+    _finish(tx, progress, before_saved=True)
+
+
+def _note_changes(tx: Transaction, batch_id: int) -> None:
+    """``_changed``: the batch's copies; ``_changed_truth``: the truth records (kind, id) it touches."""
     tx.execute(
         "changed copies",
         "create temp table _changed as select fingerprint, occurrence from events where batch_id = $batch_id",
         {"batch_id": batch_id},
     )
-    if not tx.execute("any changed copy", "select count(*) from _changed").scalar():
-        _drop_scratch(tx)
-        delete()
-        _refresh_recon(tx, progress)
-        return
-    linked = _link(tx)  # before the rows go: their keys say which copies they were linked to
-    delete()
-    keys = _name(MATCH_KEYS_TABLE)
     tx.execute(
-        "forget match keys",
-        f"delete from {keys} k where exists (select 1 from _changed c "  # noqa: S608
-        "where c.fingerprint = k.fingerprint and c.occurrence = k.occurrence)",
+        "changed truth",
+        "create temp table _changed_truth as select distinct kind, truth_id from truth "
+        "where batch_id = $batch_id and truth_id is not null",
+        {"batch_id": batch_id},
     )
-    if _too_many(tx, linked):
-        _drop_scratch(tx)
-        refresh(tx, progress)
+
+
+def _finish(tx: Transaction, progress: Progress | None, *, before_saved: bool) -> None:
+    """The per-copy rows of ``_linked``, then the reconciliation they and ``_changed_truth`` reach.
+
+    ``before_saved``: ``_recon_before`` already ran (an undo saves it before the rows go).
+    """
+    if not before_saved:
+        _recon_before(tx)
+    _recompute_linked(tx, progress)
+    if not _update_recon(tx, progress):
+        _rebuild_recon(tx, progress)
+    _drop_scratch(tx)
+
+
+def _recon_before(tx: Transaction) -> None:
+    """What the reconciliation update needs from before the change: the truth export's period, the
+    changed records' keys, and the recon keys of the linked copies (links that may be undone)."""
+    tx.execute(
+        "old truth window",
+        "create temp table _old_window as select kind, min(created_at) as first_created, "
+        "max(created_at) as last_created from truth_current group by kind",
+    )
+    tx.execute("record keys", "create temp table _record_keys (h ubigint)")
+    _add_record_keys(tx)
+    tx.execute(
+        "old recon keys",
+        f"create temp table _old_recon_keys as select k.* from {_name(RECON_KEYS_TABLE)} k "  # noqa: S608
+        "semi join _linked l on l.fingerprint = k.fingerprint and l.occurrence = k.occurrence",
+    )
+
+
+def _add_record_keys(tx: Transaction) -> None:
+    """The keys of the changed truth records as they are in ``truth_current`` now (derived_recon_match_keys
+    hashes a copy's side of each the same way)."""
+    tx.execute(
+        "changed record keys",
+        """insert into _record_keys
+select h from (
+  select hash('id', r.kind, r.truth_id) as h from truth_current r semi join _changed_truth c
+    on c.kind = r.kind and c.truth_id = r.truth_id
+  union all
+  select hash('fbp', r.kind, r.fbp) from truth_current r semi join _changed_truth c
+    on c.kind = r.kind and c.truth_id = r.truth_id where r.fbp is not null
+  union all
+  select hash('em', r.kind, r.em) from truth_current r semi join _changed_truth c
+    on c.kind = r.kind and c.truth_id = r.truth_id where r.em is not null
+) keyed""",
+    )
+
+
+def _shadowed(tx: Transaction, view: str, rows: str, name: str, sql: str) -> None:
+    """Run ``sql`` while a temp view named ``view`` (one of ``_SHADOWS``) shows only ``rows``.
+
+    ``rows`` is materialized before the view exists (so it reads the real table), and the view reads that.
+    """
+    shadow = quote_ident(view, _SHADOWS)
+    tx.execute(f"{view} subset", f"create temp table _shadow_rows as {rows}")
+    tx.execute(f"show {view} subset", f"create temp view {shadow} as select * from _shadow_rows")  # noqa: S608
+    try:
+        tx.execute(name, sql)
+    finally:
+        tx.execute(f"hide {view} subset", f"drop view temp.{shadow}")
+        tx.execute(f"drop {view} subset", "drop table temp._shadow_rows")
+
+
+def _link_recon(tx: Transaction) -> int:
+    """``_recon_linked``: the dataset copies whose link may change, and every copy whose link depends on
+    one of them (group, pair partner, event_id peers), transitively, over the links before and after."""
+    keys = _name(RECON_KEYS_TABLE)
+    edges = (
+        f"(select fingerprint, occurrence, h from {keys} where rel = 'copy' union all "  # noqa: S608
+        "select fingerprint, occurrence, h from _old_recon_keys where rel = 'copy')"
+    )
+    tx.execute(
+        "recon seeds",
+        f"""create temp table _recon_linked as
+select k.fingerprint, k.occurrence from {keys} k
+where k.rel = 'record' and k.h in (select h from _record_keys)
+union
+select k.fingerprint, k.occurrence from {keys} k
+semi join _linked l on l.fingerprint = k.fingerprint and l.occurrence = k.occurrence
+union
+select fingerprint, occurrence from _old_recon_keys""",  # noqa: S608 (fixed names)
+    )
+    tx.execute("recon frontier", "create temp table _recon_frontier as select * from _recon_linked")
+    tx.execute("recon seen keys", "create temp table _recon_seen (h ubigint)")
+    while True:
+        tx.execute(
+            "recon new keys",
+            f"""create temp table _recon_new as
+select distinct e.h from {edges} e
+semi join _recon_frontier f on f.fingerprint = e.fingerprint and f.occurrence = e.occurrence
+except select h from _recon_seen""",  # noqa: S608 (fixed names)
+        )
+        if not tx.execute("any recon key", "select count(*) from _recon_new").scalar():
+            break
+        tx.execute("remember recon keys", "insert into _recon_seen select h from _recon_new")
+        tx.execute("drop recon frontier", "drop table _recon_frontier")
+        tx.execute(
+            "next recon frontier",
+            f"""create temp table _recon_frontier as
+select distinct e.fingerprint, e.occurrence from {edges} e
+where e.h in (select h from _recon_new)
+  and not exists (
+    select 1 from _recon_linked l where l.fingerprint = e.fingerprint and l.occurrence = e.occurrence
+  )""",  # noqa: S608 (fixed names)
+        )
+        tx.execute("grow recon linked", "insert into _recon_linked select * from _recon_frontier")
+        tx.execute("drop recon new keys", "drop table _recon_new")
+    return int(tx.execute("recon linked count", "select count(*) from _recon_linked").scalar())
+
+
+def _update_phantom_window(tx: Transaction) -> None:
+    """When the truth export's period moved, unlinked copies may cross its edge (a day's margin, as in
+    derived_recon_links.sql): their phantom reason is set again from the new period."""
+    moved = tx.execute(
+        "truth window moved",
+        """select count(*) from (
+  select kind, min(created_at) as first_created, max(created_at) as last_created
+  from truth_current group by kind
+) n full join _old_window o on o.kind = n.kind
+where o.first_created is distinct from n.first_created or o.last_created is distinct from n.last_created""",
+    ).scalar()
+    if not moved:
         return
-    _recompute_linked(tx, progress)
-    _drop_scratch(tx)
-    _refresh_recon(tx, progress)
+    tx.execute(
+        "phantom reasons",
+        f"""update {_name("copy_truth_links")} l
+set phantom_reason = case
+    when l.event_time < w.first_created - interval '1' day
+      or l.event_time > w.last_created + interval '1' day then 'outside_truth_window'
+    else 'unknown_id'
+  end
+from (
+  select d.kind, w.first_created, w.last_created
+  from (select distinct kind from {_name("copy_truth_links")}) d
+  left join (
+    select kind, min(created_at) as first_created, max(created_at) as last_created
+    from truth_current group by kind
+  ) w on w.kind = d.kind
+) w
+where w.kind = l.kind
+  and l.truth_id is null
+  and l.phantom_reason in ('outside_truth_window', 'unknown_id')""",  # noqa: S608 (fixed names)
+    )
 
 
-def _update_copies(tx: Transaction, progress: Progress | None) -> bool:
-    """Per-copy tables for ``_changed``; False when it fell back to a full refresh (nothing left to do)."""
-    if not tx.execute("any changed copy", "select count(*) from _changed").scalar():
-        _drop_scratch(tx)
-        return True
+def _update_recon(tx: Transaction, progress: Progress | None) -> bool:
+    """Reconciliation rows of the copies and records the change reaches; False when a store-wide choice
+    changed (the caller rebuilds the reconciliation whole)."""
+    recon_keys, links, verdicts = _name(RECON_KEYS_TABLE), _name("copy_truth_links"), _name("truth_verdicts")
     if progress is not None:
-        progress("linked copies")
-    linked = _link(tx)
-    if _too_many(tx, linked):
-        _drop_scratch(tx)
-        refresh(tx, progress)
+        progress("truth_current")
+    current = _name("truth_current")
+    tx.execute(
+        "forget truth_current",
+        f"delete from {current} r where exists (select 1 from _changed_truth c "  # noqa: S608
+        "where c.kind = r.kind and c.truth_id = r.truth_id)",
+    )
+    _shadowed(
+        tx, "truth",
+        "select t.* from truth t semi join _changed_truth c on c.kind = t.kind and c.truth_id = t.truth_id",
+        "update truth_current", f"insert into {current}\n{load_query('derived_recon_truth')}",
+    )  # fmt: skip
+    _add_record_keys(tx)
+    # the linked copies' recon keys as they are now (their verdicts and pairs may have changed)
+    tx.execute(
+        "forget recon keys",
+        f"delete from {recon_keys} k where exists (select 1 from _linked l "  # noqa: S608
+        "where l.fingerprint = k.fingerprint and l.occurrence = k.occurrence)",
+    )
+    _shadowed(
+        tx, "events", "select * from _linked_events where true",
+        "update recon keys", f"insert into {recon_keys}\n{load_query(_RECON_KEYS_QUERY)}",
+    )  # fmt: skip
+    if progress is not None:
+        progress("copy_truth_links")
+    reached = _link_recon(tx)
+    stored = int(tx.execute("stored links", f"select count(*) from {links}").scalar())  # noqa: S608
+    if reached > FULL_REBUILD_SHARE * max(stored, 1) and reached > 10_000:
         return False
-    _recompute_linked(tx, progress)
-    _drop_scratch(tx)
+    # records whose copies may change: the changed ones and those the reached copies link to now
+    tx.execute(
+        "reached records",
+        f"create temp table _recon_records as select kind, truth_id from _changed_truth union "  # noqa: S608
+        f"select l.kind, l.truth_id from {links} l semi join _recon_linked r "
+        "on r.fingerprint = l.fingerprint and r.occurrence = l.occurrence where l.truth_id is not null",
+    )
+    tx.execute(
+        "forget links",
+        f"delete from {links} l where exists (select 1 from _recon_linked r "  # noqa: S608
+        "where r.fingerprint = l.fingerprint and r.occurrence = l.occurrence)",
+    )
+    tx.execute(
+        "rate offsets",
+        "create temp table recon_rate_offsets as select dataset, kind, count(*) as copies, "  # noqa: S608
+        "count(*) filter (where lead_linked) as lead_linked, "
+        "count(*) filter (where order_linked) as order_linked, "
+        "count(*) filter (where event_linked) as event_linked, "
+        "count(*) filter (where token_linked) as token_linked "
+        f"from {links} group by dataset, kind",
+    )
+    _shadowed(
+        tx, "events",
+        _events_of("_recon_linked"),
+        "update links", f"insert into {links}\n{load_query('derived_recon_links')}",
+    )  # fmt: skip
+    changed_key = tx.execute(
+        "join key changed",
+        f"select count(*) from (select dataset from {links} "  # noqa: S608
+        "group by dataset having count(distinct coalesce(join_key, '')) > 1)",
+    ).scalar()
+    if changed_key:
+        return False
+    _update_phantom_window(tx)
+    tx.execute(
+        "records linked now",
+        f"insert into _recon_records select l.kind, l.truth_id from {links} l semi join _recon_linked r "  # noqa: S608
+        "on r.fingerprint = l.fingerprint and r.occurrence = l.occurrence where l.truth_id is not null",
+    )
+    if progress is not None:
+        progress("truth_verdicts")
+    tx.execute(
+        "forget verdicts",
+        f"delete from {verdicts} v where exists (select 1 from _recon_records r "  # noqa: S608
+        "where r.kind = v.kind and r.truth_id = v.truth_id)",
+    )
+    _shadowed(
+        tx, "truth_current",
+        "select t.* from truth_current t semi join (select distinct kind, truth_id from _recon_records) r "
+        "on r.kind = t.kind and r.truth_id = t.truth_id",
+        "update verdicts", f"insert into {verdicts}\n{load_query('derived_recon_records')}",
+    )  # fmt: skip
     return True
 
 

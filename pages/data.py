@@ -131,7 +131,10 @@ for batch in batches[:50]:
         else "Remove this file's rows from the store.",
         disabled=read_only,
     ):
-        delete_batch(_shared.store(), batch.batch_id)
+        with st.status(f"Removing batch {batch.batch_id}…") as removing:
+            delete_batch(
+                _shared.store(), batch.batch_id, stage=lambda text, box=removing: box.update(label=text)
+            )
         st.session_state["data_messages"] = [f"Batch {batch.batch_id} ({batch.file_name}) removed."]
         st.rerun()
 if batches:

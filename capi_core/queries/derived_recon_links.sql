@@ -1,5 +1,5 @@
 -- Each copy of a reconciled event and the truth record it links to (derived table `copy_truth_links`, rebuilt by derived.refresh after every ingest / undo), over the whole store.
--- params: none (reads events, copy_verdicts, truth_current, would_be_pairs)
+-- params: none (reads events, copy_verdicts, truth_current, would_be_pairs, recon_rate_offsets)
 --
 -- Links are global, never per scope: a copy whose order was created just outside a date filter still
 -- belongs to that order (it is not a phantom), and the join key is chosen once per dataset over every
@@ -28,17 +28,7 @@
 -- (its event_id is carried by a linked copy too, or by at least 4 copies), outside_truth_window (more
 -- than a day outside the kind's first..last created_at), unknown_id.
 with
-datasets as (
-  -- the lead dataset's event is a per-store setting (reconcile.LEAD_EVENT_SETTING), 'Lead' when unset
-  select dataset, kind, lower(replace(trim(dataset), ' ', '')) as name_key
-  from (
-    select coalesce(nullif(trim(s.value), ''), d.default_dataset) as dataset, d.kind
-    from (values ('Purchase', 'order'), ('Lead', 'lead')) as d (default_dataset, kind)
-    left join settings s
-      on d.kind = 'lead'
-      and s.key = 'lead_event_name'
-  ) configured
-),
+-- @include _recon_datasets
 copies as materialized (
   select
     d.dataset, d.kind,
@@ -117,19 +107,35 @@ key_flags as (
   group by fingerprint, occurrence
 ),
 key_rates as (
+  -- every copy's key flags counted per dataset; recon_rate_offsets adds the counts of copies not in
+  -- `events` here (empty on a full build; an incremental update puts the stored copies' counts there)
   select
-    c.dataset,
-    c.kind,
-    count(*) as copies,
-    sum(case when f.lead_linked then 1 else 0 end) as lead_linked,
-    sum(case when f.order_linked then 1 else 0 end) as order_linked,
-    sum(case when f.event_linked then 1 else 0 end) as event_linked,
-    sum(case when f.token_linked then 1 else 0 end) as token_linked
-  from copies c
-  left join key_flags f
-    on f.fingerprint = c.fingerprint
-    and f.occurrence = c.occurrence
-  group by c.dataset, c.kind
+    counted.dataset,
+    counted.kind,
+    sum(counted.copies) as copies,
+    sum(counted.lead_linked) as lead_linked,
+    sum(counted.order_linked) as order_linked,
+    sum(counted.event_linked) as event_linked,
+    sum(counted.token_linked) as token_linked
+  from (
+    select
+      c.dataset,
+      c.kind,
+      count(*) as copies,
+      sum(case when f.lead_linked then 1 else 0 end) as lead_linked,
+      sum(case when f.order_linked then 1 else 0 end) as order_linked,
+      sum(case when f.event_linked then 1 else 0 end) as event_linked,
+      sum(case when f.token_linked then 1 else 0 end) as token_linked
+    from copies c
+    left join key_flags f
+      on f.fingerprint = c.fingerprint
+      and f.occurrence = c.occurrence
+    group by c.dataset, c.kind
+    union all
+    select o.dataset, o.kind, o.copies, o.lead_linked, o.order_linked, o.event_linked, o.token_linked
+    from recon_rate_offsets o
+  ) counted
+  group by counted.dataset, counted.kind
 ),
 key_candidates as (
   select dataset, copies, 'lead_id' as method, 0 as key_rank, lead_linked as linked

@@ -23,6 +23,7 @@ from capi_core import derived
 from capi_core.demo import DemoConfig, generate
 from capi_core.ingest import delete_batch, ingest_file
 from capi_core.store import Store
+from tests.factories import copy, load, load_truth, order
 
 #: demo files cut into batches: (file, --source, pieces)
 _FILES = (
@@ -39,7 +40,7 @@ def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     """Every derived table's rows, in a stable order."""
     return {
         table: sorted(store.query(table, f"select * from {table}").rows, key=repr)
-        for table in [*derived.DERIVED_TABLES, derived.MATCH_KEYS_TABLE]
+        for table in derived.ALL_TABLES
     }
 
 
@@ -190,3 +191,36 @@ def test_rebuild_command_recomputes_every_table(tmp_path: Path) -> None:
     assert "derived tables rebuilt over 1 events" in done.stdout
     with Store(db) as store:
         assert snapshot(store) == before
+
+
+def test_a_later_order_export_moves_the_truth_period_and_relinks(tmp_path: Path) -> None:
+    """An overlapping export updates an order's status and extends the period: an unlinked copy three days
+    after the first order stops being outside the export's period; undoing the export restores both."""
+    three_days = 3 * 24 * 60
+    with Store(tmp_path / "s.duckdb") as store:
+        load_truth(store, [order("#1001", 0)], label="first export")
+        load(
+            store,
+            [copy("server", event_id="1001", minute=1), copy("server", event_id="zzz", minute=three_days)],
+        )
+        reasons = "select event_id, truth_id, phantom_reason from copy_truth_links order by event_id"
+        assert store.query("links", reasons).rows == [
+            ("1001", "1001", None),
+            ("zzz", None, "outside_truth_window"),
+        ]
+        later = load_truth(
+            store,
+            [order("#1001", 0, status="refunded"), order("#1002", three_days - 5, line_no=2)],
+            label="second export",
+        )
+        assert store.query("links", reasons).rows == [("1001", "1001", None), ("zzz", None, "unknown_id")]
+        assert store.query("status", "select status from truth_verdicts where truth_id = '1001'").rows == [
+            ("refunded",)
+        ]
+        assert_incremental_equals_rebuild(store)
+        assert later.batch_id is not None and delete_batch(store, later.batch_id)
+        assert store.query("links", reasons).rows == [
+            ("1001", "1001", None),
+            ("zzz", None, "outside_truth_window"),
+        ]
+        assert_incremental_equals_rebuild(store)
