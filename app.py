@@ -28,6 +28,7 @@ navigation = st.navigation(pages)
 try:
     _shared.ensure_demo_store()
     _shared.sidebar_filters()
+    _shared.busy_note()
     _shared.logout_button()
     navigation.run()
 except CapiDeskError as err:

@@ -19,13 +19,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from capi_core import __version__
-from capi_core.errors import CapiDeskError, InputError, MappingError
+from capi_core.errors import CapiDeskError, InputError, MappingError, StoreBusyError
 from capi_core.store import DEFAULT_DB, PROJECT_ROOT, Store, default_db_path, is_duckdb_file
 
 if TYPE_CHECKING:
     from capi_core.readers import ReadOptions
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+#: Seconds a command waits for a store another capi-desk holds (``--wait``); waits shorter than
+#: WAIT_QUIET (a dashboard read) print nothing, longer ones a progress line every WAIT_REPORT_EVERY.
+DEFAULT_WAIT, WAIT_QUIET, WAIT_REPORT_EVERY = 60.0, 1.0, 10.0
 #: Modules that add their own subcommands: each exposes ``register(sub)`` taking the subparsers object;
 #: a command sets ``run=`` to a function ``(args) -> exit code`` and opens the store with ``open_store``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -33,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "capi_core.cli_contracts",
     "capi_core.cli_meta",
     "capi_core.cli_leads",
+    "capi_core.cli_url_keys",
     "capi_core.engines.cli_spark",
 )
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -108,19 +112,37 @@ def _progress_printer(name: str) -> Callable[[int], None] | None:
     return update
 
 
+def busy_progress(limit: float) -> Callable[[float], None]:
+    """Progress on stderr while the store is busy: a line after WAIT_QUIET s, then each WAIT_REPORT_EVERY."""
+    shown: list[float] = []
+
+    def show(waited: float) -> None:
+        if waited < WAIT_QUIET or (shown and waited - shown[-1] < WAIT_REPORT_EVERY):
+            return
+        so_far = f"{waited:.0f} s" if shown else f"up to {limit:.0f} s"
+        shown.append(waited)
+        print(f"store busy (another capi-desk is writing); waiting… {so_far}", file=sys.stderr)
+
+    return show
+
+
 def open_store(args: argparse.Namespace, *, read_only: bool = False, create: bool = False) -> Store:
     """The store the global options name: the DuckDB file ``--db`` (default) or, with ``--engine spark``,
     the Spark tables (see capi_core.engines).
 
     Only commands that store what they are given pass ``create=True``: any other command on a missing
-    ``--db`` (a typo) is an error, never a new empty store that a scheduled check would pass on.
+    ``--db`` (a typo) is an error, never a new empty store that a scheduled check would pass on. A store
+    another capi-desk holds (an ingest, the dashboard reading) is waited for, up to ``--wait`` seconds.
     """
     from capi_core.engines import EngineConfig, open_configured_store
 
     if getattr(args, "engine", "duckdb") == "spark":
         config = EngineConfig("spark", args.spark_path, args.spark_remote)
         return open_configured_store(config)
-    return open_configured_store(EngineConfig(), args.db, read_only=read_only, create=create)
+    wait = getattr(args, "wait", DEFAULT_WAIT)
+    return open_configured_store(
+        EngineConfig(), args.db, read_only=read_only, create=create, wait=wait, on_wait=busy_progress(wait)
+    )
 
 
 @contextmanager
@@ -137,6 +159,8 @@ def _removed_if_unused(db: Path) -> Iterator[Callable[[], None]]:
 
     try:
         yield mark_used
+    except StoreBusyError:  # never opened: the file is another ingest's
+        raise
     except BaseException:
         if new and not used:
             for leftover in (db, Path(f"{db}.wal")):
@@ -200,6 +224,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if getattr(args, "engine", "duckdb") == "spark":
         return _ingest_spark(args, options)
     with _removed_if_unused(Path(args.db)) as stored, open_store(args, create=True) as store:
+        if not store.created:  # another ingest made it while this one waited: never this one's to remove
+            stored()
         for file_name in args.files:
             path = Path(file_name)
             require_regular_file(path)
@@ -311,10 +337,11 @@ def cmd_app(args: argparse.Namespace) -> int:
         if args.spark_remote:
             env[ENV_SPARK_REMOTE] = args.spark_remote
     elif db == DEFAULT_DB:  # the Spark engine never reads the demo store: no need to build it
-        from capi_core.demo_store import build_demo_store, needs_build
+        from capi_core.demo_store import ensure_demo_store
 
-        if needs_build(db):
-            print(build_demo_store(db), file=sys.stderr)
+        built = ensure_demo_store(db)  # once, even when another capi-desk app starts beside this one
+        if built:
+            print(built, file=sys.stderr)
     port = args.port or os.environ.get("STREAMLIT_SERVER_PORT") or "8501"
     command = [
         sys.executable,
@@ -383,9 +410,14 @@ def cmd_undo(args: argparse.Namespace) -> int:
             raise InputError(f"no batch {args.batch_id}", hint="list them with `capi-desk batches`")
         print(f"batch {args.batch_id} removed")
         return EXIT_OK
-    with open_store(args) as store:
-        if not delete_batch(store, args.batch_id):
-            raise InputError(f"no batch {args.batch_id}", hint="list them with `capi-desk batches`")
+    progress = _progress_printer(f"batch {args.batch_id}")
+    try:
+        with open_store(args) as store:
+            if not delete_batch(store, args.batch_id, stage=getattr(progress, "stage", None)):
+                raise InputError(f"no batch {args.batch_id}", hint="list them with `capi-desk batches`")
+    finally:
+        if progress is not None:
+            progress.stop()  # type: ignore[attr-defined]
     print(f"batch {args.batch_id} removed")
     return EXIT_OK
 
@@ -420,6 +452,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"capi-desk {__version__}")
     parser.add_argument(
         "--db", type=Path, default=default_db_path(), help="store file (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=DEFAULT_WAIT,
+        metavar="SECONDS",
+        help="how long to wait for a store another capi-desk (an ingest, the dashboard) is using before "
+        "giving up with exit 2 (default: %(default).0f)",
     )
     parser.add_argument(
         "--engine",

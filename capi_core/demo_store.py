@@ -5,18 +5,24 @@ source ``meta`` (after the shop's and lead forms' files, so their batch ids stay
 Dataset Quality answer is loaded with the time it was fetched (``capi-desk meta-quality load FILE --at``).
 
 The store is built in a temporary file beside the target and moved into place only when complete, so an
-interrupted build never leaves a half-filled demo store that the dashboard would then open.
+interrupted build never leaves a half-filled demo store that the dashboard would then open. Builds hold a
+lock file beside the target (``demo.duckdb.lock``, ``flock``): several dashboard tabs, or a tab and
+``capi-desk demo``, asking at once build it exactly once; the others wait and then open the result.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from capi_core import dataset_quality
 from capi_core.demo import DemoConfig, DemoManifest, generate, scaled_config
+from capi_core.errors import StoreBusyError
 from capi_core.ingest import ingest_file
 from capi_core.store import Store
 
@@ -67,18 +73,49 @@ def _annotate(store: Store, manifest: DemoManifest) -> None:
 
 
 def needs_build(target: Path) -> bool:
-    """True when ``target`` is missing or holds no ingested file (e.g. left empty by an interrupted run)."""
+    """True when ``target`` is missing or holds no ingested file (e.g. left empty by an interrupted run).
+
+    Reads only: a store another process is writing to (an ingest) is a store in use, not one to build.
+    """
     if not Path(target).exists():
         return True
-    with Store(target) as store:
-        return not store.query("any batch", "select count(*) from batches").scalar()
+    try:
+        with Store(target, read_only=True) as store:
+            return not store.query("any batch", "select count(*) from batches").scalar()
+    except StoreBusyError:
+        return False
+
+
+@contextmanager
+def build_lock(target: Path) -> Iterator[None]:
+    """Hold the demo store's build lock (``<target>.lock``), waiting while another thread or process has
+    it. ``flock`` belongs to the open file, so threads of one process exclude each other too, and the
+    lock ends with its holder, even when that process is killed."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_name(target.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        yield
+
+
+def ensure_demo_store(target: Path) -> str | None:
+    """Build the demo store at ``target`` unless it holds data; returns the summary, or None when it was
+    there already (or another caller built it while this one waited for the build lock)."""
+    target = Path(target)
+    if not needs_build(target):
+        return None
+    with build_lock(target):
+        return _build(target, None, 42) if needs_build(target) else None
 
 
 def build_demo_store(target: Path, *, orders: int | None = None, seed: int = 42) -> str:
     """Generate and ingest the demo shop into ``target`` (replacing it); returns a summary."""
-    config = scaled_config(orders, seed) if orders else DemoConfig(seed=seed)
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(target):
+        return _build(target, orders, seed)
+
+
+def _build(target: Path, orders: int | None, seed: int) -> str:
+    config = scaled_config(orders, seed) if orders else DemoConfig(seed=seed)
     with tempfile.TemporaryDirectory(prefix="capi-demo-") as tmp:
         folder = Path(tmp)
         manifest = generate(folder, config)

@@ -5,7 +5,8 @@
     │   ├── UnreadableFileError   empty, binary, wrong encoding, truncated, unknown format
     │   └── MappingError          a --map COL=FIELD that names no column or no field
     ├── StoreError                DuckDB failed; names the query that failed
-    │   └── SchemaVersionError    the store file was written by a newer tool
+    │   ├── SchemaVersionError    the store file was written by a newer tool
+    │   └── StoreBusyError        another process held the store for longer than we were told to wait
     └── MetaApiError              Graph API said no (code, subcode, fbtrace_id)
 
 Lower-library errors (duckdb.Error, UnicodeDecodeError, orjson.JSONDecodeError) are translated once, at
@@ -46,6 +47,23 @@ class StoreError(CapiDeskError):
 
 class SchemaVersionError(StoreError):
     """The store file was created by a newer version of the tool."""
+
+
+class StoreBusyError(StoreError):
+    """Another process (an ingest, a report) held the store file for the whole wait.
+
+    DuckDB lets one process write a file and, while it does, no other open it at all; its lock message is
+    never shown: this error says what it means and what to do.
+    """
+
+    def __init__(self, waited: float) -> None:
+        self.query_name = "open store"
+        self.waited = waited
+        CapiDeskError.__init__(
+            self,
+            f"the store is busy: another capi-desk is writing to it (waited {waited:.0f} s)",
+            hint="try again when it has finished, or wait longer with --wait SECONDS",
+        )
 
 
 class MetaApiError(CapiDeskError):

@@ -8,6 +8,12 @@ Metric SQL lives in ``capi_core/queries/*.sql`` and is loaded by name with ``loa
 A store file holds customer data: files it creates (the store, its ``.wal``) are readable by their owner
 only, and a path that exists but is not a DuckDB file is refused rather than opened (DuckDB would treat
 a CSV given as ``--db`` as an empty database and lose every write).
+
+Sharing a file: DuckDB lets one process open it read-write and then no other process may open it at all,
+while read-only opens shut writers out. A store therefore waits for a busy file (``wait`` seconds,
+retrying) and then raises ``StoreBusyError``, never DuckDB's lock text. The CLI holds one connection for a
+command; the dashboard opens its store ``brief``: every query, transaction or ``kept_open`` block opens its
+own connection (read-only for reads) and closes it, so it never keeps a scheduled ingest out.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ import datetime as dt
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -26,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from capi_core.errors import InputError, SchemaVersionError, StoreError
+from capi_core.errors import InputError, SchemaVersionError, StoreBusyError, StoreError
 from capi_core.models import EVENT_COLUMNS, TRUTH_COLUMNS
 
 if TYPE_CHECKING:
@@ -35,9 +42,16 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 3
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB = PROJECT_ROOT / "data" / "demo.duckdb"
+#: The embedded demo store: ``$CAPI_DESK_DEMO_DB`` (e.g. when the package folder is not writable), else
+#: ``data/demo.duckdb`` beside the code.
+DEFAULT_DB = Path(os.environ.get("CAPI_DESK_DEMO_DB") or PROJECT_ROOT / "data" / "demo.duckdb")
 #: Bytes 8 to 12 of every DuckDB database file.
 DUCKDB_MAGIC = b"DUCK"
+#: Longest wait of a brief store's read for a busy file (the dashboard then shows its last figures).
+BRIEF_READ_WAIT = 2.0
+#: DuckDB's words for "another connection holds this file" (another process's file lock; in this process,
+#: a connection opened with the other read-only setting).
+_LOCK_MESSAGES = ("Could not set lock on file", "Conflicting lock", "different configuration")
 
 
 def _columns_ddl(columns: dict[str, str]) -> str:
@@ -309,6 +323,92 @@ class _OwnerOnlyFiles:
 _owner_only_files = _OwnerOnlyFiles()
 
 
+def _is_lock_error(err: duckdb.Error) -> bool:
+    return any(marker in str(err) for marker in _LOCK_MESSAGES)
+
+
+def _connect(
+    path: str, *, read_only: bool, wait: float, on_wait: Callable[[float], None] | None, started: float
+) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """A connection to ``path`` and whether this call created the file, retried while another process
+    holds the file until ``wait`` seconds after ``started`` (``time.monotonic()``).
+
+    Raises:
+        StoreBusyError: still held when the wait ends (``on_wait(seconds waited)`` ran between tries).
+        StoreError: any other failure to open.
+    """
+    pause = 0.05
+    while True:
+        existed = path == ":memory:" or os.path.exists(path)
+        try:
+            if read_only:
+                return duckdb.connect(path, read_only=True), False
+            with _owner_only_files():
+                return duckdb.connect(path), not existed
+        except duckdb.Error as err:
+            if not _is_lock_error(err):
+                raise StoreError("open store", str(err).splitlines()[0]) from err
+            waited = time.monotonic() - started
+            if waited >= wait:
+                raise StoreBusyError(waited) from err
+            if on_wait is not None:
+                on_wait(waited)
+            time.sleep(min(pause, wait - waited))
+            pause = min(pause * 2, 0.5)
+
+
+class _TakingTurns:
+    """In this process, any number of readers of a file or one writer; a waiting writer goes first.
+
+    DuckDB refuses a read-only and a read-write connection to one file in one process, so the threads of
+    a brief store (Streamlit sessions) take turns here before asking for the file itself.
+    """
+
+    def __init__(self) -> None:
+        self._turn = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    def acquire(self, *, write: bool, timeout: float) -> bool:
+        """Take a turn (False when none came within ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        with self._turn:
+            self._writers_waiting += write
+            try:
+                while self._writing or (self._readers if write else self._writers_waiting):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    self._turn.wait(remaining)
+                if write:
+                    self._writing = True
+                else:
+                    self._readers += 1
+                return True
+            finally:
+                self._writers_waiting -= write
+
+    def release(self, *, write: bool) -> None:
+        """End a turn taken with ``acquire``."""
+        with self._turn:
+            if write:
+                self._writing = False
+            else:
+                self._readers -= 1
+            self._turn.notify_all()
+
+
+_turns: dict[str, _TakingTurns] = {}
+_turns_lock = threading.Lock()
+
+
+def _turns_for(path: str) -> _TakingTurns:
+    key = os.path.realpath(path)
+    with _turns_lock:
+        return _turns.setdefault(key, _TakingTurns())
+
+
 def _run(cursor: duckdb.DuckDBPyConnection, name: str, sql: str, params: dict[str, Any] | None) -> Results:
     try:
         cursor.execute(sql, params or {})
@@ -362,32 +462,137 @@ class Transaction:
 class Store:
     """A DuckDB store file (or ``:memory:``) with the canonical schema, migrated on open."""
 
+    #: True when every query, transaction or ``kept_open`` block opens its own connection (see ``__init__``).
+    brief = False
+    #: True when opening this store created its file.
+    created = False
+
     def __init__(
-        self, path: str | Path = ":memory:", *, read_only: bool = False, create: bool = True
+        self,
+        path: str | Path = ":memory:",
+        *,
+        read_only: bool = False,
+        create: bool = True,
+        wait: float = 0.0,
+        on_wait: Callable[[float], None] | None = None,
+        brief: bool = False,
     ) -> None:
         """Open (or, unless ``create`` is False or ``read_only``, create) the store at ``path``.
 
+        Args:
+            path: the store file, or ``:memory:``.
+            read_only: never write (no migration either).
+            create: a missing file may be created.
+            wait: seconds to wait while another process holds the file; ``on_wait(seconds waited)`` is
+                called between tries (a progress line).
+            brief: hold no connection: each query (read-only), transaction (read-write) or ``kept_open``
+                block opens one and closes it when done. Reads wait at most ``BRIEF_READ_WAIT``; writes
+                wait ``wait``. For a long-lived reader beside scheduled ingests (the dashboard).
+
         Raises:
             InputError: the store is missing and may not be created, or ``path`` is not a DuckDB file.
-            StoreError: DuckDB cannot open it (locked, newer format...).
+            StoreBusyError: another process held the file for the whole wait.
+            StoreError: DuckDB cannot open it (newer format...).
         """
         self.path = str(path)
         if self.path != ":memory:":
             _check_store_path(Path(self.path), create=create and not read_only)
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with _owner_only_files():
-                self._con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.Error as err:
-            raise StoreError("open store", str(err).splitlines()[0]) from err
+        elif brief:
+            raise ValueError("an in-memory store cannot be opened brief")
+        self._wait = wait
+        self._on_wait = on_wait
         self._write_lock = threading.Lock()
+        if brief:
+            self.brief = True
+            self._local = threading.local()
+            self._prepare_brief()
+            return
+        self._con, self.created = _connect(
+            self.path, read_only=read_only, wait=wait, on_wait=on_wait, started=time.monotonic()
+        )
         if not read_only:
             self._migrate()
             self._ensure_derived()
 
+    def _prepare_brief(self) -> None:
+        """Migrate and build the derived tables of a brief store, writing only when they are out of date."""
+        if Path(self.path).exists():
+            with self.kept_open():
+                if self._up_to_date():
+                    return
+        with self.kept_open(write=True):
+            self._migrate()
+            self._ensure_derived()
+
+    def _up_to_date(self) -> bool:
+        from capi_core import derived  # derived runs through this module; imported late to avoid a cycle
+
+        if self._version() != SCHEMA_VERSION:
+            return False
+        built = self.query("derived state", "select max(sql_sha256) from derived_state").scalar()
+        return bool(built == derived.definition_sha256())
+
     def close(self) -> None:
-        """Close the connection (the file stays)."""
-        self._con.close()
+        """Close the connection (the file stays; a brief store holds none)."""
+        if not self.brief:
+            self._con.close()
+
+    @contextmanager
+    def kept_open(self, *, write: bool = False) -> Iterator[None]:
+        """Keep one connection for the block (a brief store; otherwise nothing changes).
+
+        Every query of a report section or a page run then shares one open instead of paying one each
+        (tens of milliseconds); the file is held only while the block runs. ``write=True`` opens it
+        read-write, for a block of writes and the reads between them.
+        """
+        if not self.brief:
+            yield
+            return
+        with self._connection(write=write):
+            yield
+
+    def available(self) -> bool:
+        """False while another process holds the file so that a read cannot open it (asked without
+        waiting; a store that holds its connection is always available)."""
+        if not self.brief:
+            return True
+        try:
+            with self._connection(write=False, wait=0.0):
+                return True
+        except StoreBusyError:
+            return False
+
+    @contextmanager
+    def _connection(self, *, write: bool, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not self.brief:
+            yield self._con
+            return
+        held: tuple[duckdb.DuckDBPyConnection, bool] | None = getattr(self._local, "held", None)
+        if held is not None:
+            if write and not held[1]:
+                raise RuntimeError("a write inside a read-only kept_open block of a brief store")
+            yield held[0]
+            return
+        started = time.monotonic()
+        if wait is None:
+            wait = self._wait if write else min(self._wait, BRIEF_READ_WAIT)
+        turns = _turns_for(self.path)
+        if not turns.acquire(write=write, timeout=wait):
+            raise StoreBusyError(time.monotonic() - started)
+        try:
+            con, created = _connect(
+                self.path, read_only=not write, wait=wait, on_wait=self._on_wait, started=started
+            )
+            self.created = self.created or created
+            self._local.held = (con, write)
+            try:
+                yield con
+            finally:
+                self._local.held = None
+                con.close()
+        finally:
+            turns.release(write=write)
 
     def __enter__(self) -> Store:
         return self
@@ -437,7 +642,7 @@ class Store:
 
     def query(self, name: str, sql: str, params: dict[str, Any] | None = None) -> Results:
         """Run one read query on its own cursor."""
-        with self._con.cursor() as cursor:
+        with self._connection(write=False) as con, con.cursor() as cursor:
             return _run(cursor, name, sql, params)
 
     def query_file(self, name: str, params: dict[str, Any] | None = None) -> Results:
@@ -447,8 +652,15 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One transaction: committed when the block ends, rolled back on any exception."""
-        # the first write after a checkpoint creates the .wal: owner-only like the store
-        with self._write_lock, _owner_only_files(), self._con.cursor() as cursor:
+        # the first write after a checkpoint creates the .wal: owner-only like the store. A brief store
+        # takes its turn for the file before this handle's lock (a thread in a kept_open block holds the
+        # file and may be waiting for that lock)
+        with (
+            self._connection(write=True) as con,
+            self._write_lock,
+            _owner_only_files(),
+            con.cursor() as cursor,
+        ):
             cursor.execute("begin transaction")
             try:
                 yield Transaction(cursor)

@@ -7,10 +7,16 @@ or an undo is seen at once and a filter set back to an earlier value is a cache 
 report sections they show (``dedup``, ``recon``, ``quality``, ``findings``...), each cached on its own:
 a filter change recomputes only those, and a section one page computed is reused by the next page.
 The data version is read once per script run (``mark_frame`` forgets it when the next run starts).
+
+The dashboard shares its store with scheduled ``capi-desk ingest`` runs, and DuckDB lets no process read a
+file while another writes it. So the store is opened ``brief`` (each cached call reads through its own
+short read-only connection, never holding the file between runs), and while an ingest holds the file the
+pages keep the figures of the last data version read, under a note, until the ingest ends.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -22,11 +28,10 @@ import pandas as pd
 import streamlit as st
 
 from capi_core import dashboard_api as api
-from capi_core import inspector
-from capi_core.demo_store import build_demo_store, needs_build
+from capi_core import demo_store, inspector
 from capi_core.diagnostics import Finding
 from capi_core.engines import EngineConfig, open_configured_store, resolve_engine
-from capi_core.errors import CapiDeskError
+from capi_core.errors import CapiDeskError, StoreBusyError
 from capi_core.metrics import quality, recon_views, reconcile
 from capi_core.metrics.dedup import DedupEventStats
 from capi_core.models import Scope
@@ -56,12 +61,19 @@ FRAME_KEY = "_frame_ran"
 
 #: The data version read during the current script run (forgotten when the next run starts).
 VERSION_KEY = "_data_version"
+#: Set during a run whose store was busy: when the figures shown were read (forgotten on the next run).
+BUSY_KEY = "_store_busy_since"
+#: How long a change made on a page (upload, undo, a setting) waits for a scheduled ingest to finish.
+WRITE_WAIT = 60.0
+#: While an ingest holds the store, a page checks this often (seconds) whether it has finished.
+BUSY_POLL = 3.0
 
 
 def mark_frame() -> None:
     """Called by app.py before anything else: pages check it with ``require_frame``."""
     st.session_state[FRAME_KEY] = True
     st.session_state.pop(VERSION_KEY, None)  # an ingest or undo since the last run is seen by this one
+    st.session_state.pop(BUSY_KEY, None)
 
 
 def require_frame() -> None:
@@ -104,11 +116,12 @@ def engine() -> EngineConfig:
 
 @st.cache_resource(show_spinner="Opening the store…")
 def open_store(path: str) -> Store:
-    """One store handle per process and ``store_path()`` (each query runs on its own cursor)."""
+    """One store handle per process and ``store_path()``; a DuckDB store is opened brief: it holds no
+    connection (and so no lock on the file) between queries."""
     config = engine()
     if config.is_spark:  # ``path`` is then the label store_path() gives the Spark tables
         return open_configured_store(config)
-    return Store(path)
+    return Store(path, brief=True, wait=WRITE_WAIT)
 
 
 def store_path() -> str:
@@ -131,26 +144,72 @@ def is_demo() -> bool:
 
 
 def ensure_demo_store() -> None:
-    """Build the demo store on first use, so a fresh clone opens on data without another step."""
-    if is_demo() and needs_build(DEFAULT_DB):
+    """Build the demo store on first use, so a fresh clone opens on data without another step.
+
+    Tabs opened at once (and ``capi-desk demo``) build it once: the others wait here for that build.
+    """
+    if is_demo() and demo_store.needs_build(DEFAULT_DB):
         with st.spinner("Building the demo store (first start only, about 15 seconds)…"):
-            build_demo_store(DEFAULT_DB)
-        open_store.clear()  # a handle opened before the build points at the replaced file
+            demo_store.ensure_demo_store(DEFAULT_DB)
+        open_store.clear()  # a handle opened before the build would have created an empty store
         st.session_state.pop(VERSION_KEY, None)
+
+
+@st.cache_resource
+def _versions_seen() -> dict[str, tuple[str, dt.datetime]]:
+    """Store path -> the last data version read and when (for every session: the cached figures are)."""
+    return {}
 
 
 def version() -> str:
     """The store's data version (changes with every ingest and undo), read once per script run.
 
     A page that changes the store (ingest, undo) calls ``st.rerun()`` right after, so the next run reads
-    the new version; within one run every cached call shares a single cheap query.
+    the new version; within one run every cached call shares a single cheap query. While an ingest holds
+    the store, the last version read stands (its figures are cached) and ``busy_note`` says so.
     """
+    path = store_path()
     known = st.session_state.get(VERSION_KEY)
-    if isinstance(known, tuple) and known[0] == store_path():
+    if isinstance(known, tuple) and known[0] == path:
         return str(known[1])
-    current = api.data_version(store())
-    st.session_state[VERSION_KEY] = (store_path(), current)
+    seen = _versions_seen()
+    try:
+        current = api.data_version(store())
+    except StoreBusyError:
+        if path not in seen:
+            raise
+        current, read_at = seen[path]
+        st.session_state[BUSY_KEY] = read_at
+    else:
+        seen[path] = (current, dt.datetime.now())
+    st.session_state[VERSION_KEY] = (path, current)
     return current
+
+
+def busy_note() -> None:
+    """The note over a page whose store an ingest holds: the figures are from the last data version
+    read; the page reruns by itself when the ingest ends."""
+    read_at = st.session_state.get(BUSY_KEY)
+    if read_at is None:
+        return
+    st.warning(
+        f"An ingest is running on this store; these figures are from {read_at:%H:%M:%S} and refresh when "
+        "it ends.",
+        icon=":material/hourglass_top:",
+    )
+    _rerun_when_free()
+
+
+@st.fragment(run_every=BUSY_POLL)
+def _rerun_when_free() -> None:
+    # a rerun of this fragment alone: the whole page reruns (and reads the new version) once the store
+    # opens again
+    try:
+        free = store().available()
+    except StoreBusyError:  # not opened yet, and still busy
+        return
+    if free:
+        st.rerun()
 
 
 # --- cached core calls ----------------------------------------------------------------------------
@@ -178,7 +237,9 @@ _CALLS: dict[str, Callable[..., Any]] = {
 
 @st.cache_data(show_spinner="Computing…", max_entries=256)
 def _cached(name: str, path: str, data_version: str, scope: Scope | None, kwargs: tuple[Any, ...]) -> Any:
-    return _CALLS[name](open_store(path), scope, **dict(kwargs))
+    store = open_store(path)
+    with store.kept_open():  # the call's queries share one short read-only connection
+        return _CALLS[name](store, scope, **dict(kwargs))
 
 
 def _call(name: str, scope: Scope | None = None, **kwargs: Any) -> Any:
@@ -364,6 +425,14 @@ def demo_banner() -> None:
 
 def show_error(err: CapiDeskError) -> None:
     """The one way pages show an error: the message and what to do next."""
+    if isinstance(err, StoreBusyError):  # not a failure: a scheduled ingest is writing
+        st.warning(
+            "An ingest is running on this store (another capi-desk is writing to it); this page shows its "
+            "figures when it ends.",
+            icon=":material/hourglass_top:",
+        )
+        _rerun_when_free()
+        return
     st.error(str(err), icon=":material/error:")
 
 

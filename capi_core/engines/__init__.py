@@ -10,7 +10,7 @@ imports this package, so it is loaded only when a Spark store is opened).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,12 +114,19 @@ def resolve_engine(env: Mapping[str, str], secrets: Mapping[str, Any] | None = N
 
 
 def open_configured_store(
-    config: EngineConfig, db: str | Path | None = None, *, read_only: bool = False, create: bool = True
+    config: EngineConfig,
+    db: str | Path | None = None,
+    *,
+    read_only: bool = False,
+    create: bool = True,
+    wait: float = 0.0,
+    on_wait: Callable[[float], None] | None = None,
 ) -> Store:
     """The store ``config`` names: the DuckDB file ``db`` or, for Spark, its tables (read-only).
 
     A Spark config without a remote leaves the choice to ``engines.spark`` (``$SPARK_REMOTE``, else a
     local session), as the CLI always did. ``create=False``: a missing DuckDB file is an InputError.
+    ``wait`` / ``on_wait``: see ``Store`` (a DuckDB file another process holds).
     """
     if config.is_spark:
         from capi_core.engines.spark import open_spark_store
@@ -127,4 +134,4 @@ def open_configured_store(
         return open_spark_store(remote=config.spark_remote, location=config.spark_path)
     if db is None:
         raise InputError("no store file given", hint="pass --db FILE or set CAPI_DESK_DB")
-    return Store(db, read_only=read_only, create=create)
+    return Store(db, read_only=read_only, create=create, wait=wait, on_wait=on_wait)

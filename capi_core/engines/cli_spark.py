@@ -37,10 +37,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Export the DuckDB store named by --db (an export always reads DuckDB)."""
+    from capi_core.cli import busy_progress
     from capi_core.engines.export import export_store
     from capi_core.store import Store
 
-    with Store(args.db, read_only=True) as store:
+    with Store(args.db, read_only=True, wait=args.wait, on_wait=busy_progress(args.wait)) as store:
         written = export_store(store, args.target)
     for table, rows in written.items():
         print(f"{table}: {rows} rows -> {args.target / table}")

@@ -4,9 +4,14 @@ own view after the shop's files."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from capi_core import dataset_quality
+import pytest
+
+from capi_core import dataset_quality, demo_store
 from capi_core.demo_store import DEMO_FILES, build_demo_store, needs_build
 from capi_core.store import Store
 
@@ -43,3 +48,22 @@ def test_small_demo_store_holds_meta_view(tmp_path: Path) -> None:
         (dt.datetime(2026, 11, 9, 9, 30), "1234567890123456", 5),
         (dt.datetime(2026, 11, 16, 9, 30), "1234567890123456", 5),
     ]
+
+
+def test_tabs_asking_at_once_build_it_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dashboard sessions are threads: three asking together get one build, the other two wait for it."""
+    target = tmp_path / "demo.duckdb"
+    builds: list[str] = []
+    real_build = demo_store._build
+
+    def counted(target: Path, orders: int | None, seed: int) -> str:
+        builds.append(threading.current_thread().name)
+        time.sleep(0.5)  # long enough for the others to arrive while it runs
+        return real_build(target, 200, seed)
+
+    monkeypatch.setattr(demo_store, "_build", counted)
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda _: demo_store.ensure_demo_store(target), range(3)))
+    assert len(builds) == 1
+    assert sum(result is not None for result in results) == 1
+    assert not needs_build(target)
