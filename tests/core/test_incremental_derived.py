@@ -224,3 +224,26 @@ def test_a_later_order_export_moves_the_truth_period_and_relinks(tmp_path: Path)
             ("zzz", None, "outside_truth_window"),
         ]
         assert_incremental_equals_rebuild(store)
+
+
+def test_a_store_of_the_previous_version_is_rebuilt_on_open_then_updated_incrementally(
+    tmp_path: Path,
+) -> None:
+    """A store whose derived tables came from other SQL (no bookkeeping tables, another hash) is rebuilt
+    when opened, with no command to run; the next ingest is then incremental and equals a rebuild."""
+    db = tmp_path / "old.duckdb"
+    with Store(db) as store:
+        load_truth(store, [order("#1001", 0)])
+        load(store, [copy("server", event_id="1001", minute=1)], label="first")
+        with store.transaction() as tx:  # what the previous version left: no bookkeeping, its own hash
+            for table in ("copy_match_keys", "recon_match_keys", "recon_rate_offsets"):
+                tx.execute("drop", f"drop table {table}")
+            tx.execute("old hash", "update derived_state set sql_sha256 = 'built-by-an-earlier-version'")
+    with Store(db) as store:
+        assert (
+            store.query("hash", "select sql_sha256 from derived_state").scalar()
+            == derived.definition_sha256()
+        )
+        load(store, [copy("browser", event_id="1001", minute=1)], label="second")
+        assert store.query("v", "select count(*) from copy_verdicts where merged").scalar() == 2
+        assert_incremental_equals_rebuild(store)
