@@ -65,9 +65,9 @@ _ALL_TABLES = [*DERIVED_TABLES, *_BOOKKEEPING]
 #: every table ``refresh`` builds (derived and bookkeeping), e.g. to compare two stores.
 ALL_TABLES: tuple[str, ...] = tuple(_ALL_TABLES)
 _SCRATCH = (
-    "_changed", "_changed_truth", "_linked", "_frontier", "_seen_keys", "_new_keys", "_linked_events",
-    "_record_keys", "_old_recon_keys", "_recon_linked", "_recon_frontier", "_recon_seen", "_recon_new",
-    "_recon_records", "_old_window", "recon_rate_offsets", "_shadow_rows",
+    "_changed", "_changed_truth", "_copy_linked", "_copy_frontier", "_copy_seen", "_copy_new",
+    "_linked_events", "_record_keys", "_old_recon_keys", "_recon_linked", "_recon_frontier", "_recon_seen",
+    "_recon_new", "_recon_records", "_old_window", "recon_rate_offsets", "_shadow_rows",
 )  # fmt: skip
 _SHADOWS = ("events", "truth", "truth_current")
 #: a linked set past this share of the store is recomputed whole: a full rebuild is then cheaper.
@@ -133,47 +133,64 @@ def _drop_scratch(tx: Transaction) -> None:
         tx.execute(f"drop {table}", f"drop table if exists temp.{quote_ident(table, _SCRATCH)}")
 
 
-def _link(tx: Transaction) -> int:
-    """Grow ``_linked`` from ``_changed`` until no copy outside it shares a key with a copy inside.
+def _grow(tx: Transaction, prefix: str, frontier_keys: str, copies_of_keys: str) -> int:
+    """Grow temp table ``<prefix>_linked`` (holding the seed copies) to a fixed point: until no copy
+    outside it shares a key with a copy inside. Returns how many copies it holds.
 
-    Returns how many copies are linked. Each round looks up only the keys the last round found.
+    ``frontier_keys`` selects column ``h`` (the keys of the copies in ``<prefix>_frontier``),
+    ``copies_of_keys`` the copies (fingerprint, occurrence) having a key in ``<prefix>_new``. Each round
+    looks up only the keys the last round found.
     """
+    linked, frontier, seen, new = (
+        quote_ident(f"{prefix}_{part}", _SCRATCH) for part in ("linked", "frontier", "seen", "new")
+    )
+    tx.execute(f"{prefix} seen keys", f"create temp table {seen} (h ubigint)")
+    tx.execute(f"{prefix} frontier", f"create temp table {frontier} as select * from {linked}")  # noqa: S608
+    while True:
+        tx.execute(
+            f"{prefix} new keys",
+            f"create temp table {new} as select distinct h from ({frontier_keys}) k "  # noqa: S608
+            f"where h is not null except select h from {seen}",
+        )
+        if not tx.execute(f"{prefix} any new key", f"select count(*) from {new}").scalar():  # noqa: S608
+            break
+        tx.execute(f"{prefix} remember keys", f"insert into {seen} select h from {new}")  # noqa: S608
+        tx.execute(f"{prefix} drop frontier", f"drop table {frontier}")
+        tx.execute(
+            f"{prefix} next frontier",
+            f"create temp table {frontier} as select distinct m.fingerprint, m.occurrence "  # noqa: S608
+            f"from ({copies_of_keys}) m where not exists (select 1 from {linked} l "
+            "where l.fingerprint = m.fingerprint and l.occurrence = m.occurrence)",
+        )
+        tx.execute(f"{prefix} grow", f"insert into {linked} select * from {frontier}")  # noqa: S608
+        tx.execute(f"{prefix} drop new keys", f"drop table {new}")
+    return int(tx.execute(f"{prefix} linked count", f"select count(*) from {linked}").scalar())  # noqa: S608
+
+
+def _link(tx: Transaction) -> int:
+    """``_copy_linked``: ``_changed`` and every copy sharing a ``copy_match_keys`` key with it,
+    transitively."""
     keys = _name(MATCH_KEYS_TABLE)
     # the frontier's rows first (few), then their keys; a union of one semi join per key column (an OR of
     # IN lists over the whole table would not be a hash join)
-    frontier_keys = " union ".join(
-        f"select {column} as h from f where {column} is not null"  # noqa: S608 (fixed names)
+    frontier_keys = " union all ".join(
+        f"select {column} as h from f"  # noqa: S608 (fixed names)
         for column in _KEY_COLUMNS
     )
-    new_keys = (
-        f"create temp table _new_keys as with f as (select k.* from {keys} k semi join _frontier r "  # noqa: S608
-        f"on r.fingerprint = k.fingerprint and r.occurrence = k.occurrence)\n"
-        f"select h from ({frontier_keys}) except select h from _seen_keys"
-    )
-    matches = " union ".join(
-        f"select k.fingerprint, k.occurrence from {keys} k where k.{column} in (select h from _new_keys)"  # noqa: S608
+    copies_of_keys = " union ".join(
+        f"select k.fingerprint, k.occurrence from {keys} k where k.{column} in (select h from _copy_new)"  # noqa: S608
         for column in _KEY_COLUMNS
     )
-    tx.execute("linked copies", "create temp table _linked as select fingerprint, occurrence from _changed")
-    tx.execute("link frontier", "create temp table _frontier as select fingerprint, occurrence from _changed")
-    tx.execute("seen keys", "create temp table _seen_keys (h ubigint)")
-    while True:
-        tx.execute("new keys", new_keys)
-        if not tx.execute("any new key", "select count(*) from _new_keys").scalar():
-            break
-        tx.execute("remember keys", "insert into _seen_keys select h from _new_keys")
-        tx.execute("drop frontier", "drop table _frontier")
-        tx.execute(
-            "next frontier",
-            f"""create temp table _frontier as
-select m.fingerprint, m.occurrence from ({matches}) m
-where not exists (
-  select 1 from _linked l where l.fingerprint = m.fingerprint and l.occurrence = m.occurrence
-)""",  # noqa: S608 (fixed names)
-        )
-        tx.execute("grow linked", "insert into _linked select fingerprint, occurrence from _frontier")
-        tx.execute("drop new keys", "drop table _new_keys")
-    return int(tx.execute("linked count", "select count(*) from _linked").scalar())
+    tx.execute(
+        "linked copies", "create temp table _copy_linked as select fingerprint, occurrence from _changed"
+    )
+    return _grow(
+        tx,
+        "_copy",
+        f"with f as (select k.* from {keys} k semi join _copy_frontier r "  # noqa: S608
+        f"on r.fingerprint = k.fingerprint and r.occurrence = k.occurrence) {frontier_keys}",
+        copies_of_keys,
+    )
 
 
 def _events_of(copies: str) -> str:
@@ -190,10 +207,10 @@ def _events_of(copies: str) -> str:
 
 
 def _recompute_linked(tx: Transaction, progress: Progress | None) -> None:
-    """Delete the per-copy rows of ``_linked`` copies and compute them again from their events."""
+    """Delete the per-copy rows of ``_copy_linked`` copies and compute them again from their events."""
     # The queries read `events`: a temp view of that name (temp objects come first in DuckDB's search
     # path) shows them only the linked copies, so the same SQL that builds the store computes the subset.
-    tx.execute("linked events", f"create temp table _linked_events as {_events_of('_linked')}")
+    tx.execute("linked events", f"create temp table _linked_events as {_events_of('_copy_linked')}")
     for table, query in COPY_TABLES.items():
         if progress is not None:
             progress(table)
@@ -204,7 +221,7 @@ def _recompute_linked(tx: Transaction, progress: Progress | None) -> None:
         for fingerprint, occurrence in sides:  # one semi join per side (an OR would not be a hash join)
             tx.execute(
                 f"forget {table}",
-                f"delete from {name} t where exists (select 1 from _linked l "  # noqa: S608 (fixed names)
+                f"delete from {name} t where exists (select 1 from _copy_linked l "  # noqa: S608 (fixed names)
                 f"where l.fingerprint = t.{fingerprint} and l.occurrence = t.{occurrence})",
             )
         tx.execute("show linked events", "create temp view events as select * from _linked_events")
@@ -287,7 +304,7 @@ def _note_changes(tx: Transaction, batch_id: int) -> None:
 
 
 def _finish(tx: Transaction, progress: Progress | None, *, before_saved: bool) -> None:
-    """The per-copy rows of ``_linked``, then the reconciliation they and ``_changed_truth`` reach.
+    """The per-copy rows of ``_copy_linked``, then the reconciliation they and ``_changed_truth`` reach.
 
     ``before_saved``: ``_recon_before`` already ran (an undo saves it before the rows go).
     """
@@ -312,7 +329,7 @@ def _recon_before(tx: Transaction) -> None:
     tx.execute(
         "old recon keys",
         f"create temp table _old_recon_keys as select k.* from {_name(RECON_KEYS_TABLE)} k "  # noqa: S608
-        "semi join _linked l on l.fingerprint = k.fingerprint and l.occurrence = k.occurrence",
+        "semi join _copy_linked l on l.fingerprint = k.fingerprint and l.occurrence = k.occurrence",
     )
 
 
@@ -365,36 +382,17 @@ select k.fingerprint, k.occurrence from {keys} k
 where k.rel = 'record' and k.h in (select h from _record_keys)
 union
 select k.fingerprint, k.occurrence from {keys} k
-semi join _linked l on l.fingerprint = k.fingerprint and l.occurrence = k.occurrence
+semi join _copy_linked l on l.fingerprint = k.fingerprint and l.occurrence = k.occurrence
 union
 select fingerprint, occurrence from _old_recon_keys""",  # noqa: S608 (fixed names)
     )
-    tx.execute("recon frontier", "create temp table _recon_frontier as select * from _recon_linked")
-    tx.execute("recon seen keys", "create temp table _recon_seen (h ubigint)")
-    while True:
-        tx.execute(
-            "recon new keys",
-            f"""create temp table _recon_new as
-select distinct e.h from {edges} e
-semi join _recon_frontier f on f.fingerprint = e.fingerprint and f.occurrence = e.occurrence
-except select h from _recon_seen""",  # noqa: S608 (fixed names)
-        )
-        if not tx.execute("any recon key", "select count(*) from _recon_new").scalar():
-            break
-        tx.execute("remember recon keys", "insert into _recon_seen select h from _recon_new")
-        tx.execute("drop recon frontier", "drop table _recon_frontier")
-        tx.execute(
-            "next recon frontier",
-            f"""create temp table _recon_frontier as
-select distinct e.fingerprint, e.occurrence from {edges} e
-where e.h in (select h from _recon_new)
-  and not exists (
-    select 1 from _recon_linked l where l.fingerprint = e.fingerprint and l.occurrence = e.occurrence
-  )""",  # noqa: S608 (fixed names)
-        )
-        tx.execute("grow recon linked", "insert into _recon_linked select * from _recon_frontier")
-        tx.execute("drop recon new keys", "drop table _recon_new")
-    return int(tx.execute("recon linked count", "select count(*) from _recon_linked").scalar())
+    return _grow(
+        tx,
+        "_recon",
+        f"select e.h from {edges} e semi join _recon_frontier f "  # noqa: S608
+        "on f.fingerprint = e.fingerprint and f.occurrence = e.occurrence",
+        f"select e.fingerprint, e.occurrence from {edges} e where e.h in (select h from _recon_new)",  # noqa: S608
+    )
 
 
 def _update_phantom_window(tx: Transaction) -> None:
@@ -453,7 +451,7 @@ def _update_recon(tx: Transaction, progress: Progress | None) -> bool:
     # the linked copies' recon keys as they are now (their verdicts and pairs may have changed)
     tx.execute(
         "forget recon keys",
-        f"delete from {recon_keys} k where exists (select 1 from _linked l "  # noqa: S608
+        f"delete from {recon_keys} k where exists (select 1 from _copy_linked l "  # noqa: S608
         "where l.fingerprint = k.fingerprint and l.occurrence = k.occurrence)",
     )
     _shadowed(

@@ -28,7 +28,7 @@
 -- (its event_id is carried by a linked copy too, or by at least 4 copies), outside_truth_window (more
 -- than a day outside the kind's first..last created_at), unknown_id.
 with
--- @include _recon_datasets
+-- @include fragments/recon_datasets
 copies as materialized (
   select
     d.dataset, d.kind,

@@ -11,7 +11,7 @@
 -- derived.py hashes a changed record's truth_id, fbp and em the same way to find them.
 -- 64-bit hashes: a collision only recomputes more links than needed, never different ones.
 with
--- @include _recon_datasets
+-- @include fragments/recon_datasets
 copies as (
   select
     d.dataset,

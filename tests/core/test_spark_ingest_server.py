@@ -517,3 +517,14 @@ def test_real_meta_capi_payloads(spark: SparkSession) -> None:
     if not lines:
         pytest.skip("no Conversions API request bodies among the samples")
     check_lines(spark, "capi_request", lines)
+
+
+def test_zero_decimal_ids_print_as_python(spark: SparkSession) -> None:
+    """A zero decimal (Spark would print 0E-18) stores Python's '0.0'; a negative zero is Python's too."""
+    lines = [
+        _line(_event(custom_data={"order_id": 0.0})),
+        _line(_event(custom_data={"order_id": -0.0})),
+        _line(_event(custom_data={"status": 0.0, "order_id": 1.5})),
+    ]
+    decided = check_lines(spark, "capi_events", lines)
+    assert 1 in decided and 3 in decided

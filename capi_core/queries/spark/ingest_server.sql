@@ -398,11 +398,14 @@ custom_typed as (
             's', if(y.t rlike '^(OBJECT|ARRAY)', null, try_variant_get(y.x, '$', 'string')),
             -- Python's str() of a float read from a decimal literal of at most 15 digits: the digits
             -- without trailing zeros, '.0' when whole (repr switches to exponents below 1e-4)
+            -- (zero: Spark prints a zero decimal as 0E-18, Python '0.0'; a negative zero goes to Python)
             'repr', case
                 when y.t = 'BIGINT' then try_variant_get(y.x, '$', 'string')
                 when y.t rlike r'^DECIMAL\(([1-9]|1[0-5]),'
-                    and (abs(try_variant_get(y.x, '$', 'decimal(38,18)')) >= 0.0001
-                         or try_variant_get(y.x, '$', 'decimal(38,18)') = 0)
+                    and try_variant_get(y.x, '$', 'decimal(38,18)') = 0
+                    then if(to_json(y.x) like '-%', null, '0.0')
+                when y.t rlike r'^DECIMAL\(([1-9]|1[0-5]),'
+                    and abs(try_variant_get(y.x, '$', 'decimal(38,18)')) >= 0.0001
                     then regexp_replace(
                         regexp_replace(cast(try_variant_get(y.x, '$', 'decimal(38,18)') as string), r'0+\z', ''),
                         r'\.\z', '.0')
