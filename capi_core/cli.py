@@ -434,7 +434,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         started = time.perf_counter()
         with store.transaction() as tx:
-            derived.refresh(tx, lambda table: print(f"  {table}", file=sys.stderr))
+            derived.refresh(tx, lambda table: print(f"  rebuilding {table}", file=sys.stderr))
         events = store.query("count events", "select count(*) from events").scalar()
     print(f"derived tables rebuilt over {events:,} events in {time.perf_counter() - started:.1f} s")
     return EXIT_OK
