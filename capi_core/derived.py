@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 from capi_core.store import Transaction, load_query, quote_ident
 
@@ -251,12 +252,11 @@ def update(
     _note_changes(tx, batch_id)
     if events_changed:
         keys = _name(MATCH_KEYS_TABLE)
-        tx.execute(
-            "match keys of the batch",
-            f"insert into {keys}\nselect * from ({load_query(_MATCH_KEYS_QUERY)}) k "  # noqa: S608
-            "where exists (select 1 from _changed b "
-            "where b.fingerprint = k.fingerprint and b.occurrence = k.occurrence)",
-        )
+        _shadowed(
+            tx, "events", "select * from events where batch_id = $batch_id",
+            "match keys of the batch", f"insert into {keys}\n{load_query(_MATCH_KEYS_QUERY)}",
+            {"batch_id": batch_id},
+        )  # fmt: skip
     if progress is not None:
         progress("linked copies")
     if _too_many(tx, _link(tx)):
@@ -352,13 +352,16 @@ select h from (
     )
 
 
-def _shadowed(tx: Transaction, view: str, rows: str, name: str, sql: str) -> None:
+def _shadowed(
+    tx: Transaction, view: str, rows: str, name: str, sql: str, params: dict[str, Any] | None = None
+) -> None:
     """Run ``sql`` while a temp view named ``view`` (one of ``_SHADOWS``) shows only ``rows``.
 
-    ``rows`` is materialized before the view exists (so it reads the real table), and the view reads that.
+    ``rows`` (with ``params``) is materialized before the view exists (so it reads the real table), and
+    the view reads that.
     """
     shadow = quote_ident(view, _SHADOWS)
-    tx.execute(f"{view} subset", f"create temp table _shadow_rows as {rows}")
+    tx.execute(f"{view} subset", f"create temp table _shadow_rows as {rows}", params)
     tx.execute(f"show {view} subset", f"create temp view {shadow} as select * from _shadow_rows")  # noqa: S608
     try:
         tx.execute(name, sql)
