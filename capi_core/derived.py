@@ -23,7 +23,7 @@ Owns two ways of keeping them:
   link to, before and after. Two store-wide choices are checked rather than assumed: each dataset's join
   key (chosen over every copy: the stored copies' counts are handed to the query in
   ``recon_rate_offsets``; if the choice changes, the reconciliation is rebuilt whole) and the truth
-  export's period (a changed period updates the phantom reason of every unlinked copy).
+  export's period (when it moves, the links query decides again every phantom reason it can change).
 
 The queries run unchanged on a subset: ``events``, ``truth`` or ``truth_current`` are shadowed by temp
 views of the same name (DuckDB resolves temp objects first), so the SQL that builds the store is the SQL
@@ -33,7 +33,8 @@ that updates it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from capi_core.store import Transaction, load_query, quote_ident
@@ -62,15 +63,23 @@ RECON_KEYS_TABLE = "recon_match_keys"
 _RECON_KEYS_QUERY = "derived_recon_match_keys"
 _BOOKKEEPING = {MATCH_KEYS_TABLE: _MATCH_KEYS_QUERY, RECON_KEYS_TABLE: _RECON_KEYS_QUERY}
 _KEY_COLUMNS = ("k_dedup", "k_fbp", "k_ext", "k_em", "k_order", "k_order_event_id")
-_ALL_TABLES = [*DERIVED_TABLES, *_BOOKKEEPING]
 #: every table ``refresh`` builds (derived and bookkeeping), e.g. to compare two stores.
-ALL_TABLES: tuple[str, ...] = tuple(_ALL_TABLES)
+ALL_TABLES: tuple[str, ...] = (*DERIVED_TABLES, *_BOOKKEEPING)
 _SCRATCH = (
     "_changed", "_changed_truth", "_copy_linked", "_copy_frontier", "_copy_seen", "_copy_new",
     "_linked_events", "_record_keys", "_old_recon_keys", "_recon_linked", "_recon_frontier", "_recon_seen",
     "_recon_new", "_recon_records", "_old_window", "recon_rate_offsets", "_shadow_rows",
 )  # fmt: skip
 _SHADOWS = ("events", "truth", "truth_current")
+#: the truth export's period per kind, as derived_recon_links.sql's `truth_window` computes it
+_TRUTH_WINDOW = (
+    "select kind, min(created_at) as first_created, max(created_at) as last_created "
+    "from truth_current group by kind"
+)
+_COPY_COLUMNS = (
+    "fingerprint", "occurrence", "browser_fingerprint", "browser_occurrence", "server_fingerprint",
+    "server_occurrence",
+)  # fmt: skip
 #: a linked set past this share of the store is recomputed whole: a full rebuild is then cheaper.
 FULL_REBUILD_SHARE = 0.5
 
@@ -86,7 +95,7 @@ def definition_sha256() -> str:
 
 
 def _name(table: str) -> str:
-    return quote_ident(table, _ALL_TABLES)
+    return quote_ident(table, ALL_TABLES)
 
 
 def _record_state(tx: Transaction) -> None:
@@ -98,12 +107,7 @@ def _record_state(tx: Transaction) -> None:
 
 def refresh(tx: Transaction, progress: Progress | None = None) -> None:
     """Recompute every derived table from the canonical tables and record which SQL built them."""
-    _drop_scratch(tx)  # a fallback from an incremental update leaves its scratch tables
-    for table, query in _build_order():
-        if progress is not None:
-            progress(table)
-        tx.execute(f"drop {table}", f"drop table if exists {_name(table)}")
-        tx.execute(f"derive {table}", f"create table {_name(table)} as\n{load_query(query)}")
+    _build(tx, _build_order(), progress)
     _record_state(tx)
 
 
@@ -117,14 +121,19 @@ def _build_order() -> list[tuple[str, str]]:
     ]
 
 
-def _rebuild_recon(tx: Transaction, progress: Progress | None) -> None:
-    """The reconciliation tables recomputed whole (the per-copy tables are up to date)."""
-    _drop_scratch(tx)
-    for table, query in [(RECON_KEYS_TABLE, _RECON_KEYS_QUERY), *RECON_TABLES.items()]:
+def _build(tx: Transaction, tables: Sequence[tuple[str, str]], progress: Progress | None) -> None:
+    """Each (table, query) recomputed whole, in order."""
+    _drop_scratch(tx)  # a fallback from an incremental update leaves its scratch tables
+    for table, query in tables:
         if progress is not None:
             progress(table)
         tx.execute(f"drop {table}", f"drop table if exists {_name(table)}")
         tx.execute(f"derive {table}", f"create table {_name(table)} as\n{load_query(query)}")
+
+
+def _rebuild_recon(tx: Transaction, progress: Progress | None) -> None:
+    """The reconciliation tables recomputed whole (the per-copy tables are up to date)."""
+    _build(tx, [(RECON_KEYS_TABLE, _RECON_KEYS_QUERY), *RECON_TABLES.items()], progress)
 
 
 def _drop_scratch(tx: Transaction) -> None:
@@ -207,6 +216,30 @@ def _events_of(copies: str) -> str:
     )
 
 
+def _forget(
+    tx: Transaction, table: str, copies: str, columns: tuple[str, str] = ("fingerprint", "occurrence")
+) -> None:
+    """Delete the rows of ``table`` whose copy (``columns``) is in temp table ``copies``."""
+    fingerprint, occurrence = (quote_ident(column, _COPY_COLUMNS) for column in columns)
+    tx.execute(
+        f"forget {table}",
+        f"delete from {_name(table)} t where exists (select 1 from {quote_ident(copies, _SCRATCH)} c "  # noqa: S608
+        f"where c.fingerprint = t.{fingerprint} and c.occurrence = t.{occurrence})",
+    )
+
+
+@contextmanager
+def _showing(tx: Transaction, view: str, rows_table: str) -> Iterator[None]:
+    """Inside the block, ``view`` (one of ``_SHADOWS``) is a temp view of temp table ``rows_table``."""
+    shadow = quote_ident(view, _SHADOWS)
+    source = quote_ident(rows_table, _SCRATCH)
+    tx.execute(f"show {view} subset", f"create temp view {shadow} as select * from {source}")  # noqa: S608
+    try:
+        yield
+    finally:
+        tx.execute(f"hide {view} subset", f"drop view temp.{shadow}")
+
+
 def _recompute_linked(tx: Transaction, progress: Progress | None) -> None:
     """Delete the per-copy rows of ``_copy_linked`` copies and compute them again from their events."""
     # The queries read `events`: a temp view of that name (temp objects come first in DuckDB's search
@@ -215,21 +248,13 @@ def _recompute_linked(tx: Transaction, progress: Progress | None) -> None:
     for table, query in COPY_TABLES.items():
         if progress is not None:
             progress(table)
-        name = _name(table)
         sides = (
             ("browser_fingerprint", "browser_occurrence"), ("server_fingerprint", "server_occurrence")
         ) if table == "would_be_pairs" else (("fingerprint", "occurrence"),)  # fmt: skip
-        for fingerprint, occurrence in sides:  # one semi join per side (an OR would not be a hash join)
-            tx.execute(
-                f"forget {table}",
-                f"delete from {name} t where exists (select 1 from _copy_linked l "  # noqa: S608 (fixed names)
-                f"where l.fingerprint = t.{fingerprint} and l.occurrence = t.{occurrence})",
-            )
-        tx.execute("show linked events", "create temp view events as select * from _linked_events")
-        try:
-            tx.execute(f"update {table}", f"insert into {name}\n{load_query(query)}")
-        finally:
-            tx.execute("hide linked events", "drop view temp.events")
+        for columns in sides:  # one semi join per side (an OR would not be a hash join)
+            _forget(tx, table, "_copy_linked", columns)
+        with _showing(tx, "events", "_linked_events"):
+            tx.execute(f"update {table}", f"insert into {_name(table)}\n{load_query(query)}")
 
 
 def update(
@@ -277,11 +302,7 @@ def remove_batch(
     linked = _link(tx)  # before the rows go: their keys say which copies they were linked to
     _recon_before(tx)
     delete()
-    tx.execute(
-        "forget match keys",
-        f"delete from {_name(MATCH_KEYS_TABLE)} k where exists (select 1 from _changed c "  # noqa: S608
-        "where c.fingerprint = k.fingerprint and c.occurrence = k.occurrence)",
-    )
+    _forget(tx, MATCH_KEYS_TABLE, "_changed")
     if _too_many(tx, linked):
         refresh(tx, progress)
         return
@@ -319,11 +340,7 @@ def _finish(tx: Transaction, progress: Progress | None, *, before_saved: bool) -
 def _recon_before(tx: Transaction) -> None:
     """What the reconciliation update needs from before the change: the truth export's period, the
     changed records' keys, and the recon keys of the linked copies (links that may be undone)."""
-    tx.execute(
-        "old truth window",
-        "create temp table _old_window as select kind, min(created_at) as first_created, "
-        "max(created_at) as last_created from truth_current group by kind",
-    )
+    tx.execute("old truth window", f"create temp table _old_window as {_TRUTH_WINDOW}")
     tx.execute("record keys", "create temp table _record_keys (h ubigint)")
     _add_record_keys(tx)
     tx.execute(
@@ -360,19 +377,31 @@ def _shadowed(
     ``rows`` (with ``params``) is materialized before the view exists (so it reads the real table), and
     the view reads that.
     """
-    shadow = quote_ident(view, _SHADOWS)
     tx.execute(f"{view} subset", f"create temp table _shadow_rows as {rows}", params)
-    tx.execute(f"show {view} subset", f"create temp view {shadow} as select * from _shadow_rows")  # noqa: S608
-    try:
+    with _showing(tx, view, "_shadow_rows"):
         tx.execute(name, sql)
-    finally:
-        tx.execute(f"hide {view} subset", f"drop view temp.{shadow}")
-        tx.execute(f"drop {view} subset", "drop table temp._shadow_rows")
+    tx.execute(f"drop {view} subset", "drop table temp._shadow_rows")
 
 
 def _link_recon(tx: Transaction) -> int:
     """``_recon_linked``: the dataset copies whose link may change, and every copy whose link depends on
-    one of them (group, pair partner, event_id peers), transitively, over the links before and after."""
+    one of them (group, pair partner, event_id peers), transitively, over the links before and after.
+
+    When the truth export's period moved, the unlinked copies whose phantom reason depends on it
+    (outside the period, or unknown) are seeds too, so the links query decides their reason again.
+    """
+    moved = tx.execute(
+        "truth window moved",
+        f"select count(*) from ({_TRUTH_WINDOW}) n full join _old_window o on o.kind = n.kind "  # noqa: S608
+        "where o.first_created is distinct from n.first_created "
+        "or o.last_created is distinct from n.last_created",
+    ).scalar()
+    phantoms = (
+        f"union select fingerprint, occurrence from {_name('copy_truth_links')} "  # noqa: S608
+        "where truth_id is null and phantom_reason in ('outside_truth_window', 'unknown_id')"
+        if moved
+        else ""
+    )
     keys = _name(RECON_KEYS_TABLE)
     edges = (
         f"(select fingerprint, occurrence, h from {keys} where rel = 'copy' union all "  # noqa: S608
@@ -387,7 +416,8 @@ union
 select k.fingerprint, k.occurrence from {keys} k
 semi join _copy_linked l on l.fingerprint = k.fingerprint and l.occurrence = k.occurrence
 union
-select fingerprint, occurrence from _old_recon_keys""",  # noqa: S608 (fixed names)
+select fingerprint, occurrence from _old_recon_keys
+{phantoms}""",  # noqa: S608 (fixed names)
     )
     return _grow(
         tx,
@@ -395,41 +425,6 @@ select fingerprint, occurrence from _old_recon_keys""",  # noqa: S608 (fixed nam
         f"select e.h from {edges} e semi join _recon_frontier f "  # noqa: S608
         "on f.fingerprint = e.fingerprint and f.occurrence = e.occurrence",
         f"select e.fingerprint, e.occurrence from {edges} e where e.h in (select h from _recon_new)",  # noqa: S608
-    )
-
-
-def _update_phantom_window(tx: Transaction) -> None:
-    """When the truth export's period moved, unlinked copies may cross its edge (a day's margin, as in
-    derived_recon_links.sql): their phantom reason is set again from the new period."""
-    moved = tx.execute(
-        "truth window moved",
-        """select count(*) from (
-  select kind, min(created_at) as first_created, max(created_at) as last_created
-  from truth_current group by kind
-) n full join _old_window o on o.kind = n.kind
-where o.first_created is distinct from n.first_created or o.last_created is distinct from n.last_created""",
-    ).scalar()
-    if not moved:
-        return
-    tx.execute(
-        "phantom reasons",
-        f"""update {_name("copy_truth_links")} l
-set phantom_reason = case
-    when l.event_time < w.first_created - interval '1' day
-      or l.event_time > w.last_created + interval '1' day then 'outside_truth_window'
-    else 'unknown_id'
-  end
-from (
-  select d.kind, w.first_created, w.last_created
-  from (select distinct kind from {_name("copy_truth_links")}) d
-  left join (
-    select kind, min(created_at) as first_created, max(created_at) as last_created
-    from truth_current group by kind
-  ) w on w.kind = d.kind
-) w
-where w.kind = l.kind
-  and l.truth_id is null
-  and l.phantom_reason in ('outside_truth_window', 'unknown_id')""",  # noqa: S608 (fixed names)
     )
 
 
@@ -452,15 +447,9 @@ def _update_recon(tx: Transaction, progress: Progress | None) -> bool:
     )  # fmt: skip
     _add_record_keys(tx)
     # the linked copies' recon keys as they are now (their verdicts and pairs may have changed)
-    tx.execute(
-        "forget recon keys",
-        f"delete from {recon_keys} k where exists (select 1 from _copy_linked l "  # noqa: S608
-        "where l.fingerprint = k.fingerprint and l.occurrence = k.occurrence)",
-    )
-    _shadowed(
-        tx, "events", "select * from _linked_events where true",
-        "update recon keys", f"insert into {recon_keys}\n{load_query(_RECON_KEYS_QUERY)}",
-    )  # fmt: skip
+    _forget(tx, RECON_KEYS_TABLE, "_copy_linked")
+    with _showing(tx, "events", "_linked_events"):
+        tx.execute("update recon keys", f"insert into {recon_keys}\n{load_query(_RECON_KEYS_QUERY)}")
     if progress is not None:
         progress("copy_truth_links")
     reached = _link_recon(tx)
@@ -474,11 +463,7 @@ def _update_recon(tx: Transaction, progress: Progress | None) -> bool:
         f"select l.kind, l.truth_id from {links} l semi join _recon_linked r "
         "on r.fingerprint = l.fingerprint and r.occurrence = l.occurrence where l.truth_id is not null",
     )
-    tx.execute(
-        "forget links",
-        f"delete from {links} l where exists (select 1 from _recon_linked r "  # noqa: S608
-        "where r.fingerprint = l.fingerprint and r.occurrence = l.occurrence)",
-    )
+    _forget(tx, "copy_truth_links", "_recon_linked")
     tx.execute(
         "rate offsets",
         "create temp table recon_rate_offsets as select dataset, kind, count(*) as copies, "  # noqa: S608
@@ -500,7 +485,6 @@ def _update_recon(tx: Transaction, progress: Progress | None) -> bool:
     ).scalar()
     if changed_key:
         return False
-    _update_phantom_window(tx)
     tx.execute(
         "records linked now",
         f"insert into _recon_records select l.kind, l.truth_id from {links} l semi join _recon_linked r "  # noqa: S608
