@@ -43,12 +43,11 @@ def _require_stored_event(store: Store, name: str) -> None:
     (a store without events yet accepts any name, so the setting can come first)."""
     from capi_core import settings
     from capi_core.errors import InputError
-    from capi_core.metrics import leads
-    from capi_core.scope_check import listed
+    from capi_core.scope_check import listed, stored_values
 
     if not name.strip() or settings.same_event(name, settings.ORDER_EVENT):
         return  # settings.set_lead_event says what is wrong with these
-    names = [choice.event_name for choice in leads.event_choices(store)]
+    names = stored_values(store, "event_name")  # every name: a capped list would refuse a real one
     if names and not any(settings.same_event(name, stored) for stored in names):
         raise InputError(
             f"no event {listed([name.strip()])!r} in the store; events: {listed(names)}",

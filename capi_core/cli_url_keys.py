@@ -37,7 +37,7 @@ def cmd_url_keys_add(args: argparse.Namespace) -> int:
 
     with open_store(args) as store:
         kept = settings.set_url_keys(store, [*settings.url_keys(store), *args.keys])
-    built_in = [key for key in args.keys if key.strip().lower() in privacy.URL_KEYS_KEPT]
+    built_in = [key for key in args.keys if privacy.key_kept(key.strip())]
     if built_in:
         print(f"already built in: {_show(tuple(built_in))}")
     print(f"this store keeps: {_show(kept)} (files ingested from now on keep these keys' values)")
@@ -54,7 +54,7 @@ def cmd_url_keys_remove(args: argparse.Namespace) -> int:
         wanted = {key.strip().lower() for key in args.keys}
         unknown = sorted(wanted - set(own))
         if unknown:
-            built_in = [key for key in unknown if key in privacy.URL_KEYS_KEPT]
+            built_in = [key for key in unknown if privacy.key_kept(key)]
             raise InputError(
                 f"{_show(tuple(unknown))}: not among this store's keys ({_show(own)})",
                 hint="the built-in keys cannot be removed" if built_in else "see `capi-desk url-keys list`",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 _EMAIL = re.compile(r"[^\s@\"',;:<>()\[\]{}]+@[^\s@\"',;:<>()\[\]{}]+\.[A-Za-z]{2,}")
@@ -52,9 +53,14 @@ URL_KEYS_KEPT: tuple[str, ...] = (
 )  # fmt: skip
 
 
+@cache
+def _keys_kept(extra: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*URL_KEYS_KEPT, *(key.strip().lower() for key in extra)]))
+
+
 def url_keys_kept(extra: Iterable[str] = ()) -> tuple[str, ...]:
     """``URL_KEYS_KEPT`` plus a store's own keys (``extra``), lowercased, without repeats."""
-    return tuple(dict.fromkeys([*URL_KEYS_KEPT, *(key.strip().lower() for key in extra)]))
+    return _keys_kept(tuple(extra))  # once per distinct list: masking calls it for every URL
 
 
 def check_url_key(key: str) -> str:
@@ -68,7 +74,9 @@ def check_url_key(key: str) -> str:
     return entry
 
 
-def _kept(key: str, keep: tuple[str, ...]) -> bool:
+def key_kept(key: str, keep: tuple[str, ...] = URL_KEYS_KEPT) -> bool:
+    """Whether a URL query key's value is stored (an entry of ``keep`` equal to it or, ending in ``*``,
+    a prefix of it); the key is compared lowercased."""
     if not key.isascii():
         return False
     name = key.lower()
@@ -101,7 +109,7 @@ def mask_url(url: str, extra_keys: Iterable[str] = ()) -> str:
     start = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=-1)
     if start >= 0:
         keep = url_keys_kept(extra_keys)
-        tail = _URL_ITEM.sub(lambda m: m[0] if _kept(m[2], keep) else f"{m[1]}{m[2]}={MASK}", url[start:])
+        tail = _URL_ITEM.sub(lambda m: m[0] if key_kept(m[2], keep) else f"{m[1]}{m[2]}={MASK}", url[start:])
         url = url[:start] + tail
     return _ENCODED_EMAIL.sub(MASK, _EMAIL.sub(MASK, url))
 
@@ -111,7 +119,7 @@ def mask_query_values(text: str, extra_keys: Iterable[str] = ()) -> str:
     ``? & # ;`` masked, unless its key is kept (``URL_KEYS_KEPT``, ``extra_keys``): the page URLs and
     request URLs a raw line holds."""
     keep = url_keys_kept(extra_keys)
-    return _TEXT_ITEM.sub(lambda m: m[0] if _kept(m[2], keep) else f"{m[1]}{m[2]}={MASK}", text)
+    return _TEXT_ITEM.sub(lambda m: m[0] if key_kept(m[2], keep) else f"{m[1]}{m[2]}={MASK}", text)
 
 
 def strip_secrets(obj: Any) -> tuple[Any, int]:

@@ -42,6 +42,7 @@ from urllib.parse import parse_qs, urlsplit
 from capi_core.meta_api import MAX_EVENTS_PER_REQUEST, RETRYABLE_CODES, scrub
 from capi_core.preflight import Problem, check_events
 from capi_core.privacy import strip_secrets
+from capi_core.readers._json import nests_deeper
 
 __all__ = ["HOST", "FailureSpec", "Sandbox", "dataset_quality_body", "serve"]
 
@@ -286,26 +287,13 @@ class _BodyRefused(Exception):
         super().__init__(message)
 
 
-def _depth_ok(value: Any) -> bool:
-    """True when ``value`` nests at most ``_MAX_DEPTH`` levels (walked iteratively: a hostile body nested
-    thousands deep must be refused, not crash the recursive checks that follow)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        if children and depth > _MAX_DEPTH:
-            return False
-        stack.extend((child, depth + 1) for child in children)
-    return True
-
-
 def _loads(raw: str | bytes, refusal: str) -> Any:
     """JSON from a request, or ValueError(``refusal``) for invalid or too deeply nested JSON."""
     try:
         value = json.loads(raw)
     except (ValueError, RecursionError) as err:
         raise ValueError(refusal) from err
-    if not _depth_ok(value):
+    if nests_deeper(value, _MAX_DEPTH):
         raise ValueError(f"{refusal}: nested deeper than {_MAX_DEPTH} levels")
     return value
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from capi_core.errors import InputError
 from capi_core.models import Scope
-from capi_core.store import Store
+from capi_core.store import Store, quote_ident
 from capi_core.weekly_review import plain
 
 #: How many of the store's values an error lists.
@@ -39,20 +39,14 @@ def check_dates(scope: Scope) -> None:
         )
 
 
-def _names(store: Store, name: str, column: str) -> list[str]:
-    sql = {
-        "event_name": """select event_name
-            from events
-            where event_name is not null
-            group by event_name
-            order by count(*) desc, event_name""",
-        "pixel_id": """select pixel_id
-            from events
-            where pixel_id is not null
-            group by pixel_id
-            order by count(*) desc, pixel_id""",
-    }[column]
-    return [str(row[0]) for row in store.query(name, sql).rows]
+def stored_values(store: Store, column: str) -> list[str]:
+    """The store's event names (``event_name``) or pixel ids (``pixel_id``), most copies first."""
+    name = quote_ident(column, ["event_name", "pixel_id"])
+    sql = (
+        f"select {name} from events where {name} is not null "  # noqa: S608 (allow-listed identifier)
+        f"group by {name} order by count(*) desc, {name}"
+    )
+    return [str(row[0]) for row in store.query(f"stored {column} values", sql).rows]
 
 
 def check_scope(store: Store, scope: Scope) -> None:
@@ -63,7 +57,7 @@ def check_scope(store: Store, scope: Scope) -> None:
     """
     check_dates(scope)
     if scope.event_names:
-        events = _names(store, "scope event names", "event_name")
+        events = stored_values(store, "event_name")
         missing = [name for name in scope.event_names if name not in events]
         if missing:
             held = f"events: {listed(events)}" if events else "it holds no events yet"
@@ -72,7 +66,7 @@ def check_scope(store: Store, scope: Scope) -> None:
                 hint="event names are case-sensitive, as sent to Meta",
             )
     if scope.pixel_id is not None:
-        pixels = _names(store, "scope pixels", "pixel_id")
+        pixels = stored_values(store, "pixel_id")
         if scope.pixel_id not in pixels:
             held = f"pixels: {listed(pixels)}" if pixels else "it holds no events yet"
             raise InputError(f"no pixel {_quoted([scope.pixel_id])} in the store; {held}")

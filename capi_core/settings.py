@@ -100,7 +100,7 @@ def set_url_keys(store: Store, keys: Iterable[str]) -> tuple[str, ...]:
     previous ones; no keys clears the setting). Files ingested afterwards keep those keys' values.
 
     Returns:
-        The keys stored (lowercased, without repeats).
+        The keys stored (lowercased, without repeats, without those the built-in list keeps).
 
     Raises:
         InputError: a key that is not letters, digits, ``_ . -`` with an optional trailing ``*``.
@@ -113,7 +113,8 @@ def set_url_keys(store: Store, keys: Iterable[str]) -> tuple[str, ...]:
             raise InputError(
                 str(err), hint="e.g. ref_code, or promo_* for every key starting promo_"
             ) from None
-    kept = tuple(dict.fromkeys(entries))
+    # a key the built-in list already keeps (utm_source under utm_*) is not stored again
+    kept = tuple(dict.fromkeys(entry for entry in entries if not privacy.key_kept(entry)))
     with store.transaction() as tx:
         tx.execute("forget setting", "delete from settings where key = $key", {"key": URL_KEYS_SETTING})
         if kept:

@@ -118,29 +118,37 @@ def line_record(line_no: int, text: str) -> Record:
     except orjson.JSONDecodeError:
         return unparsed(line_no, text)
     if too_deep(text, value):
-        return RowError(line_no, TOO_DEEP_REASON, masked_text(text))
+        return raw_row_error(line_no, TOO_DEEP_REASON, text)
     return JsonRecord(line_no, value, may_hold_secret(text))
 
 
 def nul_line_error(line_no: int, text: str) -> RowError:
     """The quarantine row of a line holding NUL bytes (kept without them, masked, credentials counted)."""
-    clean = text.replace("\x00", "")
-    return RowError(line_no, NUL_LINE_REASON, masked_text(clean), secrets=mask_secrets(clean)[1])
+    return raw_row_error(line_no, NUL_LINE_REASON, text.replace("\x00", ""))
 
 
-def too_deep(text: str, value: Any) -> bool:
-    """True when ``value`` (parsed from ``text``) nests deeper than ``MAX_DEPTH`` levels. Iterative, and
-    only walked when ``text`` has enough brackets to nest that deep."""
-    if text.count("{") + text.count("[") <= MAX_DEPTH:
-        return False
+def raw_row_error(line_no: int, reason: str, text: str) -> RowError:
+    """The quarantine row of a line kept as text: masked, with the credentials it held counted."""
+    return RowError(line_no, reason, masked_text(text), secrets=mask_secrets(text)[1])
+
+
+def nests_deeper(value: Any, limit: int) -> bool:
+    """True when parsed JSON ``value`` nests deeper than ``limit`` levels (walked iteratively: a hostile
+    value nested thousands deep must be refused, not crash a recursive walk that follows)."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        if children and depth > MAX_DEPTH:
+        if children and depth > limit:
             return True
         stack.extend((child, depth + 1) for child in children)
     return False
+
+
+def too_deep(text: str, value: Any) -> bool:
+    """True when ``value`` (parsed from ``text``) nests deeper than ``MAX_DEPTH`` levels; only walked when
+    ``text`` has enough brackets to nest that deep."""
+    return text.count("{") + text.count("[") > MAX_DEPTH and nests_deeper(value, MAX_DEPTH)
 
 
 def _jsonl(lines: Iterator[tuple[int, str]]) -> Iterator[Record]:
@@ -244,7 +252,7 @@ def masked_text(text: str, kept_keys: tuple[str, ...] = ()) -> str:
 
 def unparsed(line_no: int, text: str) -> RowError:
     """The quarantine row of a line that is not valid JSON, with the credentials it held counted."""
-    return RowError(line_no, "not valid JSON", masked_text(text), secrets=mask_secrets(text)[1])
+    return raw_row_error(line_no, "not valid JSON", text)
 
 
 def masked_url(text: str) -> str:

@@ -89,3 +89,10 @@ def test_bad_keys_are_refused_with_one_line(db: Path, args: tuple[str, ...], nee
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("capi-desk: error:") and needle in lines[0], done.stderr
     assert run_cli(db, "url-keys", "list").stdout.splitlines()[1] == "this store: none"
+
+
+def test_a_key_a_built_in_prefix_covers_is_not_added_again(db: Path) -> None:
+    """``utm_source`` is kept by the built-in ``utm_*``: it is reported as built in, not stored."""
+    added = run_cli(db, "url-keys", "add", "utm_source")
+    assert added.returncode == 0, added.stderr
+    assert "this store: none" in run_cli(db, "url-keys", "list").stdout
