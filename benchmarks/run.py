@@ -439,12 +439,14 @@ def _added_lines(added: dict[str, Any] | None) -> list[str]:
     seconds = sum(took["seconds"] for took in added.values())
     derived_s = sum(took["derived_s"] for took in added.values())
     per_file = " / ".join(f"{added[source]['seconds']:.2f}" for source, _ in FILES)
+    peak = max(took["peak_rss_mb"] for took in added.values())
     return [
         "",
         "| added | events added | ingest s (orders / server / browser) | of which derived tables s "
-        "| total s |",
-        "|---|---|---|---|---|",
-        f"| next week of another shop | {events:,} | {per_file} | {derived_s:.2f} | {seconds:.2f} |",
+        "| total s | highest ingest peak RSS MB |",
+        "|---|---|---|---|---|---|",
+        f"| next week of another shop | {events:,} | {per_file} | {derived_s:.2f} | {seconds:.2f} "
+        f"| {peak:,.0f} |",
     ]
 
 
@@ -479,6 +481,11 @@ def _parser() -> argparse.ArgumentParser:
         default=11_600,
         help="with --events-only: then add the next week of a shop this size (~100k events; 0: skip)",
     )
+    parser.add_argument(
+        "--add-only",
+        action="store_true",
+        help="with --events-only: only add the next week, to the store an earlier run grew",
+    )
     child = parser.add_argument_group("internal (one measurement in this process)")
     child.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
     for name in ("db", "file", "source", "folder"):
@@ -496,6 +503,12 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(answer, default=str))
         return
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.events_only and args.add_only:
+        grown = args.out / "stores" / f"replicated-{args.events_only}.duckdb"
+        if not grown.exists():
+            raise SystemExit(f"{grown} is missing: run the same command without --add-only first")
+        print("\n".join(_added_lines(_add_week(args, grown))))
+        return
     if args.events_only:
         result = bench_events_only(args)
         (args.out / "results_events_only.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
