@@ -79,6 +79,22 @@ def parse_event_time(raw: Any) -> tuple[dt.datetime | None, str]:
         return None, "invalid"
 
 
+def event_time_format(raw: Any, parsed_format: str, channel: str) -> str:
+    """The stored ``event_time_format`` of a copy: ``parse_event_time``'s format, with ``_text`` added
+    when a server copy sent its epoch as a JSON string (``"1631210000"`` -> ``seconds_text``).
+
+    Meta documents event_time as an integer ("event_time integer Required. A Unix timestamp in
+    seconds", https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event)
+    and its Python SDK refuses anything else ("Event.event_time must be an int"); so the type is kept as
+    evidence (PARAM_EVENT_TIME_FORMAT reads it; ``iso`` already says it). A browser copy's JSON type says
+    nothing about what Meta received (the Pixel sends ``ts`` in a URL), so it is not marked.
+    SQL twins: ``ingest_fast_events.sql`` and ``spark/ingest_server.sql``.
+    """
+    if channel == "server" and isinstance(raw, str) and parsed_format in ("seconds", "milliseconds"):
+        return f"{parsed_format}_text"
+    return parsed_format
+
+
 def parse_value(raw: Any) -> tuple[float | None, str | None, str]:
     """(value, raw text, verdict) for custom_data.value: a non-negative finite number is valid."""
     if raw is None or raw == "":
@@ -227,7 +243,7 @@ def canonical_event(
         "event_name": _text(event.event_name, 256),
         "event_id": _text(event.event_id, 256),
         "event_time": event_time,
-        "event_time_format": time_format,
+        "event_time_format": event_time_format(event.event_time_raw, time_format, event.channel),
         "sent_at": sent_at,
         "received_at": sent_at or event_time,
         "action_source": _text(event.action_source, 64),

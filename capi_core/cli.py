@@ -11,18 +11,20 @@ import argparse
 import datetime as dt
 import importlib
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from capi_core import __version__
 from capi_core.errors import CapiDeskError, InputError, MappingError, StoreBusyError
 from capi_core.store import DEFAULT_DB, PROJECT_ROOT, Store, default_db_path, is_duckdb_file
 
 if TYPE_CHECKING:
+    from capi_core.ingest import IngestResult
     from capi_core.readers import ReadOptions
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -37,6 +39,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "capi_core.cli_meta",
     "capi_core.cli_leads",
     "capi_core.cli_url_keys",
+    "capi_core.cli_truth",
+    "capi_core.cli_inspect",
     "capi_core.engines.cli_spark",
 )
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -44,10 +48,14 @@ SEVERITIES = ("critical", "high", "medium", "low")
 _EPILOG = """\
 examples:
   capi-desk demo                                   build the demo store (data/demo.duckdb)
+  capi-desk --db /tmp/demo.duckdb demo --files demo-files   ... and keep its input files to practise on
   capi-desk --db shop.duckdb ingest --source orders orders_export.csv
   capi-desk --db shop.duckdb ingest --source server capi_log.jsonl
   capi-desk --db shop.duckdb ingest --source browser checkout.har pixel_beacons.txt
+  capi-desk --db shop.duckdb report                 the Markdown summary (JSON when piped: report > r.json)
   capi-desk --db shop.duckdb report --format md --out report.md
+  capi-desk --db shop.duckdb inspect 1042           every copy of order 1042 and its dedup verdicts
+  capi-desk --db shop.duckdb pairs                  the pairs Meta counts twice and what differs
   capi-desk --db shop.duckdb report --fail-on high   (exit 1 when a high or critical finding exists)
   capi-desk --db shop.duckdb report --week 2026-W46 --format md   the weekly review an analyst forwards
   capi-desk --db shop.duckdb annotate add 2026-11-04 "checkout redeploy"
@@ -55,10 +63,46 @@ examples:
   capi-desk --db shop.duckdb ingest --source meta ads_manager_daily.csv
   capi-desk --db shop.duckdb leads set-event CompleteRegistration   the event that marks a lead
   capi-desk --db shop.duckdb contracts validate
+  capi-desk --db shop.duckdb contracts fix --pixel-id ID --out fixed.json   corrected copies to push
   capi-desk sandbox &                              a local stand-in for Meta on 127.0.0.1:8787
   capi-desk push --pixel-id ID --test-event-code TEST123 --events fixed.json --base-url http://127.0.0.1:8787
 
 The store defaults to $CAPI_DESK_DB, else the embedded demo store. Tokens come from $META_ACCESS_TOKEN only.
+"""
+
+
+_INGEST_EPILOG = """\
+examples:
+  capi-desk --db shop.duckdb ingest --source orders orders_export.csv
+  capi-desk --db shop.duckdb ingest --source server capi_log.jsonl lead_capi_log.jsonl
+  capi-desk --db shop.duckdb ingest --source browser checkout.har
+  capi-desk --db shop.duckdb ingest --source leads --map 'Mail=email' --stage-map SQL=qualified leads.csv
+
+A file already ingested changes nothing; to read it again with other options, `capi-desk undo BATCH_ID`
+(see `capi-desk batches`), then ingest it again.
+"""
+_REPORT_EPILOG = """\
+examples:
+  capi-desk --db shop.duckdb report                          the Markdown summary (on a terminal)
+  capi-desk --db shop.duckdb report > report.json            the JSON (stdout is a file)
+  capi-desk --db shop.duckdb report --format html --out report.html
+  capi-desk --db shop.duckdb report --from 2026-11-01 --to 2026-11-30 --event Purchase --fail-on high
+
+Without --format: Markdown when stdout is a terminal, JSON when it is a pipe or a file or with --out, so
+scripts that read the JSON keep working. Exit 1 only with --fail-on and a finding at or above it.
+"""
+_DEMO_EPILOG = """\
+where everything goes:
+  the store     --db (default $CAPI_DESK_DB, else data/demo.duckdb), replaced by the new demo store
+  the files     generated in a temporary folder and deleted after the ingest, unless --files DIR keeps
+                them: orders_export.csv, crm_leads.csv, capi_log.jsonl, lead_capi_log.jsonl,
+                pixel_beacons.txt, lead_beacons.txt, ads_manager_export.csv, dataset_quality_*.json and
+                manifest.json (the ground truth of every injected defect)
+
+examples:
+  capi-desk demo                                    the demo store the dashboard opens
+  capi-desk --db /tmp/demo.duckdb demo --files demo-files --orders 300
+  capi-desk --db practice.duckdb ingest --source orders demo-files/orders_export.csv   then practise
 """
 
 
@@ -126,6 +170,12 @@ def busy_progress(limit: float) -> Callable[[float], None]:
     return show
 
 
+def rebuild_progress(text: str) -> None:
+    """One line on stderr per derived table rebuilt on opening a store after an upgrade (minutes at 10 M
+    events: a silent command would look hung)."""
+    print(f"this store was built by another capi-desk version; rebuilding {text} (once)…", file=sys.stderr)
+
+
 def open_store(args: argparse.Namespace, *, read_only: bool = False, create: bool = False) -> Store:
     """The store the global options name: the DuckDB file ``--db`` (default) or, with ``--engine spark``,
     the Spark tables (see capi_core.engines).
@@ -141,8 +191,9 @@ def open_store(args: argparse.Namespace, *, read_only: bool = False, create: boo
         return open_configured_store(config)
     wait = getattr(args, "wait", DEFAULT_WAIT)
     return open_configured_store(
-        EngineConfig(), args.db, read_only=read_only, create=create, wait=wait, on_wait=busy_progress(wait)
-    )
+        EngineConfig(), args.db, read_only=read_only, create=create, wait=wait, on_wait=busy_progress(wait),
+        on_rebuild=rebuild_progress,
+    )  # fmt: skip
 
 
 @contextmanager
@@ -211,6 +262,7 @@ def _ingest_spark(args: argparse.Namespace, options: ReadOptions) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from capi_core.cli_output import IngestProgress
     from capi_core.ingest import ingest_file
     from capi_core.readers import ReadOptions
     from capi_core.readers._io import require_regular_file
@@ -223,33 +275,132 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     )
     if getattr(args, "engine", "duckdb") == "spark":
         return _ingest_spark(args, options)
-    with _removed_if_unused(Path(args.db)) as stored, open_store(args, create=True) as store:
+    paths = [Path(name) for name in args.files]
+    results = []
+    with (
+        _removed_if_unused(Path(args.db)) as stored,
+        open_store(args, create=True) as store,
+        IngestProgress([p.name for p in paths], _sizes(paths)) as bar,
+    ):
         if not store.created:  # another ingest made it while this one waited: never this one's to remove
             stored()
-        for file_name in args.files:
-            path = Path(file_name)
+        for index, path in enumerate(paths):
             require_regular_file(path)
-            progress = _progress_printer(path.name)
-            try:
-                result = ingest_file(
-                    store, path, args.source, fmt=args.format, options=options, progress=progress,
-                    stage=getattr(progress, "stage", None),
-                )  # fmt: skip
-            finally:
-                if progress is not None:
-                    progress.stop()  # type: ignore[attr-defined]
+            for note in _mapping_notes(path, args, options):
+                bar.say(f"capi-desk: note: {note}", err=True)
+            bar.phases.start(index)
+            result = ingest_file(
+                store, path, args.source, fmt=args.format, options=options, progress=bar.phases.rows,
+                stage=bar.phases.stage,
+            )  # fmt: skip
+            bar.phases.finish(index)
             stored()
-            print(result.summary)
+            results.append(result)
+            bar.say(_ingest_line(result, _db_flag(args)))
+        sources = {batch.source for batch in _batch_history(store)}
+    print(ingest_summary(results, sources, _db_flag(args)))
     return EXIT_OK
 
 
+def _sizes(paths: Sequence[Path]) -> list[int]:
+    """Each file's estimated records, to share out the progress bar (only drawn on a terminal)."""
+    if not sys.stderr.isatty():
+        return [1] * len(paths)
+    from capi_core.dashboard_api import estimate_records
+
+    sizes = []
+    for path in paths:
+        try:
+            sizes.append(estimate_records(path))
+        except OSError:  # missing or unreadable: its ingest says so in one line
+            sizes.append(1)
+    return sizes
+
+
+def _batch_history(store: Store) -> list[Any]:
+    from capi_core.dashboard_api import batch_history
+
+    return batch_history(store)
+
+
+def _db_flag(args: argparse.Namespace) -> str:
+    """`` --db PATH`` for a suggested command, unless the store is the default one."""
+    return "" if Path(args.db) == default_db_path() else f" --db {shlex.quote(str(args.db))}"
+
+
+def _ingest_line(result: IngestResult, db_flag: str = "") -> str:
+    """A file's summary line; an already-ingested file also says how to read it again differently."""
+    line = result.summary
+    if result.already_ingested and not result.stage_map_not_applied:
+        line += (
+            f". To read it again with other options (--format, --map, --country, --stage-map): "
+            f"`capi-desk{db_flag} undo {result.batch_id}`, then ingest it again with them"
+        )
+    return line
+
+
+def ingest_summary(results: Sequence[IngestResult], sources: set[str], db_flag: str = "") -> str:
+    """The last line of ``ingest``: what the files did, and the command to run next.
+
+    ``sources``: the sources of every batch in the store now. The next command is the missing half
+    (backend truth, the other channel) while something is missing, else the report.
+    """
+    new = [r for r in results if not r.already_ingested]
+    done = (
+        f"{len(new)} of {len(results)} files ingested: {sum(r.rows_stored for r in new):,} records stored, "
+        f"{sum(r.rows_quarantined for r in new):,} quarantined"
+        if new
+        else "nothing new ingested"
+    )
+    cli = f"capi-desk{db_flag}"
+    if not sources & {"orders", "leads"}:
+        step = f"add your backend truth: `{cli} ingest --source orders ORDERS.csv` (or --source leads)"
+    elif not sources & {"server", "browser"}:
+        step = f"add what was sent to Meta: `{cli} ingest --source server CAPI_LOG.jsonl` (and browser)"
+    elif "browser" not in sources:
+        step = f"add the Pixel side: `{cli} ingest --source browser BEACONS.txt` (or a HAR)"
+    elif "server" not in sources:
+        step = f"add the Conversions API side: `{cli} ingest --source server CAPI_LOG.jsonl`"
+    else:
+        step = f"`{cli} report` (Markdown on a terminal) or `{cli} app` for the dashboard"
+    return f"{done}; next: {step}"
+
+
+def _mapping_notes(path: Path, args: argparse.Namespace, options: ReadOptions) -> list[str]:
+    """Before a generic CSV is stored: the columns no field reads and the ``--map`` that would read
+    them (the fields they would fill are otherwise stored empty). Empty for every other format."""
+    if args.source not in ("orders", "leads"):
+        return []
+    from capi_core.readers import detect, get_reader
+    from capi_core.readers.generic_csv import file_mapping_notes
+    from capi_core.weekly_review import plain
+
+    reader = get_reader(args.source, args.format) if args.format else detect(path, args.source)
+    if reader.format not in ("generic_orders", "generic_leads"):
+        return []
+    notes = file_mapping_notes(path, options.column_map, "order" if args.source == "orders" else "lead")
+    if not notes.unread:
+        return []
+    unread = ", ".join(repr(plain(name)) for name in notes.unread[:20])
+    more = f" and {len(notes.unread) - 20} more" if len(notes.unread) > 20 else ""
+    empty = ", ".join(notes.empty) or "none"
+    lines = [f"{path.name}: columns not read: {unread}{more}; fields stored empty: {empty}"]
+    lines += [
+        f"  --map {shlex.quote(f'{plain(column)}={field}')} would read {plain(column)!r} as {field}"
+        for column, field in notes.suggestions
+    ]
+    if not notes.suggestions:
+        lines.append("  to read one, --map 'COLUMN=FIELD' (fields: `capi-desk ingest --help`)")
+    return lines
+
+
 def _check_report_out(out: str, db: Path) -> Path:
-    """``--out``: never the store or its .wal, nor any other DuckDB file (the report would replace it)."""
+    """``--out``: never the store or its .wal, nor any other DuckDB file (the output would replace it)."""
     target = Path(out)
     store_files = {db.resolve(), Path(f"{db}.wal").resolve()}
     if target.resolve() in store_files or is_duckdb_file(target):
         raise InputError(
-            f"--out {out} is a DuckDB store; writing the report there would destroy it",
+            f"--out {out} is a DuckDB store; writing there would destroy it",
             hint="give a new file name, e.g. --out report.md",
         )
     if target.is_dir():
@@ -266,6 +417,12 @@ def _write_out(target: Path, text: str) -> None:
         ) from None
 
 
+def report_format(*, to_terminal: bool) -> str:
+    """``report``'s format when ``--format`` is not given: the Markdown summary for a person at a
+    terminal, the JSON for a pipe or a file (so scripts that read the JSON keep working)."""
+    return "md" if to_terminal else "json"
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from capi_core.models import Scope
     from capi_core.report import build_report, render
@@ -279,6 +436,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     )
     check_dates(scope)
     target = _check_report_out(args.out, Path(args.db)) if args.out else None
+    fmt = args.format or report_format(to_terminal=target is None and sys.stdout.isatty())
     if args.week is not None:
         # the weekly review (capi_core/weekly_review.py): md / html, or the drift JSON with --format json;
         # --fail-on also fails on a headline metric that got worse past its drift threshold
@@ -291,17 +449,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         with open_store(args) as store:
             check_scope(store, scope)
             drift, week_findings = weekly_review(store, scope, args.week)
-        text = (
-            drift.model_dump_json(indent=2)
-            if args.format == "json"
-            else render_review(drift, week_findings, args.format)
-        )
+        text = drift.model_dump_json(indent=2) if fmt == "json" else render_review(drift, week_findings, fmt)
         failed = bool(args.fail_on) and review_fails(drift, week_findings, args.fail_on)
     else:
         with open_store(args) as store:
             check_scope(store, scope)
             report = build_report(store, scope)
-        text = render(report, args.format)
+        text = render(report, fmt)
         threshold = SEVERITIES.index(args.fail_on) if args.fail_on else -1
         failed = any(SEVERITIES.index(f.severity) <= threshold for f in report.findings)
     if target is not None:
@@ -315,7 +469,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from capi_core.demo_store import build_demo_store
 
-    summary = build_demo_store(Path(args.db), orders=args.orders, seed=args.seed)
+    summary = build_demo_store(Path(args.db), orders=args.orders, seed=args.seed, files=args.files)
     print(summary)
     return EXIT_OK
 
@@ -389,8 +543,10 @@ def cmd_batches(args: argparse.Namespace) -> int:
             ).rows
     if not rows:
         print("no batches yet: run `capi-desk ingest --source ... FILE`")
-    for row in rows:
-        print("\t".join("" if v is None else str(v) for v in row))
+        return EXIT_OK
+    from capi_core.cli_output import print_table
+
+    print_table(_BATCH_COLUMNS, rows)
     return EXIT_OK
 
 
@@ -478,7 +634,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser(
         "ingest",
         help="read files into the store (one batch per file)",
-        description="Read files into the store, one batch per file. With --engine spark --spark-path "
+        epilog=_INGEST_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Read files into the store, one batch per file: a line per file, then one line with "
+        "what to run next (a progress bar on stderr when it is a terminal). A file of another source "
+        "(a CAPI log given as --source browser, a HAR as --source server) is refused, naming the right "
+        "one. A generic CSV first lists, on stderr, the columns no field reads and the --map that would "
+        "read them. With --engine spark --spark-path "
         "DIR_OR_URI the batch is appended to the Parquet tables there (created when missing): server "
         "and browser logs in a format Spark maps are read by Spark's own readers and normalized and "
         "hashed in Spark SQL; other formats (orders, CRM exports, HAR) and the rare lines Spark cannot "
@@ -498,7 +660,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--map",
         action="append",
         metavar="COL=FIELD",
-        help="map a CSV column to a canonical field (repeatable), e.g. 'Order No=raw_id'",
+        help="map a CSV column to a field (repeatable), e.g. 'Order No=raw_id'; fields: raw_id, "
+        "created_at, paid_at, qualified_at, won_at, status_raw, status, value, subtotal, currency, email, "
+        "phone, external_id, fbp, fbc, fbclid (stored as the fbc Meta builds from it), country, "
+        "utm_source, utm_campaign, form, sales_channel",
     )
     ingest.add_argument("--pixel-id", help="pixel id for files that do not carry one")
     ingest.add_argument("--country", help="ISO country for phones without a calling code, e.g. US")
@@ -512,7 +677,12 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("files", nargs="+", metavar="FILE")
     ingest.set_defaults(run=cmd_ingest)
 
-    report = sub.add_parser("report", help="the report: dedup, reconciliation, signal quality, findings")
+    report = sub.add_parser(
+        "report",
+        help="the report: dedup, reconciliation, signal quality, findings",
+        epilog=_REPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     report.add_argument("--from", dest="date_from", type=_date, help="first day (event time, UTC)")
     report.add_argument("--to", dest="date_to", type=_date, help="last day, inclusive")
     report.add_argument("--pixel-id", help="only this pixel")
@@ -520,14 +690,26 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--week", metavar="YYYY-Www", help="the weekly review for one ISO week, e.g. 2026-W46 (md or html)"
     )
-    report.add_argument("--format", choices=["json", "md", "html"], default="json")
+    report.add_argument(
+        "--format",
+        choices=["json", "md", "html"],
+        help="default: md (the Markdown summary) when stdout is a terminal; json when stdout is a pipe or "
+        "a file, or with --out, so scripts keep getting the JSON",
+    )
     report.add_argument("--out", help="write to this file instead of stdout")
     report.add_argument(
         "--fail-on", choices=SEVERITIES, help="exit 1 when a finding is at or above this severity"
     )
     report.set_defaults(run=cmd_report)
 
-    demo = sub.add_parser("demo", help="build the demo store: a shop with known, injected defects")
+    demo = sub.add_parser(
+        "demo",
+        help="build the demo store: a shop with known, injected defects",
+        description="Generate a demo shop (orders, CRM leads, CAPI logs, Pixel beacons, an Ads Manager "
+        "export, Dataset Quality answers) with known defects, and ingest it into the store.",
+        epilog=_DEMO_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     demo.add_argument(
         "--orders",
         "--events",
@@ -536,14 +718,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="shop size in orders (default 1500)",
     )
-    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--seed", type=int, default=42, help="the same seed gives the same shop (default 42)")
+    demo.add_argument(
+        "--files",
+        type=Path,
+        metavar="DIR",
+        help="also keep the demo's input files in DIR (created if missing; an existing file of the same "
+        "name is never replaced), with the commands to ingest them yourself",
+    )
     demo.set_defaults(run=cmd_demo)
 
     app = sub.add_parser("app", help="start the dashboard (builds the demo store on first use)")
     app.add_argument("--port", help="port (default $STREAMLIT_SERVER_PORT or 8501)")
     app.set_defaults(run=cmd_app)
 
-    batches = sub.add_parser("batches", help="list ingested files")
+    batches = sub.add_parser(
+        "batches", help="list ingested files: one row per batch under a header (undo BATCH_ID removes one)"
+    )
     batches.set_defaults(run=cmd_batches)
     undo = sub.add_parser(
         "undo",
@@ -572,4 +763,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CapiDeskError as err:
         print(f"capi-desk: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # the reader of stdout stopped early (`capi-desk report | head`): end quietly, as other tools do;
+        # stdout goes to /dev/null so the interpreter's final flush does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     return code

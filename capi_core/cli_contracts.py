@@ -1,14 +1,21 @@
-"""Subcommands of `capi-desk` for event contracts: `contracts validate` (here) and the test push
-commands `push` / `sandbox` (implemented in capi_core.cli_push)."""
+"""Subcommands of `capi-desk` for event contracts: `contracts validate` and `contracts fix` (here) and
+the test push commands `push` / `sandbox` (implemented in capi_core.cli_push).
+
+`contracts fix` is the Event contracts page's "Fix and push" for every violating copy at once: the stored
+copies that break the contract, with the automatic corrections (``contract_editor.fix_copies``), written
+as the JSON array `push --events` reads; what was corrected and what still fails goes to stderr."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from capi_core.contract_editor import CopyFix
     from capi_core.contract_models import Contract
     from capi_core.contracts import Violation
     from capi_core.store import Store
@@ -41,12 +48,25 @@ store. Exit codes: 0 ok; 1 a violation at or above --fail-on; 2 a contract that 
 """
 
 
+_FIX_EPILOG = """\
+examples:
+  capi-desk --db shop.duckdb contracts fix --out fixed.json
+  capi-desk sandbox &
+  META_ACCESS_TOKEN=any capi-desk --db shop.duckdb push --pixel-id 1234567890123456 \\
+      --test-event-code TEST123 --events fixed.json --base-url http://127.0.0.1:8787
+
+Hashed keys stay as their stored SHA-256 (raw values never reach the store); event_time is moved into
+Meta's 7-day window, since the events are pushed as test events now.
+"""
+
+
 def _register_contracts(sub: argparse._SubParsersAction[Any]) -> None:
-    """`capi-desk contracts validate`."""
+    """`capi-desk contracts validate` and `capi-desk contracts fix`."""
     from capi_core.cli import SEVERITIES, _date
 
     contracts = sub.add_parser(
-        "contracts", help="event contracts: validate them and list the copies that break them"
+        "contracts",
+        help="event contracts: validate them, list the copies that break them, fix those copies for a push",
     )
     actions = contracts.add_subparsers(dest="contracts_command", required=True, metavar="ACTION")
     validate = actions.add_parser(
@@ -63,6 +83,28 @@ def _register_contracts(sub: argparse._SubParsersAction[Any]) -> None:
         "--fail-on", choices=SEVERITIES, help="exit 1 when a violation is at or above this severity"
     )
     validate.set_defaults(run=cmd_contracts_validate)
+    fix = actions.add_parser(
+        "fix",
+        help="the violating copies with the automatic corrections, as the JSON `push --events` takes",
+        description="Every stored copy that breaks the contract (most severe first), corrected the way "
+        "the Event contracts page corrects one (event name, event_time in seconds and within Meta's "
+        "7 days, action_source, hashing, currency, value, event_id by the contract's rule ...), written "
+        "as a JSON array of server events for `capi-desk push --events`. Each copy's corrections, and "
+        "what Meta's pre-flight or the contract still finds, are listed on stderr. Copies pre-flight "
+        "still refuses are left out unless --include-refused (push sends nothing if one is refused).",
+        epilog=_FIX_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fix.add_argument("--pixel-id", help="the pixel whose copies to fix (default: the store's only pixel)")
+    fix.add_argument("--file", type=Path, help="a contract YAML file (default: the contract in force)")
+    fix.add_argument("--from", dest="date_from", type=_date, help="first day (UTC), e.g. 2026-11-02")
+    fix.add_argument("--to", dest="date_to", type=_date, help="last day (UTC), inclusive")
+    fix.add_argument("--limit", type=int, default=100, help="at most this many copies (default %(default)s)")
+    fix.add_argument("--out", type=Path, help="write the JSON to this file instead of stdout")
+    fix.add_argument(
+        "--include-refused", action="store_true", help="also write copies pre-flight still refuses"
+    )
+    fix.set_defaults(run=cmd_contracts_fix)
 
 
 def _contracts_to_check(store: Store, args: argparse.Namespace) -> list[Contract]:
@@ -151,3 +193,82 @@ def _print_violations(found: list[Violation]) -> None:
         )
         pixel = v.pixel_id or "(every pixel)"
         print(f"  {v.severity:<8} {pixel} {v.event_name} {v.channel}: {v.message}  e.g. {ids}")
+
+
+def cmd_contracts_fix(args: argparse.Namespace) -> int:
+    """Write the corrected violating copies as JSON; report each copy's corrections on stderr."""
+    from capi_core.cli import EXIT_OK, EXIT_USAGE, _check_report_out, _write_out, open_store
+    from capi_core.contract_editor import fix_copies
+    from capi_core.contracts import ContractError, contract_violations
+    from capi_core.errors import InputError
+    from capi_core.models import Scope
+
+    if args.limit < 1:
+        raise InputError(f"--limit {args.limit} fixes nothing", hint="give 1 or more, e.g. --limit 20")
+    target = _check_report_out(str(args.out), Path(args.db)) if args.out else None
+    with open_store(args) as store:
+        try:
+            checked = _contracts_to_check(store, args)
+        except ContractError as err:
+            for line in err.errors:
+                print(f"capi-desk: error: {err.source}: {line}", file=sys.stderr)
+            return EXIT_USAGE
+        if len(checked) != 1:
+            listed = ", ".join(str(c.pixel_id) for c in checked)
+            raise InputError(
+                f"which pixel? the store has {len(checked)}: {listed}",
+                hint="pass --pixel-id (a push sends one pixel's events)",
+            )
+        contract = checked[0]
+        scope = Scope(date_from=args.date_from, date_to=args.date_to)
+        fixes = fix_copies(store, contract, contract_violations(store, scope, contract), limit=args.limit)
+    kept = [f for f in fixes if args.include_refused or not f.fix.problems]
+    for fixed in fixes:
+        _print_fix(fixed, kept=fixed in kept)
+    text = json.dumps([f.fix.correction.after for f in kept], indent=2, ensure_ascii=False) + "\n"
+    if target is not None:
+        _write_out(target, text)
+    else:
+        sys.stdout.write(text)
+    print(_fix_summary(fixes, kept, contract.pixel_id, args.out), file=sys.stderr)
+    return EXIT_OK
+
+
+def _print_fix(fixed: CopyFix, *, kept: bool) -> None:
+    """One copy's corrections and what still fails, on stderr."""
+    from capi_core.weekly_review import plain
+
+    fix = fixed.fix
+    event_id = "no event_id" if fixed.event_id is None else f"event_id {fixed.event_id!r}"
+    head = f"{fixed.event_name} {fixed.channel} copy, {event_id}"
+    print(plain(f"{head} ({'; '.join(fixed.broken)})"), file=sys.stderr)
+    for change in fix.correction.changes:
+        line = f"  fixed {change.field}: {_shown(change.before)} -> {_shown(change.after)} ({change.why})"
+        print(plain(line), file=sys.stderr)
+    if not fix.correction.changes:
+        print("  nothing to correct automatically", file=sys.stderr)
+    for problem in fix.problems:
+        print(plain(f"  pre-flight still refuses it: {problem}"), file=sys.stderr)
+    for warning in fix.contract_warnings:
+        print(plain(f"  still breaks the contract: {warning}"), file=sys.stderr)
+    if not kept:
+        print("  left out of the JSON (--include-refused writes it too)", file=sys.stderr)
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "(absent)"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _fix_summary(fixes: list[CopyFix], kept: list[CopyFix], pixel: str | None, out: Path | None) -> str:
+    """The last stderr line: how many copies were fixed and written, and the push to run next."""
+    if not fixes:
+        return "no stored copy breaks the contract: nothing to fix (an empty JSON array was written)"
+    where = str(out) if out else "stdout"
+    events = shlex.quote(str(out)) if out else "FILE"
+    return (
+        f"{len(fixes)} violating copies corrected, {len(kept)} written to {where}; push them as test events: "
+        f"META_ACCESS_TOKEN=... capi-desk push --pixel-id {pixel or 'ID'} --test-event-code CODE "
+        f"--events {events}"
+    )

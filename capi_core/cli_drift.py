@@ -2,9 +2,9 @@
 
 ``capi-desk drift [--week 2026-W46] [--format json|md]`` prints one week's drift (default: the latest
 complete ISO week in the data); ``capi-desk annotate add 2026-11-04 "checkout redeploy"`` records a dated
-note the drift shows next to a shift, ``annotate list`` prints them (id, day, note; tab-separated) and
-``annotate delete ID`` removes one. Bad days, weeks and ids are user errors (exit 2 with a hint). Notes
-are printed with control characters escaped, so a note cannot drive the terminal.
+note the drift shows next to a shift, ``annotate list`` prints them (id, day, note: a table under a
+header) and ``annotate delete ID`` removes one. Bad days, weeks and ids are user errors (exit 2 with a
+hint). Notes are printed with control characters escaped, so a note cannot drive the terminal.
 """
 
 from __future__ import annotations
@@ -49,14 +49,14 @@ def cmd_annotate_add(args: argparse.Namespace) -> int:
 def cmd_annotate_list(args: argparse.Namespace) -> int:
     from capi_core import annotations
     from capi_core.cli import open_store
-    from capi_core.weekly_review import plain
+    from capi_core.cli_output import print_table
 
     with open_store(args) as store:
         rows = annotations.list_annotations(store)
     if not rows:
         print('no annotations yet: add one with `capi-desk annotate add 2026-11-04 "checkout redeploy"`')
-    for row in rows:
-        print(f"{row.annotation_id}\t{row.day.isoformat()}\t{plain(row.note)}")
+        return EXIT_OK
+    print_table(("id", "day", "note"), [(row.annotation_id, row.day.isoformat(), row.note) for row in rows])
     return EXIT_OK
 
 

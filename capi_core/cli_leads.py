@@ -3,7 +3,7 @@
 ``capi-desk leads set-event CompleteRegistration`` makes that event the store's lead event (the event
 reconciled to CRM leads and judged by lead quality; ``Lead`` until set) and rebuilds the derived links
 in the same transaction. ``capi-desk leads show`` prints the lead event and the event names in the store
-with their copies (tab-separated), so the right name can be picked. Names from files are printed with
+with their copies (a table under a header), so the right name can be picked. Names from files are printed with
 control characters escaped.
 """
 
@@ -22,6 +22,7 @@ SHOWN_NAMES = 20
 def cmd_leads_show(args: argparse.Namespace) -> int:
     from capi_core import settings
     from capi_core.cli import open_store
+    from capi_core.cli_output import print_table
     from capi_core.metrics import leads
     from capi_core.weekly_review import plain
 
@@ -33,8 +34,10 @@ def cmd_leads_show(args: argparse.Namespace) -> int:
     print(f"lead event: {plain(event)} ({origin}; change it with `capi-desk leads set-event NAME`)")
     if not choices:
         print("no events in the store yet")
-    for choice in choices:
-        print(f"{plain(choice.event_name)}\t{choice.copies}")
+        return EXIT_OK
+    # a name with outer spaces is shown quoted: "AddToCart " and "AddToCart" are two events to Meta
+    names = [name if name == name.strip() else repr(name) for name in (c.event_name for c in choices)]
+    print_table(("event_name", "copies"), [(name, c.copies) for name, c in zip(names, choices, strict=True)])
     return EXIT_OK
 
 

@@ -86,19 +86,17 @@ def cmd_list(args: argparse.Namespace) -> int:
             "no Dataset Quality snapshots yet: run `capi-desk meta-quality load FILE` "
             "or `capi-desk meta-quality fetch --pixel-id ID`"
         )
-    for snap in found:
-        print(
-            "\t".join(
-                [
-                    str(snap.snapshot_id),
-                    f"{snap.fetched_at:%Y-%m-%d %H:%M}",
-                    snap.pixel_id,
-                    snap.source,
-                    snap.source_name or "",
-                    f"{snap.events} events",
-                ]
-            )
-        )
+        return EXIT_OK
+    from capi_core.cli_output import print_table
+
+    print_table(
+        ("snapshot_id", "fetched_at", "pixel_id", "source", "source_name", "events"),
+        [
+            (snap.snapshot_id, f"{snap.fetched_at:%Y-%m-%d %H:%M}", snap.pixel_id, snap.source,
+             snap.source_name, snap.events)
+            for snap in found
+        ],
+    )  # fmt: skip
     return EXIT_OK
 
 

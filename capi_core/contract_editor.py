@@ -4,8 +4,9 @@ fix-a-violating-event flow and display tables.
 Owns: turning the editor table into a draft contract (``capi_core.contract_models.contract_from_rows``),
 the violations preview of a draft given as YAML text (a string caches well), the list of violations a
 person can fix and push, and the prepared fix of one stored copy (its payload, the automatic
-corrections, what Meta's pre-flight still finds and what of the contract it still breaks). Must not
-depend on the UI layer or send anything: the push is ``capi_core.push``.
+corrections, what Meta's pre-flight still finds and what of the contract it still breaks), or of every
+example copy at once (``fix_copies``, for ``capi-desk contracts fix``). Must not depend on the UI layer
+or send anything: the push is ``capi_core.push``.
 """
 
 from __future__ import annotations
@@ -133,6 +134,51 @@ def prepare_fix(
     linked = linked_record(store, ref.fingerprint, ref.occurrence)
     consent = row.get("consent")
     return _fix(payload_from_row(row), contract, violation.event_name, ref.channel, now, linked, consent)
+
+
+class CopyFix(BaseModel):
+    """One stored copy that breaks the contract, corrected for a test push (``capi-desk contracts fix``):
+    which copy, the rules it breaks (the violations' messages) and its prepared fix."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_name: str
+    channel: str
+    event_id: str | None
+    fingerprint: str
+    occurrence: int
+    broken: list[str]
+    fix: PreparedFix
+
+
+def fix_copies(
+    store: Store,
+    contract: Contract,
+    violations: list[Violation],
+    *,
+    limit: int = 100,
+    now: float | None = None,
+) -> list[CopyFix]:
+    """The example copies of ``violations`` (most severe first, each copy once, at most ``limit``), each
+    with the automatic corrections ``prepare_fix`` makes, as the page's "Fix and push" shows one."""
+    found: dict[tuple[str, int], CopyFix] = {}
+    for violation in fixable(violations):
+        for index, ref in enumerate(violation.examples):
+            key = (ref.fingerprint, ref.occurrence)
+            if key in found:
+                known = found[key]
+                found[key] = known.model_copy(update={"broken": [*known.broken, violation.message]})
+            elif len(found) < limit:
+                found[key] = CopyFix(
+                    event_name=violation.event_name,
+                    channel=ref.channel,
+                    event_id=ref.event_id,
+                    fingerprint=ref.fingerprint,
+                    occurrence=ref.occurrence,
+                    broken=[violation.message],
+                    fix=prepare_fix(store, contract, violation, index, now=now),
+                )
+    return list(found.values())
 
 
 def refix(

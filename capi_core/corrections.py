@@ -124,14 +124,22 @@ def linked_record(store: Store, fingerprint: str, occurrence: int) -> LinkedReco
     return LinkedRecord(kind=str(rows[0][0]), raw_id=str(rows[0][1]))
 
 
+def _event_time_as_sent(moment: dt.datetime, time_format: str | None) -> int | str:
+    """event_time in the unit and JSON type it was sent in (``canonical.event_time_format``): an epoch
+    sent as text comes back as text and ISO 8601 as ISO text (UTC), so the corrections show the change
+    to integer seconds that Meta's documented type asks for."""
+    if time_format == "iso":
+        return moment.isoformat() + "Z"
+    seconds = _epoch(moment)
+    value = int(seconds * 1000) if time_format in ("milliseconds", "milliseconds_text") else int(seconds)
+    return str(value) if time_format in ("seconds_text", "milliseconds_text") else value
+
+
 def payload_from_row(row: dict[str, Any]) -> dict[str, Any]:
     """The server-event dict (reference §2.2) of a stored copy, as close to what was sent as stored."""
     event: dict[str, Any] = {"event_name": row["event_name"]}
     if row.get("event_time") is not None:
-        seconds = _epoch(row["event_time"])
-        event["event_time"] = (
-            int(seconds * 1000) if row.get("event_time_format") == "milliseconds" else int(seconds)
-        )
+        event["event_time"] = _event_time_as_sent(row["event_time"], row.get("event_time_format"))
     for field in ("event_id", "action_source", "event_source_url"):
         if row.get(field) not in (None, ""):
             event[field] = row[field]

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from capi_core.canonical import canonical_event, canonical_truth
 from capi_core.diagnostics import Finding, run_checks
-from capi_core.metrics import memo, quality, reconcile
+from capi_core.metrics import count_range, emq_fit, memo, quality, reconcile
 from capi_core.metrics.completeness import CompletenessRow
 from capi_core.metrics.dedup import COVERAGE_GOAL, DedupEventStats, dedup_by_event
 from capi_core.metrics.freshness import FreshnessRow
@@ -55,12 +55,13 @@ class _Frozen(BaseModel):
 
 
 def data_version(store: Store) -> str:
-    """A value that changes whenever a batch is ingested or undone (a cache key for the pages)."""
+    """A value that changes whenever a batch is ingested or undone, or a Dataset Quality snapshot is stored
+    (the EMQ estimate is fitted to the snapshots): a cache key for the pages."""
     row = store.query(
         "data version",
         "select count(*), coalesce(max(batch_id), 0), coalesce(sum(batch_id), 0) from batches",
     ).rows[0]
-    return "-".join(str(v) for v in row)
+    return "-".join(str(v) for v in row) + "/" + (emq_fit.snapshots_version(store) or "-")
 
 
 def pixels(store: Store) -> list[str]:
@@ -460,6 +461,65 @@ def real_time_share(report: HeadlineSource) -> float | None:
 GAP_TOLERANCE = 0.05  # a Meta-vs-backend gap within ±5 % counts as healthy on the tiles
 
 
+def _coverage_help(dedup: DedupEventStats | None) -> str:
+    """The coverage tile's help: Meta's definition, the event_id share and the 7-day figure beside it."""
+    text = (
+        "Meta's event coverage: unique browser events that share event_id, external_id or fbp with a "
+        "server copy Meta accepted (same pixel and event name); Meta asks for 75 % or more."
+    )
+    if dedup is None:
+        return text
+    text += f" By event_id alone: {fmt_pct(dedup.event_id_coverage)}."
+    if dedup.event_coverage_7d_to is not None:
+        text += (
+            f" 7-day figure as Events Manager shows it (to {dedup.event_coverage_7d_to:%Y-%m-%d}): "
+            f"{fmt_pct(dedup.event_coverage_7d)}."
+        )
+    return text
+
+
+def _count_gap(recon: ReconSummary | None, dedup: Sequence[DedupEventStats]) -> tuple[str, Status, str]:
+    """The count-gap tile's display, status and help: a range where Meta's count is one (issue 13, case 3).
+
+    Good only when both bounds are within ``GAP_TOLERANCE``, bad when both are outside; in between the
+    tile cannot say (unknown) and its help says why.
+    """
+    help_text = (
+        "(estimated Meta count − eligible backend records) / eligible backend records. Positive: Meta "
+        "counts more conversions than the backend had."
+    )
+    if recon is None:
+        return "—", "unknown", help_text
+    bounds = count_range.recon_range(recon, dedup)
+    low, high = bounds.gap_pct_low, bounds.gap_pct_high
+    if not bounds.is_range or low is None or high is None:
+        return fmt_pct(recon.gap_pct, signed=True), _status(recon.gap_pct, _within_tolerance), help_text
+    statuses = {_status(low, _within_tolerance), _status(high, _within_tolerance)}
+    status: Status = statuses.pop() if len(statuses) == 1 else "unknown"
+    help_text += (
+        f" Meta's {recon.event_name} count is between {bounds.meta_count_low:,} and "
+        f"{bounds.meta_count_high:,} (our point estimate): {bounds.key_merges:,} server copies carry an "
+        "event_id but share fbp or "
+        "external_id with an earlier browser copy, and Meta does not document whether it merges those "
+        "(lower bound: it does; upper: it does not). Details on the Deduplication page."
+    )
+    return f"{fmt_pct(low, signed=True)} to {fmt_pct(high, signed=True)}", status, help_text
+
+
+def _within_tolerance(gap: float) -> bool:
+    return abs(gap) <= GAP_TOLERANCE
+
+
+def count_text(low: int, high: int) -> str:
+    """Meta's count for display: one number when the bounds agree, else ``low–high``."""
+    return f"{high:,}" if low == high else f"{low:,}–{high:,}"
+
+
+def meta_count_range(recon: ReconSummary, dedup: Sequence[DedupEventStats]) -> count_range.MetaCountRange:
+    """``recon``'s Meta count as a range (``count_range.recon_range``), for the Reconciliation page."""
+    return count_range.recon_range(recon, dedup)
+
+
 def headlines(report: HeadlineSource) -> list[Headline]:
     """The Overview tiles, each against its goal (SPEC §4 definitions, figures taken from ``report``)."""
     event = headline_event(report) or "Event"
@@ -473,6 +533,7 @@ def headlines(report: HeadlineSource) -> list[Headline]:
     score = emq.score if emq else None
     fresh = real_time_share(report)
     truth = recon.event_name if recon else "backend"
+    gap_display, gap_status, gap_help = _count_gap(recon, report.dedup)
     return [
         Headline(
             key="dedup_health",
@@ -491,18 +552,16 @@ def headlines(report: HeadlineSource) -> list[Headline]:
             display=fmt_pct(coverage),
             goal=f"goal ≥ {COVERAGE_GOAL:.0%}",
             status=_status(coverage, lambda v: v >= COVERAGE_GOAL),
-            help="Browser copies that also have a server copy with the same event_id (Meta's event "
-            "coverage; Meta asks for 75 % or more).",
+            help=_coverage_help(dedup),
         ),
         Headline(
             key="gap_count",
             label=f"Meta vs backend, {truth} count",
             value=gap,
-            display=fmt_pct(gap, signed=True),
+            display=gap_display,
             goal="goal 0 % (±5 % is fine)",
-            status=_status(gap, lambda v: abs(v) <= GAP_TOLERANCE),
-            help="(estimated Meta count − eligible backend records) / eligible backend records. Positive: "
-            "Meta counts more conversions than the backend had.",
+            status=gap_status,
+            help=gap_help,
         ),
         Headline(
             key="gap_value",
@@ -521,7 +580,10 @@ def headlines(report: HeadlineSource) -> list[Headline]:
             goal=f"goal ≥ {EMQ_GOAL:.1f}",
             status=_status(score, lambda v: v >= EMQ_GOAL),
             help="Our transparent estimate from the match keys each server copy carries — not Meta's own "
-            "Event Match Quality score. The weights are on the Signal quality page.",
+            "Event Match Quality score. Each valid key is worth points on Meta's 0–10 scale, calibrated to "
+            "published measurements of Meta's score and fitted per pixel to Meta's own EMQ when Dataset "
+            "Quality snapshots are loaded. The points, and how close the estimate is to Meta's EMQ, are on "
+            "the Signal quality page.",
         ),
         Headline(
             key="freshness",
@@ -623,6 +685,35 @@ def value_deltas(verdicts: Iterable[RecordVerdict]) -> list[float]:
 def frame(items: Iterable[BaseModel], exclude: set[str] | None = None) -> pd.DataFrame:
     """Typed results as a DataFrame (one row per item, nested values kept as they are)."""
     return pd.DataFrame([item.model_dump(exclude=exclude) for item in items])
+
+
+def emq_weights_frame(match_keys: quality.MatchKeyReport) -> pd.DataFrame:
+    """The estimate's points per key: the calibrated ones, and one column per pixel whose points were
+    fitted to Meta's EMQ; most points first."""
+    table = pd.DataFrame({"key": list(match_keys.emq_weights.model_dump())})
+    table["calibrated"] = list(match_keys.emq_weights.model_dump().values())
+    for fit in match_keys.emq_fits:
+        if fit.applied:
+            table[f"fitted, pixel {fit.pixel_id}"] = list(fit.weights.model_dump().values())
+    return table.sort_values("calibrated", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def emq_fit_frame(fit: quality.EmqFit) -> pd.DataFrame:
+    """One pixel's fit, one row per (snapshot, event): Meta's EMQ and our estimate, calibrated and fitted."""
+    return pd.DataFrame(
+        [
+            {
+                "fetched": p.fetched_at.date(),
+                "event_name": p.event_name,
+                "our days": f"{p.our_from:%Y-%m-%d} to {p.our_to:%Y-%m-%d}",
+                "copies": p.copies,
+                "Meta's EMQ": p.meta_emq,
+                "calibrated estimate": p.calibrated,
+                "fitted estimate": p.fitted,
+            }
+            for p in fit.points
+        ]
+    )
 
 
 def option_label(value: str | None) -> str:

@@ -4,6 +4,10 @@ Meta's own view comes last, as a user adds it after the logs: the Ads Manager ex
 source ``meta`` (after the shop's and lead forms' files, so their batch ids stay 1-6), then each saved
 Dataset Quality answer is loaded with the time it was fetched (``capi-desk meta-quality load FILE --at``).
 
+With ``files``, the generated input files (and ``manifest.json``, the ground truth of every injected
+defect) are also copied into that folder, with the commands that ingest them into a practice store
+(``practice_commands``): what ``capi-desk demo --files DIR`` prints.
+
 The store is built in a temporary file beside the target and moved into place only when complete, so an
 interrupted build never leaves a half-filled demo store that the dashboard would then open. Builds hold a
 lock file beside the target (``demo.duckdb.lock``, ``flock``): several dashboard tabs, or a tab and
@@ -15,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
+import shlex
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +28,7 @@ from pathlib import Path
 
 from capi_core import dataset_quality
 from capi_core.demo import DemoConfig, DemoManifest, generate, scaled_config
-from capi_core.errors import StoreBusyError
+from capi_core.errors import InputError, StoreBusyError
 from capi_core.ingest import ingest_file
 from capi_core.store import Store
 
@@ -107,18 +113,68 @@ def ensure_demo_store(target: Path) -> str | None:
         return _build(target, None, 42) if needs_build(target) else None
 
 
-def build_demo_store(target: Path, *, orders: int | None = None, seed: int = 42) -> str:
-    """Generate and ingest the demo shop into ``target`` (replacing it); returns a summary."""
+def build_demo_store(
+    target: Path, *, orders: int | None = None, seed: int = 42, files: Path | None = None
+) -> str:
+    """Generate and ingest the demo shop into ``target`` (replacing it); returns a summary. With
+    ``files``, the input files are kept in that folder too (see the module docstring).
+
+    Raises:
+        InputError: ``files`` is a file, or already holds a file of the demo's names (nothing is built).
+    """
     target = Path(target)
     with build_lock(target):
-        return _build(target, orders, seed)
+        return _build(target, orders, seed, files)
 
 
-def _build(target: Path, orders: int | None, seed: int) -> str:
+def practice_commands(folder: Path, manifest: DemoManifest, db: str = "practice.duckdb") -> list[str]:
+    """The commands that load the demo files in ``folder`` into the store ``db``, as a user would: each
+    file with its ``--source``, then each Dataset Quality answer with the pixel and time it is for."""
+    prefix = f"capi-desk --db {shlex.quote(db)}"
+    lines = [
+        f"{prefix} ingest --source {source} {shlex.quote(str(folder / name))}" for source, name in DEMO_FILES
+    ]
+    for snapshot in manifest.meta.snapshots if manifest.meta is not None else []:
+        lines.append(
+            f"{prefix} meta-quality load {shlex.quote(str(folder / snapshot.file))} "
+            f"--pixel-id {manifest.config.pixel_id} --at {snapshot.fetched_at:%Y-%m-%dT%H:%M}"
+        )
+    return lines
+
+
+def _keep_files(generated: Path, folder: Path) -> list[Path]:
+    """Copy every generated file into ``folder`` (created if missing); never over an existing file."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--files {folder} is a file", hint="give a folder, e.g. --files demo-files")
+    names = sorted(path.name for path in generated.iterdir() if path.is_file())
+    taken = [name for name in names if (folder / name).exists()]
+    if taken:
+        raise InputError(
+            f"--files {folder} already holds {', '.join(taken[:3])}{' …' if len(taken) > 3 else ''}",
+            hint="give a new or empty folder; nothing was built",
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return [Path(shutil.copy2(generated / name, folder / name)) for name in names]
+    except OSError as err:
+        raise InputError(
+            f"cannot write to --files {folder}: {err.strerror}", hint="check that it is writable"
+        ) from None
+
+
+def _build(target: Path, orders: int | None, seed: int, files: Path | None = None) -> str:
     config = scaled_config(orders, seed) if orders else DemoConfig(seed=seed)
+    kept: list[str] = []
     with tempfile.TemporaryDirectory(prefix="capi-demo-") as tmp:
         folder = Path(tmp)
         manifest = generate(folder, config)
+        if files is not None:
+            _keep_files(folder, files)
+            kept = [
+                f"input files kept in {files} (manifest.json: the ground truth of every injected defect); "
+                "practise with:",
+                *(f"  {line}" for line in practice_commands(files, manifest)),
+            ]
         building = target.with_name(target.name + ".building")
         for stale in (building, Path(f"{building}.wal")):
             stale.unlink(missing_ok=True)
@@ -128,4 +184,4 @@ def _build(target: Path, orders: int | None, seed: int) -> str:
             _annotate(store, manifest)
         Path(f"{target}.wal").unlink(missing_ok=True)
         os.replace(building, target)
-    return "\n".join([f"demo store written to {target}", *lines])
+    return "\n".join([f"demo store written to {target}", *lines, *kept])

@@ -136,6 +136,12 @@ def _rebuild_recon(tx: Transaction, progress: Progress | None) -> None:
     _build(tx, [(RECON_KEYS_TABLE, _RECON_KEYS_QUERY), *RECON_TABLES.items()], progress)
 
 
+def refresh_reconciliation(tx: Transaction, progress: Progress | None = None) -> None:
+    """Recompute the reconciliation tables whole, e.g. after a setting they read changed (the order
+    channels); the per-copy tables do not read settings and stay as they are."""
+    _rebuild_recon(tx, progress)
+
+
 def _drop_scratch(tx: Transaction) -> None:
     for view in _SHADOWS:
         tx.execute(f"drop {view} view", f"drop view if exists temp.{quote_ident(view, _SHADOWS)}")
@@ -388,7 +394,8 @@ def _link_recon(tx: Transaction) -> int:
     one of them (group, pair partner, event_id peers), transitively, over the links before and after.
 
     When the truth export's period moved, the unlinked copies whose phantom reason depends on it
-    (outside the period, or unknown) are seeds too, so the links query decides their reason again.
+    (outside the period, no order key, or unknown) are seeds too, so the links query decides their reason
+    again.
     """
     moved = tx.execute(
         "truth window moved",
@@ -398,7 +405,7 @@ def _link_recon(tx: Transaction) -> int:
     ).scalar()
     phantoms = (
         f"union select fingerprint, occurrence from {_name('copy_truth_links')} "  # noqa: S608
-        "where truth_id is null and phantom_reason in ('outside_truth_window', 'unknown_id')"
+        "where truth_id is null and phantom_reason in ('outside_truth_window', 'no_order_key', 'unknown_id')"
         if moved
         else ""
     )

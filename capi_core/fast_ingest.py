@@ -1,13 +1,16 @@
-"""Fast ingest of server JSONL (capi_log, capi_request, capi_events): DuckDB reads and maps the lines.
+"""Fast ingest of server JSONL (capi_log, capi_request, capi_events) and Pixel beacon files
+(pixel_beacons): DuckDB reads and maps the lines.
 
 Owns: deciding whether a file can take the fast path (``fast_format``), running the SQL that turns
-each line's events into canonical rows (``queries/ingest_fast_*.sql``), handing every line SQL cannot
-decide to the Python reader, and the SQL twin of ``canonical.fingerprint``. The Python reader and
-``canonical.py`` stay the reference: SQL maps only shapes whose result it can reproduce exactly
-(64-hex hashes, IPv4, integer epochs, ISO times...), and any line holding anything else (raw PII, odd
-types, bad events, credentials it cannot count, page URLs whose parameters ``privacy.mask_url`` masks)
-is read by Python as a whole, so both paths store the
-same rows (tests/core/test_fast_ingest.py checks it property-based).
+each line's events into canonical rows (``queries/ingest_fast_events.sql`` for server JSONL,
+``queries/ingest_fast_beacons.sql`` for beacons), handing every line SQL cannot decide to the Python
+reader (``line_items``, which the Spark ingest uses too), and the SQL twin of
+``canonical.fingerprint``. The Python reader and ``canonical.py`` stay the reference: SQL maps only
+shapes whose result it can reproduce exactly (64-hex hashes, IPv4 and IPv6, integer epochs, ISO
+times, page URLs it masks as ``privacy.mask_url`` does...), and any line holding anything else (raw
+PII, odd types, bad events, credentials it cannot count, page URLs holding an email) is read by Python
+as a whole, so both paths store the same rows (tests/core/test_fast_ingest.py and
+test_fast_ingest_beacons.py check it property-based).
 
 Must not: write raw values to the store. Raw lines live only in TEMP tables of the ingest
 transaction, dropped before it commits; rows leave as canonical (hashed) columns. Credentials are
@@ -19,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import orjson
 import pyarrow as pa
@@ -32,10 +35,14 @@ from capi_core.privacy import url_keys_kept
 from capi_core.readers import Reader, ReadOptions
 from capi_core.readers._io import MAX_LINE_BYTES, refuse_huge_line
 from capi_core.readers._json import line_record, masked, nul_line_error, strip_record
+from capi_core.readers.browser import COMMENT, PixelBeaconReader
 from capi_core.readers.server import RecordError
 from capi_core.store import Transaction, load_query, quote_ident
 
-FAST_FORMATS = frozenset({"capi_log", "capi_request", "capi_events"})
+#: Server JSONL formats the fast path maps (queries/ingest_fast_events.sql).
+SERVER_FORMATS = frozenset({"capi_log", "capi_request", "capi_events"})
+#: Every format the fast path maps: the server ones and Pixel beacons (queries/ingest_fast_beacons.sql).
+FAST_FORMATS = SERVER_FORMATS | {"pixel_beacons"}
 _TEMP_TABLES = ("_fast_lines", "_fast_events", "_fast_currencies", "_fast_ranked")
 _CONTENT = [name for name in EVENT_COLUMNS if name not in FINGERPRINT_EXCLUDED]
 _SCAN_CHUNK = 1 << 22
@@ -88,7 +95,7 @@ def fingerprint_sql(columns: dict[str, str]) -> str:
 def fast_format(reader: Reader, path: Path) -> bool:
     """Whether ``path`` read as ``reader.format`` can take the fast path.
 
-    The format must be one SQL maps, the file JSONL as ``_json.json_records`` decides it (first
+    The format must be one SQL maps, a server file JSONL as ``_json.json_records`` decides it (first
     non-blank line a JSON object), and its bytes such that DuckDB splits lines exactly as Python's
     universal newlines do: no carriage return, no byte-order mark. (Lines holding NUL bytes are split
     alike; ``load`` quarantines them.)
@@ -103,6 +110,8 @@ def fast_format(reader: Reader, path: Path) -> bool:
         for chunk in iter(lambda: handle.read(_SCAN_CHUNK), b""):
             if b"\r" in chunk:
                 return False
+        if reader.format not in SERVER_FORMATS:
+            return True
         handle.seek(0)
         for raw in handle:
             try:
@@ -195,9 +204,22 @@ def _python_items(
         yield RowError(line_no, str(err), masked(value), secrets=secrets)
 
 
+def line_items(
+    reader: Reader, line_no: int, line: str, options: ReadOptions
+) -> Iterator[IncomingEvent | RowError]:
+    """One line an SQL mapping left to Python, read by the format's Python reader (here and in the
+    Spark ingest, which routes lines the same way)."""
+    if isinstance(reader, PixelBeaconReader):
+        yield from reader.line_items(line_no, line, options)
+    elif hasattr(reader, "record_items"):
+        yield from _python_items(cast(_RecordReader, reader), line_no, line, options)
+    else:  # a mapping query registered for a format without a line reader: a programming error
+        raise NotImplementedError(f"no line reader for {reader.format}")
+
+
 def _stage_python_lines(
     tx: Transaction,
-    reader: _RecordReader,
+    reader: Reader,
     options: ReadOptions,
     batch_id: int,
     counts: FastCounts,
@@ -210,7 +232,7 @@ def _stage_python_lines(
     for line_no, line in lines:
         if len(line) > MAX_LINE_BYTES:  # the Python reader refuses such files; so must this path
             refuse_huge_line(file_name, line_no)
-        for item in _python_items(reader, line_no, line, options):
+        for item in line_items(reader, line_no, line, options):
             counts.read += 1
             if isinstance(item, RowError):
                 counts.quarantined.append(item)
@@ -244,7 +266,7 @@ def _insert_ranked(tx: Transaction, batch_id: int, counts: FastCounts) -> None:
 with staged as (
     select line_no, pos, {fp} as fingerprint, {cols}
     from _fast_events
-    where line_ok
+    where line_ok and pos > 0
     union all
     select line_no, -occurrence as pos, fingerprint, {cols}
     from events
@@ -295,24 +317,26 @@ def load(
     counts = FastCounts()
     nul_lines = _nul_lines(path)
     _read_lines(tx, path, nul_lines)
-    tx.execute(
-        "fast ingest events",
-        load_query("ingest_fast_events"),
-        {
-            "format": reader.format,
-            "pixel_id": options.pixel_id,
-            "max_line": MAX_LINE_BYTES,
-            "url_keys": list(url_keys_kept(options.url_keys)),
-        },
-    )
+    params: dict[str, Any] = {
+        "pixel_id": options.pixel_id,
+        "max_line": MAX_LINE_BYTES,
+        "url_keys": list(url_keys_kept(options.url_keys)),
+    }
+    if reader.format in SERVER_FORMATS:
+        params["format"] = reader.format
+        tx.execute("fast ingest events", load_query("ingest_fast_events"), params)
+    else:
+        tx.execute("fast ingest beacons", load_query("ingest_fast_beacons"), params)
+        # the beacon reader skips blank and comment lines before it looks for NUL bytes
+        nul_lines = {n: text for n, text in nul_lines.items() if text and not text.startswith(COMMENT)}
     fast = tx.execute(
-        "fast ingest counts", "select count(*), coalesce(sum(secrets), 0) from _fast_events where line_ok"
+        "fast ingest counts",
+        "select count(*), coalesce(sum(secrets), 0) from _fast_events where line_ok and pos > 0",
     ).rows[0]
     counts.read, counts.secrets = int(fast[0]), int(fast[1])
     if progress is not None:
         progress(counts.read)
-    record_reader: _RecordReader = reader  # type: ignore[assignment]
-    _stage_python_lines(tx, record_reader, options, batch_id, counts, path.name)
+    _stage_python_lines(tx, reader, options, batch_id, counts, path.name)
     for line_no, text in nul_lines.items():
         counts.read += 1
         counts.quarantined.append(nul_line_error(line_no, text))

@@ -159,9 +159,9 @@ def ingest_file(
 ) -> IngestResult:
     """Read one file into the store as one batch (see the module docstring for the guarantees).
 
-    ``fast=False`` forces the Python reader where the DuckDB fast path would apply (server JSONL);
-    both store the same rows. ``progress`` hears the records read so far, ``stage`` each later step
-    (storing, then every derived table brought up to date).
+    ``fast=False`` forces the Python reader where the DuckDB fast path would apply (server JSONL,
+    Pixel beacons); both store the same rows. ``progress`` hears the records read so far, ``stage``
+    each later step (storing, then every derived table brought up to date).
     """
     options = options or ReadOptions()
     options = replace(options, url_keys=(*options.url_keys, *settings.url_keys(store)))
@@ -175,7 +175,7 @@ def ingest_file(
         meta_loader = _MetaReportedLoader(meta_reader.read(path, options))
         return _ingest(store, meta_loader, source, meta_reader.format, path.name, sha, progress, stage)
     reader = get_reader(source, fmt) if fmt else detect(path, source)
-    if fast and source == "server" and fast_ingest.fast_format(reader, path):
+    if fast and fast_ingest.fast_format(reader, path):
         try:
             return _ingest(
                 store, _FastLoader(path, reader, options), source, reader.format, path.name, sha, progress,
@@ -264,7 +264,7 @@ class _MetaReportedLoader:
 
 
 class _FastLoader:
-    """Server JSONL through DuckDB (``fast_ingest``)."""
+    """Server JSONL and Pixel beacons through DuckDB (``fast_ingest``)."""
 
     def __init__(self, path: Path, reader: Reader, options: ReadOptions) -> None:
         self.path, self.reader, self.options = path, reader, options

@@ -2,7 +2,8 @@
 dedup verdict, and compare two copies field by field.
 
 Owns the search (by event_id, order id, fbp or email), the side-by-side comparison of two copies, the
-one-sentence verdict of a would-be pair, and the one-channel outcome counts the Deduplication page shows
+one-sentence verdict of a would-be pair, the problem pairs with their fields compared (the page's tab and
+``capi-desk pairs``), and the one-channel outcome counts the Deduplication page shows
 next to the report's merged and would-be pairs. An email is normalized and hashed here, in memory, and
 only its SHA-256 is ever bound to a query or returned: it must never be stored, logged, cached, or put in
 an exception message. This module must not touch DuckDB except through ``Store.query_file``, and must not
@@ -17,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from capi_core.canonical import normalize_truth_id
-from capi_core.metrics.dedup import DedupEventStats, WouldBePair, explain_verdict
+from capi_core.metrics.dedup import DedupEventStats, WouldBePair, explain_verdict, would_be_pairs
 from capi_core.models import EVENT_COLUMNS, MATCH_KEYS, Scope
 from capi_core.normalize import hash_value, is_sha256
 from capi_core.store import Store
@@ -369,3 +370,36 @@ def dedup_outcomes(store: Store, scope: Scope, stats: list[DedupEventStats]) -> 
             )
         )
     return outcomes
+
+
+# --- problem pairs --------------------------------------------------------------------------------
+
+
+class ProblemPair(_Frozen):
+    """A pair Meta counts twice, with why in a sentence and both copies' fields side by side."""
+
+    pair: WouldBePair
+    verdict: str  # ``pair_verdict``
+    fields: list[FieldDiff]  # every field of ``COMPARED_FIELDS``, with whether the copies differ
+
+    @property
+    def differing(self) -> list[FieldDiff]:
+        """The fields whose stored values differ between the browser and the server copy."""
+        return [diff for diff in self.fields if diff.differs]
+
+
+def problem_pairs(store: Store, scope: Scope, *, limit: int = 20) -> list[ProblemPair]:
+    """The would-be pairs of ``scope`` (latest first, at most ``limit``) as the Deduplication page's
+    "Problem pairs" tab shows them: the verdict sentence and the two copies compared field by field."""
+    return [
+        ProblemPair(
+            pair=pair,
+            verdict=pair_verdict(pair),
+            fields=compare_copies(
+                store,
+                (pair.browser_fingerprint, pair.browser_occurrence),
+                (pair.server_fingerprint, pair.server_occurrence),
+            ),
+        )
+        for pair in would_be_pairs(store, scope, limit=limit)
+    ]

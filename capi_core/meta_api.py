@@ -3,10 +3,11 @@
 Owns: talking HTTP to ``graph.facebook.com`` (or the local sandbox): ``GraphClient.get`` for read
 endpoints (Dataset Quality), ``GraphClient.post_events`` for the Conversions API ``/events`` edge
 (batches of at most 1,000 events, reference §3.2), Graph error parsing into ``GraphError`` (§3.3–3.5)
-and the retry policy (§3.6): network errors, HTTP 5xx without a Graph error code, and throttling codes
-1, 2, 4, 17, 341 are retried with exponential backoff; code 100 (a payload Meta refused) and other
-permanent codes never are, whatever the HTTP status. A retry is skipped when an event of the request
-has meanwhile left the 7-day window (one stale event fails the whole request).
+and the retry policy (§3.6): network errors, HTTP 5xx without a Graph error code, and the codes Meta
+says to wait and retry on (1, 2, 4, 17, 341, 368, 613) are retried with exponential backoff; code 100 (a
+payload Meta refused) and other permanent codes never are, whatever the HTTP status. A retry is skipped
+when an event of the request has meanwhile left its time window (7 days; 62 for physical_store events:
+one stale event fails the whole request).
 
 Token rules (SPEC §6 Push): the token travels only in the ``Authorization: Bearer`` header — never in a
 URL, a log line, ``repr``, an exception text or a stored response. Every text that leaves this module
@@ -49,12 +50,22 @@ DEFAULT_BASE_URL = "https://graph.facebook.com"
 #: Meta's only documented CAPI limit (reference §3.2).
 MAX_EVENTS_PER_REQUEST = 1000
 #: Graph codes that mean "try again later" (reference §3.4/§3.6); everything else is permanent.
-RETRYABLE_CODES = frozenset({1, 2, 4, 17, 341})
+#: 368 and 613, Meta: wait and retry. 368 "Temporarily blocked for policies violations"
+#: (https://developers.facebook.com/docs/graph-api/guides/error-handling, reference §3.4); 613 "Calls to
+#: this api have exceeded the rate limit", Meta's custom-level throttling code
+#: (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/), waited out like 4 and 17.
+RETRYABLE_CODES = frozenset({1, 2, 4, 17, 341, 368, 613})
 #: Meta recommends 1.5 s for the events edge (§3.6); a desk tool pushing test events over office Wi-Fi
 #: is better served by a looser limit than by retrying a request that was about to succeed.
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-#: The 7-day window (§2.2): one stale event fails the whole request, so a retry must re-check it.
+#: The 7-day window (§2.2): one stale event fails the whole request, so a retry must re-check it. Meta:
+#: "The event_time can be up to 7 days before you send an event to Facebook. If any event_time in data is
+#: greater than 7 days in the past, we return an error for the entire request and process no events."
+#: (https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event)
 MAX_EVENT_AGE_S = 7 * 24 * 3600
+#: ``action_source = physical_store`` events may be uploaded within 62 days of the conversion (reference
+#: §2.2, [D-USING] https://developers.facebook.com/documentation/ads-commerce/conversions-api/using-the-api).
+MAX_PHYSICAL_STORE_AGE_S = 62 * 24 * 3600
 _VERSION = re.compile(r"^v\d+\.\d+$")
 _MASK = "***"
 _BODY_EXCERPT = 300
@@ -244,11 +255,18 @@ def _body(response: httpx.Response) -> Any:
         return response.text
 
 
+def max_event_age_s(event: dict[str, Any]) -> int:
+    """How old an event may be at send time: 62 days for ``physical_store`` events, else 7 days (§2.2)."""
+    return MAX_PHYSICAL_STORE_AGE_S if event.get("action_source") == "physical_store" else MAX_EVENT_AGE_S
+
+
 def _stale(events: Sequence[dict[str, Any]], now: float) -> bool:
-    """True when an event has left the 7-day window: a retry would be refused as a whole (§2.2)."""
+    """True when an event has left its time window: a retry would be refused as a whole (§2.2)."""
     for event in events:
         when = event.get("event_time")
-        if isinstance(when, int | float) and not isinstance(when, bool) and now - when > MAX_EVENT_AGE_S:
+        if not isinstance(when, int | float) or isinstance(when, bool):
+            continue
+        if now - when > max_event_age_s(event):
             return True
     return False
 

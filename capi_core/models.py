@@ -102,7 +102,9 @@ EVENT_COLUMNS: dict[str, str] = {
     "event_name": "varchar",
     "event_id": "varchar",
     "event_time": "timestamp",
-    "event_time_format": "varchar",  # seconds | milliseconds | iso | missing | invalid
+    # seconds | milliseconds | seconds_text | milliseconds_text (server: digits sent as a JSON string) |
+    # iso | datetime (browser) | missing | invalid  (canonical.event_time_format)
+    "event_time_format": "varchar",
     "sent_at": "timestamp",
     "received_at": "timestamp",
     "action_source": "varchar",

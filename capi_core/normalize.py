@@ -9,9 +9,15 @@ Conventions where Meta's sources diverge (official rule first, Parameter Builder
 cases, our inference otherwise):
 
 - Already-hashed values (64 hex, any case, trimmed; optionally followed by a PB ``.<appendix>``) pass
-  through lowercased, appendix dropped. Other all-hex strings of 32+ characters (MD5, SHA-1, truncated
-  hashes) are not a usable value for any key except ``external_id``, where any string ID (e.g. a
-  ``uuid4().hex``) is legitimate.
+  through lowercased, appendix dropped. A 32-hex value (an MD5) is what the Python SDK's
+  ``Normalize.is_already_hashed`` also calls hashed: ``normalize`` returns it lowercased, as the SDK
+  sends it, and never hashes it again nor calls it raw PII. Meta documents SHA-256 only (reference §2.6,
+  [D-CUST]), so where the SDK and Meta's words part ways we follow Meta's for the verdict: an MD5 has no
+  SHA-256 form (``hash_value`` gives None) and ``assess_key`` judges it ``malformed`` (MATCH_MALFORMED_HASH),
+  because it can never equal the SHA-256 the Pixel sends for the same person. Other all-hex strings of
+  33+ characters (SHA-1, truncated hashes) are not a usable value for any key: the SDK would hash them as
+  if they were a name, which matches nobody. ``external_id`` is exempt from both rules (any string ID,
+  e.g. a ``uuid4().hex``, is legitimate).
 - Excel artefacts: a leading apostrophe and surrounding whitespace are dropped for hashed keys; integral
   floats (``16505551212.0``) read as integers.
 - ``em``: trim + lowercase only (Meta docs). Nothing is sanitized out, unlike the PHP SDK
@@ -22,8 +28,13 @@ cases, our inference otherwise):
   is the region (so its own international prefix, e.g. US ``011``, works) and the number must be valid
   there. Digits starting with the country's own calling code are read as international first (DE
   ``4915123456789`` is ``+49 151...``, not a national number; this also keeps ``normalize`` idempotent).
-  Extensions are dropped and keypad letters read as digits (``1-800-FLOWERS`` -> ``18003569377``; PB's
-  ``1800`` is useless for matching). Without a country and an international prefix, or when
+  An extension at the end (``ext. 123``, ``x12``, ``#12``) is dropped: it is not part of the number a
+  person is matched on. Letters are removed, never read as keypad digits: Meta's rule for ``ph`` is to
+  remove symbols, letters and any leading zeros (customer-information-parameters page, [D-CUST],
+  reference §2.4), so ``1-800-FLOWERS`` keeps ``1800``, too short to be a phone (None). The Python SDK
+  refuses any letter (its regex fails: ValueError); we follow Meta's words, as the PHP SDK and PB do,
+  because a stray letter (``44-12390821300A``) does not make the digits less usable. Without a country
+  and an international prefix, or when
   phonenumbers finds no valid number, we keep the digits as given (Meta SDK behaviour): digits only,
   leading zeros stripped, no calling code added, and at least 7 digits or None.
 - ``fn``/``ln``: NFC, lowercase, drop whitespace/punctuation/symbols, keep letters of any script,
@@ -41,7 +52,15 @@ cases, our inference otherwise):
   day, second > 12 is the day, else first = month as PB), or a bare ``YYYYMMDD``; trailing text/time
   ignored; 2-digit years rejected; year 1900..current year (Meta docs; PB allows 1800..current+1).
 - ``ge``: English synonyms -> ``f``/``m`` (PB), else None.
-- ``external_id``: trim + lowercase, internal characters kept (PB also removes inner whitespace).
+- ``external_id``: surrounding whitespace trimmed, everything else kept as sent, case included. Meta's
+  Python SDK sends ``external_id`` unchanged (``UserData.normalize`` only de-duplicates the list) and
+  Meta's external-id page asks for the same value on every channel: "if you send a browser Pixel event
+  with external_id set to 123, your Conversions API event for that same user should also have
+  external_id set to 123"
+  (https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/external-id).
+  Lowercasing (PB does it) would merge ``USER-1`` and ``user-1``, which Meta receives as two values, and
+  would store a hash other than the one an SDK sender's value yields. Trimming is ours: every Meta
+  normalizer trims the other keys, and the whitespace around an ID is an export artefact.
 """
 
 from __future__ import annotations
@@ -73,6 +92,12 @@ _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 _APPENDIX = r"(?:AQ|Ag|Aw|BA|BQ|Bg|[A-Za-z0-9_-]{8})"
 _HEX64_APPENDIX = re.compile(rf"^([0-9a-fA-F]{{64}})(?:\.{_APPENDIX})?$")
 _HASHLIKE = re.compile(r"^[0-9a-fA-F]{32,}$")
+#: What Meta's Python SDK calls an MD5 (``Normalize.is_already_hashed``: 32 hex after lower + strip).
+_MD5 = re.compile(r"^[0-9a-fA-F]{32}$")
+#: A phone extension at the end of the text: ``ext. 123``, ``extension 12``, ``x12``, ``#12``.
+_PHONE_EXTENSION = re.compile(r"(?:#|(?<![^\W\d_])(?:extension|ext|x))\.?\s*\d{1,6}\s*$", re.IGNORECASE)
+#: Letters of any script (a word character that is neither a digit nor an underscore).
+_LETTERS = re.compile(r"[^\W\d_]+")
 _FBP = re.compile(rf"^fb\.\d\.\d{{13}}\.\d+(?:\.{_APPENDIX})?$")
 _FBC = re.compile(rf"^fb\.\d\.\d{{13}}\.[^.\s]+(?:\.{_APPENDIX})?$")
 _FBC_TIME = re.compile(r"^fb\.\d\.(\d{13})\.")
@@ -150,8 +175,11 @@ def normalize(key: str, value: object, *, country: str | None = None) -> str | N
     hashed = _as_hash(text)
     if hashed is not None:
         return hashed
-    if key != "external_id" and _HASHLIKE.match(text):
-        return None
+    if key != "external_id":
+        if _MD5.match(text):
+            return text.lower()  # the SDK's "already hashed": sent as is, never hashed again
+        if _HASHLIKE.match(text):
+            return None
     return _NORMALIZERS[key](text, _region(country))
 
 
@@ -164,11 +192,14 @@ def hash_value(key: str, value: object, *, country: str | None = None) -> str | 
         country: ISO alpha-2 of the record (phone region).
 
     Returns:
-        64 lowercase hex characters, or None when the value normalizes to nothing.
+        64 lowercase hex characters, or None when the value normalizes to nothing or is an MD5 (which has
+        no SHA-256 form; Meta documents SHA-256 only).
     """
     normalized = normalize(key, value, country=country)
     if normalized is None or _HEX64.match(normalized):
         return normalized
+    if _is_md5(key, value):
+        return None
     return _sha256(normalized)
 
 
@@ -205,7 +236,7 @@ def assess_key(
     if hashed is not None:
         return hashed, "valid"
     normalized = normalize(key, text, country=country)
-    if normalized is None:
+    if normalized is None or _is_md5(key, text):
         return None, "malformed"
     verdict = "valid" if channel == "browser" or key == "external_id" else "raw_pii"
     return _sha256(normalized), verdict
@@ -230,6 +261,7 @@ def phone_with_calling_code(value: object, country: str | None = None) -> str | 
     text = _text(value)
     if text is None:
         return None
+    text = _phone_text(text)
     prefix = _INTL_PREFIX.match(text)
     if prefix is not None:
         return _e164(_parse_phone("+" + text[prefix.end() :], None), valid_only=False)
@@ -261,6 +293,18 @@ def _text(value: object) -> str | None:
         if value.is_integer():
             value = int(value)
     return _EXCEL_LEAD.sub("", str(value)) or None
+
+
+def _is_md5(key: str, value: object) -> bool:
+    """True for a raw value ``normalize`` passes through as an MD5 (an external_id is an ID, never that)."""
+    text = _text(value)
+    return key != "external_id" and text is not None and bool(_MD5.match(text))
+
+
+def _phone_text(text: str) -> str:
+    """The phone text without a trailing extension and without letters (Meta: remove letters; never
+    read as keypad digits, which ``phonenumbers`` would otherwise do)."""
+    return _LETTERS.sub("", _PHONE_EXTENSION.sub("", text))
 
 
 def _as_hash(text: str) -> str | None:
@@ -298,6 +342,7 @@ def _email(text: str, region: str | None) -> str | None:
 
 
 def _phone(text: str, region: str | None) -> str | None:
+    text = _phone_text(text)
     digits = _only_digits(text)
     # Stray characters can defeat phonenumbers where the bare digits parse; trying those too keeps the
     # result stable when it is normalized again.
@@ -362,7 +407,7 @@ def _gender(text: str, region: str | None) -> str | None:
 
 
 def _external_id(text: str, region: str | None) -> str | None:
-    return text.lower()
+    return text  # already trimmed; case kept, as the SDK sends it (module docstring)
 
 
 _NORMALIZERS = {

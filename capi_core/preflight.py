@@ -8,7 +8,8 @@ subcode Meta answers for it where the reference confirms one (the sandbox answer
 Rules: required fields (``event_name``, ``event_time``, ``action_source``, ``user_data``); website events
 need ``event_source_url`` and ``user_data.client_user_agent``; app events need ``app_data`` with
 ``advertiser_tracking_enabled`` and ``extinfo``;
-``event_time`` is an integer in seconds, at most 7 days old (one stale event fails the whole request) and
+``event_time`` is an integer in seconds, at most 7 days old (62 for ``physical_store`` events; one stale
+event fails the whole request) and
 not in the future beyond a clock-skew allowance; ``action_source`` from Meta's enum; ``user_data`` with at
 least one customer information parameter and not only a baseline invalid combination (§2.4); hashed
 keys as lowercase SHA-256 hex; ``fbp``/``fbc``/IP/user agent never hashed, ``fbc``/``fbp``/IP well formed;
@@ -30,7 +31,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from capi_core.canonical import check_currency, parse_value
-from capi_core.meta_api import MAX_EVENT_AGE_S, MAX_EVENTS_PER_REQUEST
+from capi_core.meta_api import MAX_EVENTS_PER_REQUEST, max_event_age_s
 from capi_core.models import HASHED_KEYS
 from capi_core.normalize import assess_key, is_sha256
 
@@ -136,7 +137,7 @@ def check_event(event: Any, *, index: int = 0, now: float | None = None) -> list
         return [Problem(index=index, field="", rule="not_an_object", reason="an event must be a JSON object")]
     found: list[tuple[str, str, str, int | None]] = []
     found += _required(event)
-    found += _event_time(event.get("event_time"), at)
+    found += _event_time(event.get("event_time"), at, max_event_age_s(event))
     found += _action_source(event)
     user_data = event.get("user_data")
     if isinstance(user_data, dict):
@@ -209,7 +210,7 @@ def _app_data(app_data: Any) -> _Found:
     return found
 
 
-def _event_time(raw: Any, now: float) -> _Found:
+def _event_time(raw: Any, now: float, max_age_s: int) -> _Found:
     if _missing(raw):
         return []  # reported by _required
     if isinstance(raw, bool) or not isinstance(raw, int):
@@ -219,11 +220,11 @@ def _event_time(raw: Any, now: float) -> _Found:
         reason = "event_time looks like milliseconds; Meta wants seconds (divide by 1000)"
         return [("event_time", "event_time_milliseconds", reason, None)]
     age = now - raw
-    if age > MAX_EVENT_AGE_S:
+    if age > max_age_s:
         days = age / 86400
         reason = (
-            f"event_time is {days:.1f} days old; Meta accepts at most 7 days and refuses the whole "
-            "request when one event is older"
+            f"event_time is {days:.1f} days old; Meta accepts at most {max_age_s // 86400} days and refuses "
+            "the whole request when one event is older"
         )
         return [("event_time", "event_time_too_old", reason, SUBCODE_TOO_OLD)]
     if -age > FUTURE_SKEW_S:

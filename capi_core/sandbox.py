@@ -5,10 +5,11 @@ Owns: an HTTP server bound to 127.0.0.1 only that answers like Meta (reference �
 - ``POST /{version}/{pixel_id}/events`` — token required (``Authorization: Bearer``, or an
   ``access_token`` query/form/JSON field as Meta accepts); body as JSON or form fields (``data`` as a
   JSON array); validated with Meta's documented rules (``capi_core.preflight``: required fields, website
-  rules, 7-day limit rejecting the whole request, > 1,000 events, baseline invalid key combinations,
-  hashed/unhashed fields, currency, fbc/fbp format); answers ``{"events_received", "messages",
-  "fbtrace_id"}`` or a Graph error body (``{"error": {"message", "type", "code", "error_subcode",
-  "is_transient", "error_user_title", "error_user_msg", "fbtrace_id"}}``) with the codes of §3.
+  rules, 7-day limit (62 days for ``physical_store`` events) rejecting the whole request, > 1,000
+  events, baseline invalid key combinations, hashed/unhashed fields, currency, fbc/fbp format);
+  answers ``{"events_received", "messages", "fbtrace_id"}`` or a Graph error body (``{"error":
+  {"message", "type", "code", "error_subcode", "is_transient", "error_user_title", "error_user_msg",
+  "fbtrace_id"}}``) with the codes of §3.
 - ``GET /{version}/dataset_quality?dataset_id=ID`` — a canned Dataset Quality body shaped like Meta's
   documented examples (§5), so the Dataset Quality fetch is testable end to end.
 - ``GET /_sandbox/requests`` — what it received (tokens never recorded: only how the token came);
@@ -65,6 +66,8 @@ _TRANSIENT_MESSAGES = {
     4: "Application request limit reached",
     17: "User request limit reached",
     341: "Application limit reached",
+    368: "Temporarily blocked for policies violations",
+    613: "Calls to this api have exceeded the rate limit",
 }
 
 

@@ -1,14 +1,18 @@
-"""Per-store settings (the ``settings`` table of schema 3): read one, write the lead event name and the
-page-URL keys a store keeps besides ``privacy.URL_KEYS_KEPT``.
+"""Per-store settings (the ``settings`` table of schema 3): read one, write the lead event name, the
+page-URL keys a store keeps besides ``privacy.URL_KEYS_KEPT``, the order channels no pixel sees, and the
+currency the reconciliation reports values in with the rates that convert others into it.
 
 A store without a row behaves exactly as before settings existed. A setting the derived tables read
-(``derived_recon_links.sql`` reads ``lead_event_name``) is written in the same transaction as the refresh
-of those tables, so no reader ever sees the new setting with links built for the old one. The URL keys
-apply to files ingested after they are set (stored URLs were masked when they were read).
+(``derived_recon_links.sql`` reads ``lead_event_name``, ``derived_recon_truth.sql`` the order channels) is
+written in the same transaction as the refresh of those tables, so no reader ever sees the new setting
+with links built for the old one. The URL keys apply to files ingested after they are set (stored URLs
+were masked when they were read). The currency and rates are read by the reconciliation at report time.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable
 
 from capi_core import derived, privacy
@@ -23,6 +27,17 @@ ORDER_EVENT = "Purchase"
 MAX_EVENT_NAME = 100
 #: Page-URL query/fragment keys whose values this store keeps (comma-separated; privacy.mask_url).
 URL_KEYS_SETTING = "url_keys_kept"
+#: Order sales channels (lowercased, comma-separated) the store excludes from eligibility besides the
+#: built-in ones (reconcile.NON_PIXEL_CHANNELS), and built-in ones it puts back; read by
+#: derived_recon_truth.sql under these names.
+CHANNELS_EXCLUDED_SETTING = "order_channels_excluded"
+CHANNELS_INCLUDED_SETTING = "order_channels_included"
+MAX_CHANNEL = 128
+#: The currency the reconciliation reports values in, and the rates (``CAD=0.73,EUR=1.08``: one unit of
+#: each, in that currency) that convert other currencies into it.
+REPORT_CURRENCY_SETTING = "report_currency"
+CURRENCY_RATES_SETTING = "currency_rates"
+_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 def get(store: Store, key: str) -> str | None:
@@ -124,3 +139,122 @@ def set_url_keys(store: Store, keys: Iterable[str]) -> tuple[str, ...]:
                 {"key": URL_KEYS_SETTING, "value": ",".join(kept)},
             )
     return kept
+
+
+def _listed(key: str, store: Store) -> tuple[str, ...]:
+    return tuple(entry for entry in (get(store, key) or "").split(",") if entry)
+
+
+def order_channels(store: Store) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The store's own order-channel rules: (channels it excludes, built-in exclusions it puts back)."""
+    return _listed(CHANNELS_EXCLUDED_SETTING, store), _listed(CHANNELS_INCLUDED_SETTING, store)
+
+
+def check_channel(channel: str) -> str:
+    """``channel`` as the derived SQL compares it (trimmed, lowercased).
+
+    Raises:
+        InputError: empty, longer than ``MAX_CHANNEL``, not printable, or holding a comma.
+    """
+    name = channel.strip().lower()
+    if not name or len(name) > MAX_CHANNEL or not name.isprintable() or "," in name:
+        raise InputError(
+            f"{channel[:40]!r} is not a sales channel name",
+            hint="give the channel as the export writes it (Shopify Source, WooCommerce created_via), "
+            "e.g. tiktok, pos or 5776891",
+        )
+    return name
+
+
+def set_order_channels(
+    store: Store, *, exclude: Iterable[str] = (), include: Iterable[str] = (), reset: Iterable[str] = ()
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Exclude channels from eligibility, put built-in exclusions back, or return channels to the built-in
+    rule (``reset``), then rebuild the reconciliation (one transaction).
+
+    Returns:
+        The store's rules afterwards, as ``order_channels`` gives them.
+
+    Raises:
+        InputError: a channel name ``check_channel`` refuses, or one named more than once.
+    """
+    wishes = [
+        (check_channel(channel), wish)
+        for wish, channels in (("reset", reset), ("exclude", exclude), ("include", include))
+        for channel in channels
+    ]
+    named = [channel for channel, _ in wishes]
+    twice = sorted({channel for channel in named if named.count(channel) > 1})
+    if twice:
+        raise InputError(f"{', '.join(twice)}: named more than once", hint="name each channel once")
+    excluded, included = order_channels(store)
+    excluded = (*(c for c in excluded if c not in named), *(c for c, w in wishes if w == "exclude"))
+    included = (*(c for c in included if c not in named), *(c for c, w in wishes if w == "include"))
+    with store.transaction() as tx:
+        for key, channels in ((CHANNELS_EXCLUDED_SETTING, excluded), (CHANNELS_INCLUDED_SETTING, included)):
+            tx.execute("forget setting", "delete from settings where key = $key", {"key": key})
+            if channels:
+                tx.execute(
+                    "write setting",
+                    "insert into settings values ($key, $value)",
+                    {"key": key, "value": ",".join(channels)},
+                )
+        derived.refresh_reconciliation(tx)
+    return excluded, included
+
+
+def _currency(code: str) -> str:
+    value = code.strip().upper()
+    if not _CURRENCY.fullmatch(value):
+        raise InputError(f"{code[:20]!r} is not an ISO 4217 currency code", hint="e.g. USD, EUR, CAD")
+    return value
+
+
+def report_currency(store: Store) -> tuple[str | None, dict[str, float]]:
+    """The currency the store's reconciliation reports values in (None: the records' own) and the rates
+    converting others into it (one unit of each, in that currency); entries that no longer parse are
+    ignored."""
+    currency = get(store, REPORT_CURRENCY_SETTING)
+    rates: dict[str, float] = {}
+    for entry in (get(store, CURRENCY_RATES_SETTING) or "").split(","):
+        code, _, rate = entry.partition("=")
+        try:
+            value = float(rate)
+            rates[_currency(code)] = value
+        except (ValueError, InputError):
+            continue
+    return (currency or None), (rates if currency else {})
+
+
+def set_report_currency(store: Store, currency: str | None, rates: dict[str, float] | None = None) -> None:
+    """Report values in ``currency``, converting the currencies of ``rates`` into it (one unit of each, in
+    ``currency``); ``None`` goes back to the records' own currency, without conversion.
+
+    Raises:
+        InputError: a code that is not three letters, a rate that is not a positive finite number, or a
+            rate given without a currency.
+    """
+    code = _currency(currency) if currency is not None else None
+    checked: dict[str, float] = {}
+    for other, rate in (rates or {}).items():
+        if code is None:
+            raise InputError(
+                "a rate needs the currency it converts into", hint="e.g. currency set USD --rate CAD=0.73"
+            )
+        if not (isinstance(rate, int | float) and math.isfinite(rate) and rate > 0):
+            raise InputError(f"the rate of {other} is not a positive number", hint="e.g. --rate CAD=0.73")
+        checked[_currency(other)] = float(rate)
+    checked.pop(code or "", None)
+    with store.transaction() as tx:
+        for key in (REPORT_CURRENCY_SETTING, CURRENCY_RATES_SETTING):
+            tx.execute("forget setting", "delete from settings where key = $key", {"key": key})
+        if code is not None:
+            tx.execute(
+                "write setting", "insert into settings values ($key, $value)",
+                {"key": REPORT_CURRENCY_SETTING, "value": code},
+            )  # fmt: skip
+        if checked:
+            tx.execute(
+                "write setting", "insert into settings values ($key, $value)",
+                {"key": CURRENCY_RATES_SETTING, "value": ",".join(f"{c}={r!r}" for c, r in checked.items())},
+            )  # fmt: skip

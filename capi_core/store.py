@@ -476,6 +476,7 @@ class Store:
         wait: float = 0.0,
         on_wait: Callable[[float], None] | None = None,
         brief: bool = False,
+        on_rebuild: Callable[[str], None] | None = None,
     ) -> None:
         """Open (or, unless ``create`` is False or ``read_only``, create) the store at ``path``.
 
@@ -488,6 +489,9 @@ class Store:
             brief: hold no connection: each query (read-only), transaction (read-write) or ``kept_open``
                 block opens one and closes it when done. Reads wait at most ``BRIEF_READ_WAIT``; writes
                 wait ``wait``. For a long-lived reader beside scheduled ingests (the dashboard).
+            on_rebuild: hears the name of each derived table while they are rebuilt on opening (a store
+                built by a version whose derived SQL differs: once after an upgrade, minutes at 10 M
+                events), so a command can say why it is slow.
 
         Raises:
             InputError: the store is missing and may not be created, or ``path`` is not a DuckDB file.
@@ -502,6 +506,7 @@ class Store:
             raise ValueError("an in-memory store cannot be opened brief")
         self._wait = wait
         self._on_wait = on_wait
+        self._on_rebuild = on_rebuild
         self._write_lock = threading.Lock()
         if brief:
             self.brief = True
@@ -633,7 +638,7 @@ class Store:
         built = self.query("derived state", "select max(sql_sha256) from derived_state").scalar()
         if built != wanted:
             with self.transaction() as tx:
-                derived.refresh(tx)
+                derived.refresh(tx, None if built is None else self._on_rebuild)
 
     @property
     def schema_version(self) -> int:

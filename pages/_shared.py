@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,6 +68,12 @@ BUSY_KEY = "_store_busy_since"
 WRITE_WAIT = 60.0
 #: While an ingest holds the store, a page checks this often (seconds) whether it has finished.
 BUSY_POLL = 3.0
+#: After a page has seen an ingest running it keeps watching the store this long (seconds): a scheduled
+#: job often ingests several files one after another, each in its own process, and a page that read the
+#: store between two of them would otherwise keep showing figures without the later files.
+WATCH_AFTER_BUSY = 180.0
+#: ``time.monotonic()`` until which this session's pages watch the store (set while it is busy).
+WATCH_UNTIL_KEY = "_watch_store_until"
 
 
 def mark_frame() -> None:
@@ -188,27 +195,38 @@ def version() -> str:
 
 def busy_note() -> None:
     """The note over a page whose store an ingest holds: the figures are from the last data version
-    read; the page reruns by itself when the ingest ends."""
+    read; the page reruns by itself when the ingest ends, and for ``WATCH_AFTER_BUSY`` seconds after
+    it reruns again when the next ingest starts or lands."""
     read_at = st.session_state.get(BUSY_KEY)
-    if read_at is None:
+    if read_at is not None:
+        st.session_state[WATCH_UNTIL_KEY] = time.monotonic() + WATCH_AFTER_BUSY
+        st.warning(
+            f"An ingest is running on this store; these figures are from {read_at:%H:%M:%S} and refresh "
+            "when it ends.",
+            icon=":material/hourglass_top:",
+        )
+    elif time.monotonic() >= st.session_state.get(WATCH_UNTIL_KEY, 0.0):
         return
-    st.warning(
-        f"An ingest is running on this store; these figures are from {read_at:%H:%M:%S} and refresh when "
-        "it ends.",
-        icon=":material/hourglass_top:",
-    )
-    _rerun_when_free()
+    _watch_store()
 
 
 @st.fragment(run_every=BUSY_POLL)
-def _rerun_when_free() -> None:
-    # a rerun of this fragment alone: the whole page reruns (and reads the new version) once the store
-    # opens again
-    try:
-        free = store().available()
-    except StoreBusyError:  # not opened yet, and still busy
+def _watch_store() -> None:
+    # a rerun of this fragment alone; the whole page reruns (reading the data version anew) when the
+    # store's state differs from what the page shows: busy or free, and the version the figures are from
+    showing_busy = BUSY_KEY in st.session_state
+    if not showing_busy and time.monotonic() >= st.session_state.get(WATCH_UNTIL_KEY, 0.0):
         return
-    if free:
+    try:
+        current = api.data_version(store()) if store().available() else None
+    except StoreBusyError:  # taken between the two questions
+        current = None
+    if current is None:
+        if not showing_busy:
+            st.rerun()
+        return
+    shown = st.session_state.get(VERSION_KEY)
+    if showing_busy or not isinstance(shown, tuple) or shown[1] != current:
         st.rerun()
 
 
@@ -431,7 +449,9 @@ def show_error(err: CapiDeskError) -> None:
             "figures when it ends.",
             icon=":material/hourglass_top:",
         )
-        _rerun_when_free()
+        st.session_state[BUSY_KEY] = dt.datetime.now()  # the watch reruns the page once the store is free
+        st.session_state[WATCH_UNTIL_KEY] = time.monotonic() + WATCH_AFTER_BUSY
+        _watch_store()
         return
     st.error(str(err), icon=":material/error:")
 

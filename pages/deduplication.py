@@ -16,6 +16,37 @@ from pages import _charts, _shared
 _shared.require_frame()
 
 PERCENT = st.column_config.NumberColumn(format="percent")
+COVERAGE_COLUMNS = {
+    "browser_events": st.column_config.NumberColumn(
+        "Unique browser events", help="Copies of one event_id from one browser (fbp) within 48 h count once."
+    ),
+    "event_coverage": st.column_config.NumberColumn(
+        "Event coverage", format="percent",
+        help="Meta's event coverage (goal 75 %): unique browser events sharing event_id, external_id or fbp "
+        "with a server copy Meta accepted.",
+    ),
+    "event_id_coverage": st.column_config.NumberColumn(
+        "Covered by event_id", format="percent", help="The same share by event_id alone."
+    ),
+    "event_coverage_7d": st.column_config.NumberColumn(
+        "Event coverage, 7 days", format="percent",
+        help="As Events Manager shows it: the 7 days ending on the day in the next column.",
+    ),
+    "event_coverage_7d_to": st.column_config.DateColumn("7 days to"),
+}  # fmt: skip
+RANGE_COLUMNS = {
+    "estimated_meta_count": st.column_config.NumberColumn(
+        "Meta count (point estimate)", help="Our dedup model's count: the upper bound of the range."
+    ),
+    "estimated_meta_count_range": st.column_config.TextColumn(
+        "Meta count (range)",
+        help="Lower bound: Meta also merges server copies with an event_id into an earlier browser copy "
+        "sharing fbp or external_id; upper: it does not (Meta does not say).",
+    ),
+    "key_merges": st.column_config.NumberColumn(
+        "Undocumented merges", help="Server copies with an event_id that Meta may merge by fbp / external_id."
+    ),
+}  # fmt: skip
 
 
 @st.cache_data(show_spinner="Computing…", max_entries=64)
@@ -49,7 +80,12 @@ tiles[0].metric(
 )
 tiles[1].metric("Merged pairs (counted once)", f"{sum(d.merged_pairs for d in stats):,}")
 tiles[2].metric("Pairs counted twice (goal 0)", f"{sum(d.would_be_pairs for d in stats):,}")
-tiles[3].metric("Meta count (estimated)", f"{sum(d.estimated_meta_count for d in stats):,}")
+low, high = (sum(d.estimated_meta_count_range[i] for d in stats) for i in (0, 1))
+tiles[3].metric(
+    "Meta count (estimated)",
+    api.count_text(low, high),
+    help="A range where Meta's count depends on behaviour Meta does not document (see below the table).",
+)
 
 tabs = st.tabs(["Outcomes per event", "Key usage and overlap", "Why pairs fail", "Problem pairs"])
 pixels = len({d.pixel_id for d in stats})
@@ -59,10 +95,14 @@ with tabs[0]:
     shown = frame[frame[list(_charts.DEDUP_OUTCOMES)].sum(axis=1) > 0]
     st.plotly_chart(_charts.dedup_outcomes(shown), key="dedup_outcomes")
     st.caption("A pair counted twice is shown on its browser copy's event and pixel.")
-    per_event = api.frame(stats, exclude={"key_usage"})
+    per_event = api.frame(stats, exclude={"key_usage", "key_merge_examples"})
     per_event["event_name"] = [_label(d.event_name, None, 1) for d in stats]
-    rates = ("dedup_health", "event_coverage", "dedup_rate_browser", "dedup_rate_server")
-    _shared.table(per_event, "dedup_by_event", empty="", column_config=dict.fromkeys(rates, PERCENT))
+    per_event["estimated_meta_count_range"] = [api.count_text(*d.estimated_meta_count_range) for d in stats]
+    rates = ("dedup_health", "dedup_rate_browser", "dedup_rate_server")
+    config = {**dict.fromkeys(rates, PERCENT), **COVERAGE_COLUMNS, **RANGE_COLUMNS}
+    _shared.table(per_event, "dedup_by_event", empty="", column_config=config)
+    if high > low:
+        st.caption(f"Meta's count is a range for {high - low:,} server copies. {dedup.KEY_MERGE_REASON}")
 
 with tabs[1]:
     labels = {_label(d.event_name, d.pixel_id, pixels): d for d in stats}
@@ -74,7 +114,10 @@ with tabs[1]:
     usage = api.frame(chosen.key_usage).rename(
         columns={"key": "Deduplication key", "browser_share": "Browser", "server_share": "Server"}
     )
-    overlap = "Key values seen on both channels / values on the channel with fewer."
+    overlap = (
+        "Events with this key received from both sources (one browser and one server copy per key value) "
+        "/ events with the key on the source with fewer (Meta's overlap)."
+    )
     config = {"Browser": PERCENT, "Server": PERCENT}
     config["overlap"] = st.column_config.NumberColumn("Overlap", format="percent", help=overlap)
     _shared.table(usage, "dedup_key_usage", empty="No copies for this event.", column_config=config)

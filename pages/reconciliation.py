@@ -6,7 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from capi_core import dashboard_api as api
-from capi_core.metrics import reconcile
+from capi_core.metrics import dedup, reconcile
+from capi_core.report import recon_notes
 from pages import _charts, _shared
 
 _shared.require_frame()
@@ -25,6 +26,7 @@ event = st.selectbox(
     "Conversion", list(summaries), key="recon_event", help="The event matched to the backend."
 )
 recon = summaries[event]
+bounds = api.meta_count_range(recon, _shared.dedup_stats(scope, key_usage=False))
 st.caption(
     f"Joined on `{recon.join_key or 'nothing'}`: {api.fmt_pct(recon.join_match_rate)} of {event} copies "
     f"link to {'an' if recon.kind[0] in 'aeiou' else 'a'} {recon.kind}. "
@@ -34,14 +36,31 @@ tiles = st.columns(5)
 tiles[0].metric(
     "Backend records (eligible)", f"{recon.truth_count:,}", help="Meta should count exactly these."
 )
-tiles[1].metric("Meta count (estimated)", f"{recon.meta_count:,}", help="What Meta counts after its dedup.")
-tiles[2].metric("Count gap (goal 0 %)", api.fmt_pct(recon.gap_pct, signed=True))
+tiles[1].metric(
+    "Meta count (estimated)",
+    api.count_text(bounds.meta_count_low, bounds.meta_count_high),
+    help="What Meta counts after its dedup; a range where that depends on behaviour Meta does not document "
+    "(Deduplication page).",
+)
+tiles[2].metric(
+    "Count gap (goal 0 %)",
+    api.fmt_pct(recon.gap_pct, signed=True)
+    if not bounds.is_range
+    else f"{api.fmt_pct(bounds.gap_pct_low, signed=True)} to {api.fmt_pct(bounds.gap_pct_high, signed=True)}",
+)
 tiles[3].metric(
     "Value gap (goal 0 %)",
     api.fmt_pct(recon.value_gap_pct, signed=True),
-    help=f"Backend {recon.truth_value:,.2f} vs Meta {recon.meta_value:,.2f}.",
+    help=f"Backend {recon.truth_value:,.2f} vs Meta {recon.meta_value:,.2f} {recon.currency or ''}.",
 )
 tiles[4].metric("Delivery accuracy (goal 100 %)", api.fmt_pct(recon.accuracy), help="Records reaching Meta.")
+for note in recon_notes(recon):  # currencies not added, orders per sales channel
+    st.caption(note)
+if bounds.is_range:
+    st.caption(
+        f"Meta's count is a range: {bounds.key_merges:,} server {event} copies may or may not be merged. "
+        + dedup.KEY_MERGE_REASON
+    )
 
 trend, waterfall, records, phantoms = st.tabs(["Day and week", "Waterfall", "Per record", "Phantoms"])
 with trend:

@@ -48,8 +48,10 @@ with tabs[1]:
 
 with tabs[2]:
     st.caption(
-        f"{quality.EMQ_LABEL}: a weighted score of the valid keys of each server copy (0–10), averaged "
-        f"per event. Meta asks for {quality.EMQ_GOAL:.1f} or more."
+        f"{quality.EMQ_LABEL}: each valid key of a server copy is worth points on Meta's 0–10 scale (a copy "
+        "scores their sum, at most 10), averaged per event. The points are calibrated to published "
+        "measurements of Meta's score and, for a pixel with Dataset Quality snapshots, fitted to Meta's own "
+        f"EMQ. Meta asks for {quality.EMQ_GOAL:.1f} or more."
     )
     scores = api.frame(report.match_keys.emq_estimate)
     if scores.empty:
@@ -61,9 +63,11 @@ with tabs[2]:
         level = right.slider("…this share of server copies (%)", 0, 100, 100, step=5, key="whatif_level")
         what_if = api.frame(_shared.emq_what_if(scope, key, level / 100))
         st.plotly_chart(_charts.what_if(what_if, key, level, quality.EMQ_GOAL), key="whatif")
-    st.caption("The weights of the estimate (a copy with every key valid scores 10):")
-    weights = api.frame_from_counts(report.match_keys.emq_weights.model_dump(), "key", "weight")
-    _shared.table(weights, "emq_weights", empty="")
+    for fit in report.match_keys.emq_fits:
+        st.caption(fit.summary())
+        _shared.table(api.emq_fit_frame(fit), f"emq_fit_{fit.pixel_id}", empty="")
+    st.caption("Points per valid key (calibrated: a copy with every key valid scores 10):")
+    _shared.table(api.emq_weights_frame(report.match_keys), "emq_weights", empty="")
 
 with tabs[3]:
     delays = api.frame([r for r in report.freshness if not r.is_total])

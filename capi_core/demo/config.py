@@ -93,7 +93,9 @@ class DemoConfig:
     dedup_same_channel_repeat: float = 0.02
     dedup_pixel_mismatch: float = 0.01
     recon_missing: float = 0.02
-    """Draft orders created by staff: no Pixel, no CAPI."""
+    """Web orders paid by bank transfer (a manual payment method) whose buyer's ad blocker stopped the
+    Pixel, while the server integration sends Purchase for online payments only: no copy on either
+    channel. (Not draft orders: those come from a channel no pixel sees and are not eligible.)"""
     recon_value_mismatch: float = 0.03
     recon_currency_mismatch: float = 0.01
     param_missing_required: float = 0.02

@@ -262,7 +262,8 @@ def _purchase(funnel: Funnel, order: Order, checkout_url: str, em_hash: str | No
 
 
 def order_copies(config: DemoConfig, order: Order, rng: random.Random) -> list[Copy]:
-    """Every copy of the buyer's visit that ends in ``order`` (none for a staff draft order)."""
+    """Every copy of the buyer's visit that ends in ``order`` (none for a RECON_MISSING order: the
+    buyer's ad blocker stopped the Pixel and the server skips manual payments)."""
     if order.defect == "RECON_MISSING":
         return []
     visitor = _visitor(config, rng, order.fbp, order.fbc)

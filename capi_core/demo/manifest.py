@@ -35,7 +35,8 @@ NOTES: dict[str, str] = {
     "DEDUP_PIXEL_MISMATCH": "server Purchase sent to the second pixel",
     "DEDUP_REUSED_EVENT_ID": "AddToCart with event_id 'undefined' on both channels",
     "COVERAGE_BELOW_GOAL": "browser PageView / ViewContent / AddToCart(' ') copies with no server twin",
-    "RECON_MISSING": "paid draft orders created by staff: no copy on either channel",
+    "RECON_MISSING": "paid web orders (bank transfer, Pixel blocked, no server send): no copy on either "
+    "channel",
     "RECON_PHANTOM": "server Purchase for order ids not in the export (STG-*, TEST-ORDER-* with a test code)",
     "RECON_NOT_PAID_SENT": "Purchase sent at checkout for orders now refunded / voided / pending",
     "RECON_VALUE_MISMATCH": "value = subtotal instead of total, on both channels (per order)",

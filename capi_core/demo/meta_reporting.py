@@ -42,6 +42,7 @@ from capi_core.demo.manifest import (
     QualitySnapshot,
 )
 from capi_core.demo.meta_tally import MATCH_KEYS, MetaTally
+from capi_core.metrics.match_keys import CALIBRATED
 
 ADS_EXPORT_FILE = "ads_manager_export.csv"
 #: Snapshot fetch days, counted from the period start (kept within the period), and the fetch time (UTC).
@@ -49,12 +50,10 @@ SNAPSHOT_DAYS = (21, 35, 42)
 SNAPSHOT_TIME = dt.time(9, 30)
 #: Web events Meta's answer lists, in its order.
 QUALITY_EVENTS = ("Purchase", "InitiateCheckout", "AddToCart", "ViewContent", "PageView")
-#: Meta's EMQ model is its own; the demo's Meta weighs the keys as this tool's estimate does by default.
-_EMQ_WEIGHTS: dict[str, float] = {
-    "em": 3.0, "ph": 3.0, "external_id": 2.0, "fbc": 2.0, "fbp": 1.0, "client_ip_address": 1.0,
-    "client_user_agent": 0.5, "fn_ln": 1.0, "ct": 0.25, "st": 0.25, "zp": 0.25, "country": 0.25, "db": 0.25,
-    "ge": 0.25,
-}  # fmt: skip
+#: Meta's EMQ model is its own (Meta publishes no weights); the demo's Meta scores as the published
+#: measurements of Meta's score do, the points per key this tool's estimate is calibrated to
+#: (``match_keys.EmqWeights``: fbp + IP + user agent ~5.2, email and phone on top ~8.2, on Meta's 0-10 scale).
+_EMQ_WEIGHTS: dict[str, float] = CALIBRATED.model_dump()
 #: Meta's match-key identifier -> the user_data key it reports on.
 _IDENTIFIERS = (
     ("email", "em"), ("phone", "ph"), ("external_id", "external_id"), ("fbc", "fbc"), ("fbp", "fbp"),
@@ -181,9 +180,9 @@ def _event_answer(event: str, n: Counter[str], rng: random.Random) -> tuple[dict
     """Meta's answer for one event over its window, and the figures the manifest records."""
     browser, server = n["browser"], n["server"]
     shares = {key: n[f"key:{key}"] / server if server else 0.0 for key in MATCH_KEYS}
-    score = 10 * sum(_EMQ_WEIGHTS[k] * shares[k] for k in MATCH_KEYS) / sum(_EMQ_WEIGHTS.values())
+    score = min(10.0, sum(_EMQ_WEIGHTS[k] * shares[k] for k in MATCH_KEYS))
     emq = _moved(score, rng, 0.5, 10.0)
-    coverage = _moved(_pct(n["browser_covered"], browser), rng, 3.0, 100.0)
+    coverage = _moved(_pct(n["event_covered"], browser), rng, 3.0, 100.0)
     eid = (
         _pct(n["browser_eid"], browser),
         _pct(n["server_eid"], server),

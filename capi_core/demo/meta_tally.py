@@ -7,8 +7,9 @@ Two things, both from the copies of each order as they are generated (never from
   attributes to an ad (``ad_account.attributed_ad``, one stream per order), with their value. After the
   checkout redeploy the beacon has no eid, so the order counts twice: Ads Manager then reports both.
 - ``signals``: per (day, event name, field), the counts behind Meta's Dataset Quality figures on the main
-  pixel: browser copies with an eid / with a server twin (event coverage, dedup keys), server copies with
-  each match key (EMQ, match-key coverage).
+  pixel: browser copies with an eid / with a server twin by eid (dedup keys), browser copies sharing a
+  dedup key with a server copy Meta accepted (event coverage, Meta's definition; every demo beacon is a
+  unique browser event), server copies with each match key (EMQ, match-key coverage).
 
 Meta's counting, per order (the demo's copies of one order never pair with another order's):
 
@@ -116,9 +117,12 @@ def counted_purchases(config: DemoConfig, copies: list[Copy]) -> list[Copy]:
 #: The per-(day, event) fields of ``MetaTally.signals``, in list order.
 FIELDS: tuple[str, ...] = (
     "browser", "browser_eid", "browser_covered", "server", "server_eid", "fbp_deduplicated",
-    *(f"key:{name}" for name in MATCH_KEYS),
+    *(f"key:{name}" for name in MATCH_KEYS), "event_covered",
 )  # fmt: skip
 _BROWSER, _BROWSER_EID, _COVERED, _SERVER, _SERVER_EID, _FBP_DEDUP = range(6)
+#: Browser copies covered in Meta's sense: an accepted server copy of the same name shares their event_id or
+#: fbp (beacons carry no external_id).
+_EVENT_COVERED = len(FIELDS) - 1
 #: (slot in the field list, user_data key) of each single match key; fn and ln count together (fn_ln).
 _KEY_SLOTS = tuple((6 + i, name) for i, name in enumerate(MATCH_KEYS) if name != "fn_ln")
 _FN_LN_SLOT = 6 + MATCH_KEYS.index("fn_ln")
@@ -153,10 +157,16 @@ class MetaTally:
         pixel = config.pixel_id
         main = [c for c in copies if c.pixel_id == pixel]
         server_ids = {(c.event_name, c.event_id) for c in main if isinstance(c, ServerCopy) and c.event_id}
+        accepted = [c for c in main if isinstance(c, ServerCopy) and c.error is None]
+        shared = {("event_id", c.event_name, c.event_id) for c in accepted if c.event_id} | {
+            ("fbp", c.event_name, c.user_data.get("fbp")) for c in accepted if c.user_data.get("fbp")
+        }
         for copy in main:
             counts = self._counts(event_ms(copy), copy.event_name)
             if isinstance(copy, BrowserCopy):
                 counts[_BROWSER] += 1
+                keys = (("event_id", copy.event_name, copy.event_id), ("fbp", copy.event_name, copy.fbp))
+                counts[_EVENT_COVERED] += any(key in shared for key in keys)
                 if copy.event_id is not None:
                     counts[_BROWSER_EID] += 1
                     counts[_COVERED] += (copy.event_name, copy.event_id) in server_ids

@@ -84,10 +84,12 @@ def _address_columns(rng: random.Random, order: Order) -> dict[str, str]:
 
 
 def _order_columns(config: DemoConfig, rng: random.Random, order: Order) -> dict[str, str]:
-    draft = order.defect == "RECON_MISSING"
+    # RECON_MISSING orders are web orders paid by bank transfer (a manual payment method), which the
+    # demo's server integration does not send; a staff draft order would not be eligible at all
+    manual = order.defect == "RECON_MISSING"
     method = (
         "manual"
-        if draft or order.status == "pending"
+        if manual or order.status == "pending"
         else rng.choice(
             ("Shopify Payments", "Shopify Payments", "PayPal Express Checkout", "Shop Pay Installments")
         )
@@ -107,9 +109,9 @@ def _order_columns(config: DemoConfig, rng: random.Random, order: Order) -> dict
         "Payment Method": method,
         "Payment Reference": reference,
         "Id": str(6_400_000_000_000 + order.index * 37),
-        "Tags": "draft" if draft else "",
+        "Tags": "",
         "Risk Level": "Low",
-        "Source": "shopify_draft_order" if draft else "web",
+        "Source": "web",
         "Tax 1 Name": f"{order.customer.place.province} Sales Tax" if order.tax_cents else "",
         "Tax 1 Value": money(order.tax_cents) if order.tax_cents else "",
         "Payment ID": reference,

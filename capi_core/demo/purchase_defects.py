@@ -220,7 +220,7 @@ def _consent_denied(p: Pair) -> None:
 
 
 def _recon_missing(p: Pair) -> None:
-    """Never reached: a draft order has no copies."""
+    """Never reached: the buyer's browser blocked the Pixel and the server skips manual payments."""
 
 
 _DEFECTS: dict[str, Callable[[Pair], None]] = {

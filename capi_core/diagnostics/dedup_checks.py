@@ -333,9 +333,9 @@ def _pixel_mismatches(store: Store, scope: Scope) -> list[dict[str, Any]]:
 @check(
     "COVERAGE_BELOW_GOAL",
     "medium",
-    f"Event coverage (browser copies with a server copy sharing pixel, event name and event_id) under "
-    f"Meta's {COVERAGE_GOAL:.0%} goal, for an event both channels send or the browser sends with volume "
-    f"({COVERAGE_MIN_BROWSER}+ copies).",
+    f"Event coverage (Meta's: unique browser events sharing event_id, external_id or fbp with a server "
+    f"copy of the same pixel and event name that Meta accepted) under Meta's {COVERAGE_GOAL:.0%} goal, for "
+    f"an event both channels send or the browser sends with volume ({COVERAGE_MIN_BROWSER}+ copies).",
     "Send every browser conversion from the server too, with the shared event_id; the server owner "
     "covers the events listed in the event contract.",
 )
@@ -349,15 +349,15 @@ def coverage_below_goal(store: Store, scope: Scope) -> list[Finding]:
         server = int(channels["server"]["copies"]) if "server" in channels else 0
         if row is None or not browser or (server == 0 and browser < COVERAGE_MIN_BROWSER):
             continue
-        covered = int(row["covered"])
-        coverage = covered / browser
+        events, covered = int(row["browser_events"]), int(row["covered"])
+        coverage = covered / events if events else 0.0
         if coverage >= COVERAGE_GOAL:
             continue
         findings.append(
             me.finding(
-                f"event coverage of {event_name} is {coverage:.0%} ({covered} of {browser} browser "
-                f"copies have a server twin), goal {COVERAGE_GOAL:.0%}",
-                count=browser - covered,
+                f"event coverage of {event_name} is {coverage:.0%} ({covered} of {events} unique browser "
+                f"events share a dedup key with a server copy Meta accepted), goal {COVERAGE_GOAL:.0%}",
+                count=events - covered,
                 share=1 - coverage,
                 examples=row["uncovered_examples"] or [],
                 pixel_id=pixel_id,

@@ -20,7 +20,7 @@ from typing import Any
 from capi_core.diagnostics.registry import CHECKS, MAX_EXAMPLES, Finding, check
 from capi_core.metrics import by_day
 from capi_core.metrics.quality_sql import examples, run_quality
-from capi_core.models import HASHED_KEYS, Scope
+from capi_core.models import HASHED_KEYS, MATCH_KEYS, Scope
 from capi_core.store import Store
 
 SHARED_IP_MIN_USERS = 20
@@ -154,31 +154,90 @@ def match_invalid_fbp(store: Store, scope: Scope) -> list[Finding]:
     ]
 
 
+#: Meta's current list of customer information parameters, as its parameters page gives it (read for issue
+#: 16; the customer-information-parameters page, "Updated: Jan 9, 2026", details each). Keys outside it,
+#: such as the partner_id / partner_name some integrations still send (LiveRamp), are not on it.
+CUSTOMER_INFORMATION_PAGE = (
+    "https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters"
+)
+CUSTOMER_INFORMATION_LIST: tuple[str, ...] = (
+    "em: Email — Hashing required", "ph: Phone Number — Hashing required",
+    "fn: First Name — Hashing required", "ln: Last Name — Hashing required", "ge: Gender — Hashing required",
+    "db: Date of Birth — Hashing required", "ct: City — Hashing required", "st: State — Hashing required",
+    "zp: Zip Code — Hashing required", "country: Country — Hashing required",
+    "external_id: External ID — Hashing recommended", "client_ip_address: Client IP Address — Do not hash",
+    "client_user_agent: Client User Agent — Do not hash", "fbc: Click ID — Do not hash",
+    "fbp: Browser ID — Do not hash", "subscription_id: Subscription ID — Do not hash",
+    "fb_login_id: Facebook Login ID — Do not hash", "lead_id: Lead ID — Do not hash",
+    "anon_id: Install ID — Do not hash (Note: This parameter is for app events only)",
+    "madid: Mobile Advertiser ID — Do not hash (Note: This parameter is for app events only)",
+    "page_id: Page ID — Do not hash", "page_scoped_user_id: Page scoped user ID — Do not hash",
+    "ctwa_clid: Click to WhatsApp ID — Do not hash", "ig_account_id: IG account ID — Do not hash",
+    "ig_sid: Click to Instagram ID — Do not hash",
+)  # fmt: skip
+CUSTOMER_INFORMATION_KEYS = tuple(entry.split(":", 1)[0] for entry in CUSTOMER_INFORMATION_LIST)
+#: Listed keys the store does not keep (models.MATCH_KEYS holds the other 16): a copy whose only key is one
+#: of these is counted as carrying none (a known gap, said in the check's description).
+UNSTORED_CUSTOMER_KEYS = tuple(key for key in CUSTOMER_INFORMATION_KEYS if key not in MATCH_KEYS)
+_LIST_QUOTE = f'"{CUSTOMER_INFORMATION_LIST[0]} … {CUSTOMER_INFORMATION_LIST[-1]}"'
+
+
 @check(
     "MATCH_INSUFFICIENT_KEYS",
     "critical",
     "Server copies whose only valid customer information is none at all or one of the combinations Meta "
     "calls too broad ({ct, country, st, zp, ge, client_user_agent}, {db, client_user_agent}, {fn, ge}, "
-    "{ln, ge}) or a subset: Meta rejects them (code 100, subcode 2804050) and with them the whole request.",
+    "{ln, ge}) or a subset: Meta rejects them (code 100, subcode 2804050) and with them the whole request. "
+    "Copies with no key at all get a finding of their own that quotes Meta's current list of customer "
+    f"information parameters ({CUSTOMER_INFORMATION_PAGE}): a key outside it, such as partner_id or "
+    "partner_name, is no customer information. Known gap: the store keeps 16 of the 25 listed keys, so a "
+    f"copy whose only key is one of {', '.join(UNSTORED_CUSTOMER_KEYS)} is counted here too.",
     "Add a strong key to every server event: the hashed email or phone from the order, external_id, and "
     "the fbp / fbc cookies plus client IP forwarded by the page; make them required in the event contract.",
 )
 def match_insufficient_keys(store: Store, scope: Scope) -> list[Finding]:
-    """Server copies with only a baseline invalid key combination."""
-    return [
-        CHECKS["MATCH_INSUFFICIENT_KEYS"].finding(
-            f"{row['insufficient_keys']} of {row['copies']} {row['event_name']} server copies carry no "
-            "usable customer information (Meta rejects them: 2804050)",
-            count=row["insufficient_keys"],
-            share=row["insufficient_keys"] / row["copies"],
-            examples=examples(row["insufficient_examples"]),
-            pixel_id=row["pixel_id"],
-            event_name=row["event_name"],
-            channel=row["channel"],
-        )
-        for row in _issues(store, scope)
-        if row["channel"] == "server" and row["insufficient_keys"]
-    ]
+    """Server copies with only a baseline invalid key combination: one finding for copies with no key at
+    all (quoting Meta's list), one for copies whose keys are too broad."""
+    findings = []
+    for row in _issues(store, scope):
+        if row["channel"] != "server" or not row["insufficient_keys"]:
+            continue
+        no_key, broad = row["no_key"], row["insufficient_keys"] - row["no_key"]
+        if no_key:
+            findings.append(
+                _insufficient(
+                    row,
+                    no_key,
+                    row["no_key_examples"],
+                    "carry none of the customer information parameters Meta lists, so Meta rejects them "
+                    f"(2804050). Meta's current list, {_LIST_QUOTE} ({CUSTOMER_INFORMATION_PAGE}), names "
+                    f"{', '.join(CUSTOMER_INFORMATION_KEYS)}; any other user_data key (partner_id, "
+                    "partner_name ...) is not customer information",
+                )
+            )
+        if broad:
+            findings.append(
+                _insufficient(
+                    row,
+                    broad,
+                    row["broad_examples"],
+                    "carry only a combination of keys Meta calls too broad for matching (Meta rejects them: "
+                    "2804050)",
+                )
+            )
+    return findings
+
+
+def _insufficient(row: dict[str, Any], count: int, found: Any, what: str) -> Finding:
+    return CHECKS["MATCH_INSUFFICIENT_KEYS"].finding(
+        f"{count} of {row['copies']} {row['event_name']} server copies {what}",
+        count=count,
+        share=count / row["copies"],
+        examples=examples(found),
+        pixel_id=row["pixel_id"],
+        event_name=row["event_name"],
+        channel=row["channel"],
+    )
 
 
 @check(

@@ -1,5 +1,9 @@
 """Parameter diagnostics (SPEC §5, PARAM_*): required parameters, event_time, value, currency, names.
 
+Each rule follows what Meta states, with the page beside it: a requirement Meta does not state is at most a
+low-severity hint (PARAM_VALUE_CURRENCY_UNPAIRED), never PARAM_MISSING_REQUIRED, unless the pixel's event
+contract asks for it.
+
 Every check reads ``capi_core.metrics.completeness`` (whose SQL holds the parameter rules, and which
 marks as required what Meta or the pixel's event contract requires) or the
 per-name counts of ``quality_event_names.sql``; none decides validity itself. Findings are per pixel x
@@ -79,8 +83,9 @@ def _outcome_findings(
     "high",
     "Copies without a parameter Meta requires where it applies (event_name, event_time, action_source on "
     "server copies, event_source_url and client_user_agent on server website copies, value and currency "
-    "on Purchase and on copies carrying either), or that the pixel's event contract requires for the event "
-    "(e.g. event_id); one finding per parameter.",
+    "on Purchase), or that the pixel's event contract requires for the event (e.g. event_id, or value on "
+    "an event optimized for value); one finding per parameter. Each requirement cites its Meta page "
+    "(CompletenessRow.source).",
     "Name an owner for each required parameter in the event contract and have the sending code fill it "
     "from the order or page it already has; validate payloads against the contract before they are sent.",
 )
@@ -119,6 +124,57 @@ def param_event_time_ms(store: Store, scope: Scope) -> list[Finding]:
     return _outcome_findings(
         store, scope, "PARAM_EVENT_TIME_MS", "event_time", "milliseconds", "send event_time in milliseconds"
     )
+
+
+#: Meta's words on event_time's type, and where they are (PARAM_EVENT_TIME_FORMAT quotes them).
+EVENT_TIME_TYPE_QUOTE = '"event_time integer Required. A Unix timestamp in seconds"'
+SERVER_EVENT_PAGE = (
+    "https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event"
+)
+#: completeness outcomes of event_time that are not the integer Meta documents, and how to say so.
+_TIME_FORMATS = {
+    "iso_text": "ISO 8601 text",
+    "epoch_text": "epoch digits as a JSON string",
+    "malformed": "unreadable",
+}
+
+
+@check(
+    "PARAM_EVENT_TIME_FORMAT",
+    "critical",
+    f"Server copies whose event_time is not the integer Meta documents ({EVENT_TIME_TYPE_QUOTE}, "
+    f"{SERVER_EVENT_PAGE}): ISO 8601 text, epoch digits sent as a JSON string, or a value that reads as no "
+    "time. Meta's Python Business SDK refuses them ('Event.event_time must be an int'); like milliseconds, "
+    "the sandbox answers them with code 100 (invalid parameter), and 'If any event you send in a batch is "
+    "invalid, we reject the entire batch' (using-the-api page). The copy is stored with the time read from "
+    "it, as evidence.",
+    "Have the sender's owner send event_time as a JSON integer of Unix seconds (not a string, not a date); "
+    "write the type into the event contract and validate payloads before they are sent (capi-desk push "
+    "runs the same check).",
+)
+def param_event_time_format(store: Store, scope: Scope) -> list[Finding]:
+    """One finding per pixel x event x channel whose copies send event_time in a type Meta does not take."""
+    findings = []
+    for row in completeness(store, scope, by_pixel=True):
+        found = {o: row.outcomes.get(o, 0) for o in _TIME_FORMATS if row.outcomes.get(o)}
+        if row.parameter != "event_time" or not found:
+            continue
+        count = sum(found.values())
+        kinds = ", ".join(f"{_TIME_FORMATS[o]}: {n}" for o, n in found.items())
+        found_examples = [e for outcome in found for e in row.examples.get(outcome, [])]
+        findings.append(
+            CHECKS["PARAM_EVENT_TIME_FORMAT"].finding(
+                f"{count} of {row.copies} {row.event_name} {row.channel} copies send event_time as something "
+                f"other than an integer of Unix seconds ({kinds}); Meta documents {EVENT_TIME_TYPE_QUOTE}",
+                count=count,
+                share=count / row.copies,
+                examples=sorted(found_examples),
+                pixel_id=row.pixel_id,
+                event_name=row.event_name,
+                channel=row.channel,
+            )
+        )
+    return findings
 
 
 @check(
@@ -191,6 +247,50 @@ def param_invalid_value(store: Store, scope: Scope) -> list[Finding]:
         "malformed",
         "carry a value that is not a non-negative number",
     )
+
+
+VALUE_OPTIMIZATION_QUOTE = (
+    '"Value and currency should be added to existing events you want to use value optimization for"'
+)
+VALUE_OPTIMIZATION_PAGE = (
+    "https://developers.facebook.com/documentation/ads-commerce/conversions-api/guides/value-optimization"
+)
+
+
+@check(
+    "PARAM_VALUE_CURRENCY_UNPAIRED",
+    "low",
+    "Copies of an event other than Purchase that carry currency without value, or value without currency. "
+    "Meta requires both only on Purchase and on events used for value optimization "
+    f"({VALUE_OPTIMIZATION_QUOTE}, {VALUE_OPTIMIZATION_PAGE}); no Meta source says such a copy is rejected, "
+    "so this is a hint. A pixel's event contract that requires value (or currency) on the event turns it "
+    "into PARAM_MISSING_REQUIRED.",
+    "If the event is used for value optimization, have its owner send value and currency together (the "
+    "same on the Pixel and the server copy) and require both in the event contract; otherwise drop the "
+    "lone currency or value.",
+)
+def param_value_currency_unpaired(store: Store, scope: Scope) -> list[Finding]:
+    """One finding per pixel x event x channel x parameter: the missing half of a value/currency pair."""
+    findings = []
+    for row in completeness(store, scope, by_pixel=True):
+        missing = row.outcomes.get("missing", 0)
+        if row.parameter not in ("value", "currency") or row.requirement != "recommended" or not missing:
+            continue
+        other = "currency" if row.parameter == "value" else "value"
+        findings.append(
+            CHECKS["PARAM_VALUE_CURRENCY_UNPAIRED"].finding(
+                f"{missing} of {row.copies} {row.event_name} {row.channel} copies carrying a value or a "
+                f"currency send {other} without {row.parameter}; Meta requires the pair only on Purchase and "
+                f"on events used for value optimization ({VALUE_OPTIMIZATION_QUOTE})",
+                count=missing,
+                share=missing / row.copies,
+                examples=row.examples.get("missing", []),
+                pixel_id=row.pixel_id,
+                event_name=row.event_name,
+                channel=row.channel,
+            )
+        )
+    return findings
 
 
 @check(

@@ -4,7 +4,10 @@ Each check reads the typed results of ``capi_core.metrics.reconcile``; it never 
 finds nothing when the store holds no orders or the scope filters Purchase out. The checks of one run
 share one reconciliation summary (cached per store, batches and scope); beyond it each runs at most one
 cheap query (its examples, or the daily series), a filter over the derived reconciliation tables.
-Examples are order names as the shop writes them (``#1042``), event_ids for phantoms, days for spikes.
+Examples are order names as the shop writes them (``#1042``), event_ids for phantoms, days for spikes;
+PAIR_VALUE_DISAGREES shows each order's figures per channel (``#1042: browser 50.00 USD, server 45.00
+USD``). RECON_PHANTOM's fix speaks to the sub-reasons found (``PHANTOM_FIXES``): a real order's copy
+that names no order needs its order number, not a warning about test codes.
 
 RECON_SPIKE: for every day with at least ``SPIKE_MIN_TRUTH`` eligible orders, the Meta/truth count ratio
 is compared with the median ratio of the qualifying days among the previous 7 calendar days (at least
@@ -81,7 +84,8 @@ def _flag_finding(store: Store, scope: Scope, code: str, flag: reconcile.Flag, w
 @check(
     "RECON_MISSING",
     "high",
-    "Eligible orders (paid, consent not denied) that no Purchase copy reached Meta for, on either channel.",
+    "Eligible orders (paid, consent not denied, from a sales channel a pixel sees) that no Purchase copy "
+    "reached Meta for, on either channel.",
     "Give the Purchase event one owner on each channel and send it server-side from the order system, so "
     "every paid order emits a CAPI Purchase carrying the order number as order_id and as the shared "
     "event_id the Pixel uses; add it to the event contract as required.",
@@ -94,9 +98,17 @@ def recon_missing(store: Store, scope: Scope) -> list[Finding]:
     count = summary.verdicts["none"]
     if not count:
         return []
+    left_out = [c for c in summary.channels if not c.eligible and c.orders]
+    outside = (
+        " (not eligible, from channels no pixel sees: "
+        + ", ".join(f"{c.channel} {c.orders}" for c in left_out)
+        + ")"
+        if left_out
+        else ""
+    )
     return [
         CHECKS["RECON_MISSING"].finding(
-            f"{count} of {summary.truth_count} eligible orders never reached Meta as a Purchase",
+            f"{count} of {summary.truth_count} eligible orders never reached Meta as a Purchase{outside}",
             count=count,
             share=count / summary.truth_count if summary.truth_count else None,
             examples=_examples(store, scope, "missing"),
@@ -105,31 +117,49 @@ def recon_missing(store: Store, scope: Scope) -> list[Finding]:
     ]
 
 
+#: RECON_PHANTOM's catalog fix speaks to copies that name an order (test codes, reused or unknown ids);
+#: these sub-reasons need their own words, and a finding made only of them gets only those.
+PHANTOM_FIXES: dict[str, str] = {
+    "outside_truth_window": "Export the orders of the whole period the events cover and ingest that export: "
+    "some copies fall outside the orders loaded.",
+    "no_order_key": "Send the order number with every Purchase, as order_id on the server and as the "
+    "Pixel's eventID shared with the server copy, and keep the browser's fbp on the order (note "
+    "attributes) so a copy without them can still be linked.",
+}
+
+
 @check(
     "RECON_PHANTOM",
     "high",
     "Counted Purchase copies that match no order: test events, reused event_ids, events outside the "
-    "exported period, or ids the shop does not know.",
+    "exported period, copies that name no order (no order_id nor event_id, and no fbp or hashed email "
+    "of an order within 10 minutes), or ids the shop does not know.",
     "Only the order system should own Purchase: send it once per real order with the order number as "
     "order_id and shared event_id, never with a test_event_code in production, and never from page "
     "reloads; write this into the event contract.",
 )
 def recon_phantom(store: Store, scope: Scope) -> list[Finding]:
-    """Counted copies with no truth record, with the sub-reason counts in the message."""
+    """Counted copies with no truth record, with the sub-reason counts in the message; the fix speaks to
+    the sub-reasons found (``PHANTOM_FIXES``)."""
     if not _applies(store, scope):
         return []
     summary = _summary(store, scope)
     if not summary.phantom_count:
         return []
     listed = reconcile.phantom_list(store, scope, MAX_EXAMPLES, event_name=EVENT)
-    reasons = ", ".join(f"{reason} {n}" for reason, n in summary.phantoms_by_reason.items() if n)
+    found = [reason for reason, n in summary.phantoms_by_reason.items() if n]
+    reasons = ", ".join(f"{reason} {summary.phantoms_by_reason[reason]}" for reason in found)
+    check = CHECKS["RECON_PHANTOM"]
+    fixes = [check.fix] if any(r not in PHANTOM_FIXES for r in found) else []
+    fixes += [PHANTOM_FIXES[r] for r in found if r in PHANTOM_FIXES]
     return [
-        CHECKS["RECON_PHANTOM"].finding(
+        check.finding(
             f"{summary.phantom_count} counted Purchase copies match no order ({reasons})",
             count=summary.phantom_count,
             share=summary.phantom_count / summary.meta_count if summary.meta_count else None,
             examples=[p.event_id or p.order_id or p.fingerprint[:12] for p in listed],
             event_name=EVENT,
+            fix=" ".join(fixes),
         )
     ]
 
@@ -195,6 +225,75 @@ def recon_currency_mismatch(store: Store, scope: Scope) -> list[Finding]:
     return _flag_finding(
         store, scope, "RECON_CURRENCY_MISMATCH", "currency_mismatch", "carry another currency than the order"
     )
+
+
+def _figures(
+    low: float | None, high: float | None, currency_low: str | None, currency_high: str | None
+) -> str:
+    value = "no value" if low is None or high is None else f"{low:,.2f}"
+    if low is not None and high is not None and high != low:
+        value += f"-{high:,.2f}"
+    currency = currency_low or "no currency"
+    if currency_high and currency_high != currency_low:
+        currency += f"/{currency_high}"
+    return f"{value} {currency}"
+
+
+def pair_example(record: reconcile.RecordVerdict) -> str:
+    """``#1042: browser 50.00 USD, server 45.00 USD`` (ranges when a channel sent several figures)."""
+    browser = _figures(
+        record.browser_value_min, record.browser_value_max,
+        record.browser_currency_min, record.browser_currency_max,
+    )  # fmt: skip
+    server = _figures(
+        record.server_value_min,
+        record.server_value_max,
+        record.server_currency_min,
+        record.server_currency_max,
+    )
+    return f"{record.raw_id or record.truth_id}: browser {browser}, server {server}"
+
+
+@check(
+    "PAIR_VALUE_DISAGREES",
+    "medium",
+    "An order's browser and server Purchase copies carry different values (apart by more than max(0.01, "
+    "1 %) of the larger) or different currencies. Invisible while Meta keeps the browser copy; the day "
+    "the browser copy is blocked, Meta books the server copy's figure (RECON_VALUE_MISMATCH judges what "
+    "Meta books today). High when a currency differs.",
+    "Give value and currency one owner and one definition: the event contract's value policy (total or "
+    "subtotal, with or without tax and shipping) and the order's own currency, computed from the order "
+    "record for both the Pixel and the server copy, so the shared event_id carries the same figures on "
+    "both channels.",
+)
+def pair_value_disagrees(store: Store, scope: Scope) -> list[Finding]:
+    """Records whose browser and server copies disagree on value or currency, with both figures."""
+    if not _applies(store, scope):
+        return []
+    summary = _summary(store, scope)
+    count = summary.flags["pair_disagrees"]
+    if not count:
+        return []
+    parts = [
+        f"{n} by {what}"
+        for n, what in (
+            (summary.pair_value_disagrees, "value"),
+            (summary.pair_currency_disagrees, "currency"),
+        )
+        if n
+    ]
+    rows = reconcile.record_verdicts(store, scope, flag="pair_disagrees", limit=MAX_EXAMPLES)
+    return [
+        CHECKS["PAIR_VALUE_DISAGREES"].finding(
+            f"{count} of {summary.records_both_channels} orders sent on both channels carry other figures "
+            f"in the browser copy than in the server copy ({', '.join(parts)})",
+            count=count,
+            share=count / summary.records_both_channels if summary.records_both_channels else None,
+            examples=[pair_example(r) for r in rows],
+            severity="high" if summary.pair_currency_disagrees else None,
+            event_name=EVENT,
+        )
+    ]
 
 
 def spike_days(rows: list[reconcile.PeriodRow]) -> list[tuple[dt.date, float, float]]:

@@ -63,13 +63,15 @@ class Check:
         pixel_id: str | None = None,
         event_name: str | None = None,
         channel: str | None = None,
+        fix: str | None = None,
     ) -> Finding:
-        """A finding of this check (severity may be raised or lowered for a particular case)."""
+        """A finding of this check (severity may be raised or lowered, and the fix narrowed to what was
+        found, for a particular case)."""
         return Finding(
             code=self.code,
             severity=severity or self.severity,
             message=message,
-            fix=self.fix,
+            fix=fix or self.fix,
             pixel_id=pixel_id,
             event_name=event_name,
             channel=channel,

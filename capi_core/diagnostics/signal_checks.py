@@ -13,12 +13,21 @@ from __future__ import annotations
 from capi_core.diagnostics.registry import CHECKS, Finding, check
 from capi_core.metrics.consent import consent
 from capi_core.metrics.freshness import freshness
-from capi_core.metrics.match_keys import EMQ_GOAL, EMQ_LABEL, emq_estimates
+from capi_core.metrics.match_keys import EMQ_GOAL, EMQ_LABEL
+from capi_core.metrics.quality import emq_estimates
 from capi_core.metrics.quality_sql import examples, run_quality
 from capi_core.models import Scope
 from capi_core.store import Store
 
 TEST_CODE_MAX_SHARE = 0.5
+#: Added to an EMQ_LOW message when the pixel's points were fitted to Meta's own EMQ.
+FITTED_NOTE = "; points fitted to Meta's EMQ of this pixel"
+
+
+def _score(score: float) -> str:
+    """One decimal, or two when one would read as the goal itself (5.98 is not 6.0)."""
+    text = f"{score:.1f}"
+    return f"{score:.2f}" if text == f"{EMQ_GOAL:.1f}" else text
 
 
 @check(
@@ -31,11 +40,12 @@ TEST_CODE_MAX_SHARE = 0.5
     "an owner for each key.",
 )
 def emq_low(store: Store, scope: Scope) -> list[Finding]:
-    """Events whose estimated EMQ is under the goal."""
+    """Events whose estimated EMQ (each pixel's own points: fitted to Meta's EMQ where the store holds
+    enough snapshots) is under the goal."""
     return [
         CHECKS["EMQ_LOW"].finding(
-            f"{EMQ_LABEL} for {row.event_name} is {row.score:.1f} over {row.copies} server website copies "
-            f"(goal {EMQ_GOAL})",
+            f"{EMQ_LABEL} for {row.event_name} is {_score(row.score)} over {row.copies} server website "
+            f"copies (goal {EMQ_GOAL}{FITTED_NOTE if row.weights == 'fitted' else ''})",
             count=row.copies,
             pixel_id=row.pixel_id,
             event_name=row.event_name,

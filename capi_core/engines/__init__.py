@@ -121,12 +121,14 @@ def open_configured_store(
     create: bool = True,
     wait: float = 0.0,
     on_wait: Callable[[float], None] | None = None,
+    on_rebuild: Callable[[str], None] | None = None,
 ) -> Store:
     """The store ``config`` names: the DuckDB file ``db`` or, for Spark, its tables (read-only).
 
     A Spark config without a remote leaves the choice to ``engines.spark`` (``$SPARK_REMOTE``, else a
     local session), as the CLI always did. ``create=False``: a missing DuckDB file is an InputError.
-    ``wait`` / ``on_wait``: see ``Store`` (a DuckDB file another process holds).
+    ``wait`` / ``on_wait``: see ``Store`` (a DuckDB file another process holds); ``on_rebuild``: see
+    ``Store`` (derived tables rebuilt after an upgrade).
     """
     if config.is_spark:
         from capi_core.engines.spark import open_spark_store
@@ -134,4 +136,4 @@ def open_configured_store(
         return open_spark_store(remote=config.spark_remote, location=config.spark_path)
     if db is None:
         raise InputError("no store file given", hint="pass --db FILE or set CAPI_DESK_DB")
-    return Store(db, read_only=read_only, create=create, wait=wait, on_wait=on_wait)
+    return Store(db, read_only=read_only, create=create, wait=wait, on_wait=on_wait, on_rebuild=on_rebuild)

@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow.parquet as pq
@@ -62,8 +62,8 @@ from capi_core.errors import CapiDeskError, InputError, StoreError, UnreadableFi
 from capi_core.ingest import IngestResult, content_table, file_sha256, ingest_file
 from capi_core.models import EVENT_COLUMNS, IncomingEvent, RowError, SourceKind
 from capi_core.privacy import url_keys_kept
-from capi_core.readers import Item, Reader, ReadOptions, ads_manager, browser, detect, get_reader
-from capi_core.readers._io import MAX_LINE_BYTES, refuse_huge_line
+from capi_core.readers import Reader, ReadOptions, ads_manager, detect, get_reader
+from capi_core.readers._io import MAX_LINE_BYTES, refuse_huge_line, require_regular_file
 from capi_core.readers.lead_stages import validate_overrides
 from capi_core.store import Store, load_query
 
@@ -239,6 +239,7 @@ def expand_paths(session: SparkSession | None, path: str) -> list[str]:
         if local.is_dir():
             files = [p for p in local.iterdir() if p.is_file() and not p.name.startswith((".", "_"))]
         elif local.exists() or not _GLOB_CHARS & set(path):
+            require_regular_file(local)  # missing, a device (/dev/zero would be read forever), a pipe
             return [path]
         else:
             files = [Path(match) for match in glob.glob(str(local)) if Path(match).is_file()]
@@ -298,19 +299,6 @@ def _is_jsonl(path: Path) -> bool:
         return isinstance(orjson.loads(text), dict)
     except orjson.JSONDecodeError:
         return False
-
-
-def _line_items(reader: Reader, line_no: int, line: str, options: ReadOptions) -> Iterator[Item]:
-    """One line as the format's Python reader reads it (for lines the mapping query left to Python)."""
-    if isinstance(reader, browser.PixelBeaconReader):
-        text = line.strip()
-        if text and not text.startswith(browser._COMMENT):
-            yield reader._line(text, line_no, options)
-    elif hasattr(reader, "record_items"):
-        record_reader = cast(fast_ingest._RecordReader, reader)
-        yield from fast_ingest._python_items(record_reader, line_no, line, options)
-    else:  # a mapping query registered for a format without a line reader: a programming error
-        raise NotImplementedError(f"no line reader for {reader.format}")
 
 
 def _quarantine_rows(errors: list[RowError]) -> list[dict[str, Any]]:
@@ -405,7 +393,7 @@ def _python_rows(
     for line_no, text in routed.orderBy("line_no").toLocalIterator():
         if len(text) > MAX_LINE_BYTES:  # the Python reader refuses such files; so must this path
             refuse_huge_line(name, int(line_no))
-        for pos, item in enumerate(_line_items(reader, int(line_no), text, options), start=1):
+        for pos, item in enumerate(fast_ingest.line_items(reader, int(line_no), text, options), start=1):
             loaded.read += 1
             if isinstance(item, RowError):
                 errors.append(item)

@@ -30,7 +30,8 @@ Requirement = Literal["required", "recommended"]
 _EXAMPLES = 5  # example ids per outcome, as the SQL keeps them
 #: What one outcome row is about; its ``copies`` add up over days and its ``examples`` merge.
 _OUTCOME_KEYS = (
-    "pixel_id", "event_name", "channel", "ordinal", "parameter", "requirement", "applies_to", "outcome",
+    "pixel_id", "event_name", "channel", "ordinal", "parameter", "requirement", "applies_to", "source",
+    "outcome",
 )  # fmt: skip
 
 
@@ -45,12 +46,13 @@ class CompletenessRow(BaseModel):
     parameter: str
     requirement: Requirement
     applies_to: str  # which copies the parameter is checked on
+    source: str  # the Meta page that states the requirement (quality_completeness.sql's table)
     copies: int  # copies the parameter applies to
     present: int
     valid: int
     share_present: float
     share_valid: float
-    outcomes: dict[str, int]  # valid | missing | malformed | milliseconds | stale | future | ...
+    outcomes: dict[str, int]  # valid | missing | malformed | milliseconds | iso_text | ...
     examples: dict[str, list[str]]  # up to 5 example ids per outcome other than valid
 
 
@@ -126,6 +128,7 @@ def _fold(rows: list[dict[str, Any]]) -> CompletenessRow:
         parameter=first["parameter"],
         requirement=first["requirement"],
         applies_to=first["applies_to"],
+        source=first["source"],
         copies=copies,
         present=present,
         valid=valid,

@@ -18,6 +18,15 @@ Decisions (where the spec is silent):
   series always covers the chosen week and the ``TRAILING_WEEKS`` before it.
 - A week's value is a ratio of sums over its days (never a mean of daily ratios); the trailing value is
   the mean of the weekly values of the 4 weeks before (weeks without a value are left out).
+- Partial weeks are not a baseline: a week before the chosen one that the data does not cover from
+  Monday to Sunday (the event copies' days as ``data_days`` finds them; for the reconciliation metrics
+  also the backend records' first to last creation day, since an order export is a date slice) is left
+  out of "last week" and of the trailing mean (``WeekValue.partial``). A metric with no complete week
+  before the chosen one has nothing to compare with and raises no flag, and the summary says that there
+  is too little history to judge. The chosen week itself is compared even when partial (``complete``
+  says so): what it already shows is real.
+- The reconciliation metrics (count and value gap, Meta and backend counts) are the reconciliation's own
+  daily figures (``reconcile.daily``): the same pixel scope and the same currency rule as the report.
 - Flag: the change against last week or against the trailing mean passes the metric's threshold
   (``THRESHOLDS``: points for shares and scores, relative for counts).
 - Change point (flagged metrics only): over the daily series of the chosen week and the 4 weeks before
@@ -42,7 +51,7 @@ from pydantic import BaseModel, ConfigDict
 from capi_core.annotations import Annotation, list_annotations
 from capi_core.errors import InputError
 from capi_core.metrics import reconcile
-from capi_core.metrics.match_keys import EmqWeights
+from capi_core.metrics.emq_fit import pixel_weights
 from capi_core.models import Scope, TruthKind
 from capi_core.store import Store
 
@@ -80,6 +89,7 @@ class Threshold:
 THRESHOLDS: dict[str, Threshold] = {
     "dedup_health": Threshold(0.05),
     "event_coverage": Threshold(0.05),
+    "event_id_coverage": Threshold(0.05),
     "gap_count": Threshold(0.05),
     "gap_value": Threshold(0.05),
     "emq": Threshold(0.5),
@@ -118,8 +128,15 @@ METRICS: tuple[MetricSpec, ...] = (
     ),
     MetricSpec(
         "event_coverage", f"{HEADLINE_EVENT} event coverage", "share", "up",
-        lambda s: _ratio(s["browser_covered"], s["browser_copies"]),
-        f"Browser {HEADLINE_EVENT} copies with a server copy of the same event_id / browser copies.",
+        lambda s: _ratio(s["browser_covered"], s["browser_events"]),
+        f"Meta's event coverage: unique browser {HEADLINE_EVENT} events sharing event_id, external_id or "
+        "fbp with a server copy Meta accepted / unique browser events (goal 75 %).",
+    ),
+    MetricSpec(
+        "event_id_coverage", f"{HEADLINE_EVENT} event_id coverage", "share", "up",
+        lambda s: _ratio(s["browser_id_covered"], s["browser_events"]),
+        f"The stricter share: unique browser {HEADLINE_EVENT} events with a server copy Meta accepted that "
+        "carries the same event_id / unique browser events.",
     ),
     MetricSpec(
         "gap_count", f"{HEADLINE_EVENT} count gap", "gap", "zero",
@@ -154,9 +171,12 @@ METRICS: tuple[MetricSpec, ...] = (
         "Eligible backend records (paid, consent not denied, not a test), by creation day.", recon=True,
     ),
 )  # fmt: skip
+#: The metrics that count backend records: a week the order export does not cover whole is partial for them.
+TRUTH_METRICS = frozenset({"gap_count", "gap_value", "truth_count"})
 _SUMS = (
-    "merged_pairs", "would_be_pairs", "browser_copies", "browser_covered", "truth_count", "truth_value",
-    "meta_count", "meta_value", "emq_copies", "emq_score_sum", "server_timed", "server_delayed",
+    "merged_pairs", "would_be_pairs", "browser_events", "browser_covered", "browser_id_covered",
+    "truth_count", "truth_value", "meta_count", "meta_value", "emq_copies", "emq_score_sum", "server_timed",
+    "server_delayed",
 )  # fmt: skip
 
 
@@ -252,6 +272,7 @@ class WeekValue(BaseModel):
     week: str
     start: dt.date
     value: float | None
+    partial: bool = False  # the data does not cover the whole week: not a baseline
 
 
 class DayValue(BaseModel):
@@ -290,6 +311,7 @@ class MetricDrift(BaseModel):
     change_point: ChangePoint | None
     weekly: list[WeekValue]  # the trailing weeks, last week and this week, oldest first
     daily: list[DayValue]  # every day of those weeks
+    baseline_weeks: int = 0  # complete weeks with a value before this one (0: too little history)
 
 
 class Change(BaseModel):
@@ -326,6 +348,7 @@ class DriftReport(BaseModel):
     what_changed: list[Change]
     annotations: list[Annotation]  # notes from the first trailing week to this week's Sunday
     summary: str
+    too_little_history: bool = False  # no metric has a complete week before this one to compare with
 
 
 # --- computation -----------------------------------------------------------------------------------
@@ -357,7 +380,13 @@ def latest_complete_week(last_day: dt.date) -> dt.date:
 def daily_sums(
     store: Store, scope: Scope, date_from: dt.date, date_to: dt.date
 ) -> dict[dt.date, dict[str, float]]:
-    """Per day from ``date_from`` to ``date_to`` (exclusive), the sums every metric is computed from."""
+    """Per day from ``date_from`` to ``date_to`` (exclusive), the sums every metric is computed from.
+
+    The EMQ score sum scores each pixel's copies with that pixel's points, as the report's estimate does
+    (``emq_fit.pixel_weights``: fitted to Meta's EMQ where its snapshots allow, else the calibration): a
+    fitted pixel's calibrated sum is swapped for its fitted one.
+    """
+    weights = pixel_weights(store)
     params = {
         "date_from": dt.datetime.combine(date_from, dt.time()),
         "date_to": dt.datetime.combine(date_to, dt.time()),
@@ -365,13 +394,22 @@ def daily_sums(
         "event_names": list(scope.event_names) or None,
         "event": HEADLINE_EVENT,
         "kind": HEADLINE_KIND,
-        **EmqWeights().params(),
+        **weights.default.params(),
     }
-    rows = store.query_file("drift_daily", params).dicts()
-    out: dict[dt.date, dict[str, float]] = {}
-    for row in rows:
-        out[_as_date(row["day"])] = {name: float(row[name] or 0) for name in _SUMS}
+    out = _day_sums(store, params)
+    for pixel, points in sorted(weights.per_pixel.items()):
+        if scope.pixel_id not in (None, pixel):
+            continue
+        calibrated = _day_sums(store, {**params, "pixel_id": pixel})
+        fitted = _day_sums(store, {**params, "pixel_id": pixel, **points.params()})
+        for day, sums in fitted.items():
+            out[day]["emq_score_sum"] += sums["emq_score_sum"] - calibrated[day]["emq_score_sum"]
     return out
+
+
+def _day_sums(store: Store, params: dict[str, Any]) -> dict[dt.date, dict[str, float]]:
+    rows = store.query_file("drift_daily", params).dicts()
+    return {_as_date(row["day"]): {name: float(row[name] or 0) for name in _SUMS} for row in rows}
 
 
 def _add(days: Sequence[dict[str, float]]) -> dict[str, float]:
@@ -411,8 +449,9 @@ def _metric(
     daily: list[DayValue],
     notes: dict[dt.date, list[str]],
 ) -> MetricDrift:
-    this, last = weekly[-1].value, weekly[-2].value
-    trailing = [w.value for w in weekly[:-1] if w.value is not None]
+    this = weekly[-1].value
+    last = None if weekly[-2].partial else weekly[-2].value
+    trailing = [w.value for w in weekly[:-1] if w.value is not None and not w.partial]
     mean = sum(trailing) / len(trailing) if trailing else None
     threshold = THRESHOLDS[spec.key]
     d_last = None if this is None or last is None else this - last
@@ -449,6 +488,7 @@ def _metric(
         change_point=point,
         weekly=weekly,
         daily=daily,
+        baseline_weeks=len(trailing),
     )
 
 
@@ -518,14 +558,70 @@ def _change(metric: MetricDrift) -> Change:
     )
 
 
-def _summary(week: str, metrics: list[MetricDrift], has_data: bool) -> str:
-    """One sentence: the first flagged metric in headline order (dedup health before the gaps it causes)."""
+def _summary(week: str, metrics: list[MetricDrift], has_data: bool, first_day: dt.date | None) -> str:
+    """One sentence: the first flagged metric in headline order (dedup health before the gaps it causes),
+    or why nothing can be judged."""
     if not has_data:
         return f"No data in {week} or the 4 weeks before it for these filters."
+    if metrics and not any(m.baseline_weeks for m in metrics):
+        start = f" (the data starts on {_day_text(first_day)})" if first_day else ""
+        return (
+            f"Too little history to judge {week}: no complete week before it{start}, and a partial week "
+            "is not a baseline."
+        )
+    # metrics whose only earlier weeks are partial (an order export starting mid-week) are not judged
+    unjudged = [m.label for m in metrics if m.this_week is not None and not m.baseline_weeks and _history(m)]
     flagged = [m for m in metrics if m.flagged]
-    if not flagged:
-        return f"Nothing passed its threshold in {week}: every headline metric held steady."
-    return _sentence(flagged[0])
+    if flagged:
+        text = _sentence(flagged[0])
+    elif unjudged:
+        text = f"Nothing passed its threshold in {week}: the metrics it could judge held steady."
+    else:
+        text = f"Nothing passed its threshold in {week}: every headline metric held steady."
+    if unjudged:
+        text += f" Too little history to judge {', '.join(unjudged)}: the weeks before are partial."
+    return text
+
+
+def _history(metric: MetricDrift) -> bool:
+    """Whether any week before the chosen one has a value (partial or not)."""
+    return any(w.value is not None for w in metric.weekly[:-1])
+
+
+def _covered(monday: dt.date, period: tuple[dt.date, dt.date] | None) -> bool:
+    """Whether ``period`` (first and last day with data) covers the ISO week of ``monday`` whole."""
+    return period is not None and period[0] <= monday and period[1] >= monday + dt.timedelta(days=6)
+
+
+def _truth_days(store: Store) -> tuple[dt.date, dt.date] | None:
+    """The first and last creation day of the headline truth (a backend export is a date slice)."""
+    row = store.query(
+        "truth period",
+        "select min(created_at), max(created_at) from truth_current where kind = $kind",
+        {"kind": HEADLINE_KIND},
+    ).rows
+    if not row or row[0][0] is None:
+        return None
+    return _as_date(row[0][0]), _as_date(row[0][1])
+
+
+def _with_reconciliation(
+    store: Store, scope: Scope, sums: dict[dt.date, dict[str, float]], first: dt.date, end: dt.date
+) -> None:
+    """Replace the reconciliation sums of every day with ``reconcile.daily``'s figures (same pixel scope,
+    same currency rule as the report)."""
+    recon_scope = scope.model_copy(update={"date_from": first, "date_to": end - dt.timedelta(days=1)})
+    for day in sums.values():
+        for name in ("truth_count", "truth_value", "meta_count", "meta_value"):
+            day[name] = 0.0
+    for row in reconcile.daily(store, recon_scope, HEADLINE_EVENT, HEADLINE_KIND):
+        day = sums.setdefault(row.period, dict.fromkeys(_SUMS, 0.0))
+        day.update(
+            truth_count=float(row.truth_count),
+            truth_value=row.truth_value,
+            meta_count=float(row.meta_count),
+            meta_value=row.meta_value,
+        )
 
 
 def _weeks_available(days: tuple[dt.date, dt.date] | None) -> list[str]:
@@ -565,6 +661,12 @@ def drift_report(store: Store, scope: Scope | None = None, week: str | None = No
     sums = daily_sums(store, scope, first, end)
     calendar = [first + dt.timedelta(days=n) for n in range((end - first).days)]
     recon = _recon_applies(store, scope)
+    if recon:
+        _with_reconciliation(store, scope, sums, first, end)
+    truth_days = _truth_days(store) if recon else None
+    # what the data covers, whatever the scope's dates (they only bound the search for the default week)
+    undated = scope.model_copy(update={"date_from": None, "date_to": None})
+    coverage = days if undated == scope else data_days(store, undated)
     notes_in_range = list_annotations(store, first, end - dt.timedelta(days=1))
     notes: dict[dt.date, list[str]] = {}
     for note in notes_in_range:
@@ -577,11 +679,15 @@ def drift_report(store: Store, scope: Scope | None = None, week: str | None = No
         for index in range(TRAILING_WEEKS + 1):
             start = first + dt.timedelta(weeks=index)
             week_days = [sums[d] for d in calendar[index * 7 : index * 7 + 7] if d in sums]
+            covered = _covered(start, coverage) and (
+                spec.key not in TRUTH_METRICS or _covered(start, truth_days)
+            )
             weekly.append(
                 WeekValue(
                     week=week_label(start),
                     start=start,
                     value=spec.value(_add(week_days)) if week_days else None,
+                    partial=not covered,
                 )
             )
         daily = [DayValue(day=d, value=spec.value(sums[d]) if d in sums else None) for d in calendar]
@@ -598,5 +704,6 @@ def drift_report(store: Store, scope: Scope | None = None, week: str | None = No
         metrics=metrics,
         what_changed=changes,
         annotations=notes_in_range,
-        summary=_summary(label, metrics, bool(sums)),
+        summary=_summary(label, metrics, bool(sums), coverage[0] if coverage else None),
+        too_little_history=bool(metrics) and not any(m.baseline_weeks for m in metrics),
     )

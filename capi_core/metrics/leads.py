@@ -453,9 +453,10 @@ def lead_report(
 
 def _md(text: str) -> str:
     # CRM and browser strings: no table breaks, no HTML, no Markdown emphasis or links, no terminal codes
-    from capi_core.weekly_review import plain  # weekly_review imports the diagnostics, which import this
+    # (the report's one escaper; weekly_review imports the diagnostics, which import this module)
+    from capi_core.weekly_review import md_text
 
-    return re.sub(r"([\\`*_\[\]|<>#])", r"\\\1", plain(" ".join(text.split())))
+    return md_text(text)
 
 
 def _hours(value: float | None) -> str:

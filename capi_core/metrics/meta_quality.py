@@ -9,7 +9,9 @@ Which of our events a snapshot is compared with: Meta's event coverage is a 7-da
 computed "in real time", so ours are computed over the 7 UTC days ending on the snapshot's day, for the
 snapshot's pixel. When our logs end before the snapshot (a snapshot fetched today, logs exported last
 week), the window ends on our last event day of that pixel instead, and the row says which days it
-covers (``our_from`` / ``our_to``); with no events of that pixel, our figures are None.
+covers (``our_from`` / ``our_to``); with no events of that pixel, our figures are None. The window is
+``emq_fit.comparison_window``: the EMQ fit sets our estimate against Meta's on the same days, and our EMQ
+here uses the pixel's own points (fitted to these snapshots when there are enough of them).
 """
 
 from __future__ import annotations
@@ -20,11 +22,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from capi_core.metrics import dedup, quality
+from capi_core.metrics.emq_fit import comparison_window
 from capi_core.models import Scope
 from capi_core.store import Store
-
-#: Days of our events set against one snapshot (Meta's event coverage is a 7-day average).
-WINDOW_DAYS = 7
 
 
 class _Frozen(BaseModel):
@@ -40,7 +40,7 @@ class DedupeKeyComparison(_Frozen):
     meta_browser_coverage: float | None  # browser events Meta deduplicated by this key
     our_browser_share: float | None
     our_server_share: float | None
-    our_overlap: float | None  # distinct values seen on both channels / on the channel with fewer
+    our_overlap: float | None  # events received from both channels / on the channel with fewer (KeyUsage)
 
 
 class QualityTrendRow(_Frozen):
@@ -74,21 +74,11 @@ class _Ours(_Frozen):
     freshness: dict[str, quality.FreshnessRow]
 
 
-def _last_event_day(store: Store, pixel_id: str) -> dt.date | None:
-    last = store.query(
-        "last event of pixel",
-        "select max(event_time) from events where pixel_id = $pixel",
-        {"pixel": pixel_id},
-    ).scalar()
-    return last.date() if isinstance(last, dt.datetime) else None
-
-
 def _ours(store: Store, pixel_id: str, day: dt.date, event_names: tuple[str, ...]) -> _Ours:
-    last = _last_event_day(store, pixel_id)
-    if last is None:
+    window = comparison_window(store, pixel_id, day)
+    if window is None:
         return _Ours(window=None, emq={}, coverage={}, usage={}, freshness={})
-    end = min(day, last)
-    start = end - dt.timedelta(days=WINDOW_DAYS - 1)
+    start, end = window
     scope = Scope(date_from=start, date_to=end, pixel_id=pixel_id, event_names=event_names)
     stats = [s for s in dedup.dedup_by_event(store, scope) if s.event_name is not None]
     return _Ours(

@@ -9,13 +9,12 @@ filters it, the same rows ``reconcile.record_verdicts`` lists.
 from __future__ import annotations
 
 import re
-from functools import cache
 
 from pydantic import BaseModel, ConfigDict
 
-from capi_core.metrics.reconcile import dataset_event
+from capi_core.metrics.reconcile import chained_query, dataset_event
 from capi_core.models import Scope, TruthKind
-from capi_core.store import Store, load_query
+from capi_core.store import Store
 
 #: Bars of the value-delta chart.
 DELTA_BINS = 40
@@ -43,11 +42,6 @@ class ValueDeltas(BaseModel):
     bins: list[DeltaBin]
 
 
-@cache
-def _sql() -> str:
-    return "\n".join(load_query(part) for part in ("recon_base", "recon_value_deltas"))
-
-
 def value_deltas(
     store: Store,
     scope: Scope,
@@ -64,7 +58,7 @@ def value_deltas(
         "value_policy": "total",
         "bins": bins,
     }
-    sql = _sql()
+    sql = chained_query("recon_value_deltas", scope)
     used = set(_PARAM.findall(sql))  # DuckDB rejects parameters the statement does not use
     rows = store.query("recon_value_deltas", sql, {k: v for k, v in params.items() if k in used}).dicts()
     found: list[DeltaBin] = []

@@ -26,12 +26,24 @@ Decisions where the spec is silent (the report and the docs repeat them):
   days); copies Meta folds into one conversion (same kept copy, same event_id window) share one link.
 - Value: a counted copy whose value differs from the truth value (``total`` or ``subtotal`` policy) by
   more than max(0.01, 1 %) flags the record; Meta books the kept copy, whichever channel it came from.
+  The pair (``pair_disagrees``, PAIR_VALUE_DISAGREES): the record's browser copies against its server
+  copies, counted or not, by the same tolerance (of the larger value), or by currency code.
 - Eligible: status paid (orders) or any stage but test (leads: "paid" does not apply, and a lead that is
-  later disqualified was still a real form fill), and no linked copy logged consent as denied (truth
-  rows carry no consent). A lead record is never "not_paid_sent".
+  later disqualified was still a real form fill), not from a sales channel no pixel sees (orders:
+  ``NON_PIXEL_CHANNELS`` and the store's own list, ``settings.order_channels``; a missing or unknown
+  channel stays eligible), and no linked copy logged consent as denied (truth rows carry no consent). A
+  lead record is never "not_paid_sent".
+- Pixel filter: the records' facts come from that pixel's copies only, and a pixel that never received
+  the dataset's event has no records in scope (no missing orders, no truth finding).
 - Meta count: every counted copy of the event (name variants included: they reached Meta), by event_time.
+- Values: never added across currencies. The headline speaks in the store's report currency
+  (``settings.report_currency``), else the currency of most eligible records, else of most counted
+  copies; values naming no currency count in it; another currency is added only converted with a rate
+  the store was given, and is otherwise listed apart (``values_by_currency``).
 - Reused id (a phantom sub-reason): the event_id is carried by a linked copy too, or by at least
-  ``REUSED_MIN_COPIES`` copies of the event in the whole store.
+  ``REUSED_MIN_COPIES`` copies of the event in the whole store. ``no_order_key``: the copy names no record
+  at all (no order_id, lead_id nor event_id) and no fbp / hashed email linked it; ``unknown_id``: it
+  names one the truth does not hold.
 """
 
 from __future__ import annotations
@@ -59,18 +71,35 @@ Flag = Literal[
     "late_24h",
     "name_variant",
     "consent_denied",
+    "pair_disagrees",
     "missing",
 ]
-PhantomReason = Literal["test_code", "reused_id", "outside_truth_window", "unknown_id"]
+PhantomReason = Literal["test_code", "reused_id", "outside_truth_window", "no_order_key", "unknown_id"]
+#: Why an order's channel is in or out: a web checkout, a channel no pixel sees (built in), the store's
+#: own exclusion or inclusion, or a channel we cannot place (an app id: eligible unless the store says not).
+ChannelRule = Literal["web", "no_pixel", "store_excluded", "store_included", "unplaced"]
 ValuePolicy = Literal["total", "subtotal"]
 
 VERDICTS: tuple[Verdict, ...] = ("both_channels", "browser_only", "server_only", "none")
 #: Record flags (``missing`` is a filter only: an eligible record with no copy).
 FLAGS: tuple[str, ...] = (
     "counted_more_than_once", "value_mismatch", "currency_mismatch", "not_paid_sent",
-    "late_2h", "late_24h", "name_variant", "consent_denied",
+    "late_2h", "late_24h", "name_variant", "consent_denied", "pair_disagrees",
 )  # fmt: skip
-PHANTOM_REASONS: tuple[PhantomReason, ...] = ("test_code", "reused_id", "outside_truth_window", "unknown_id")
+PHANTOM_REASONS: tuple[PhantomReason, ...] = (
+    "test_code", "reused_id", "outside_truth_window", "no_order_key", "unknown_id",
+)  # fmt: skip
+#: Sales channels of web checkouts, where the Pixel fires: Shopify's online store (``Source`` web),
+#: WooCommerce's classic and block checkouts (``created_via`` checkout, store-api).
+WEB_CHANNELS: tuple[str, ...] = ("web", "checkout", "store-api")
+#: Sales channels no pixel sees, so their orders are not eligible (written into derived_recon_truth.sql;
+#: a test checks the SQL says the same): Shopify Point of Sale, draft orders (created by staff),
+#: subscription renewals (subscription_contract) and TikTok Shop (Source tiktok); WooCommerce orders
+#: created in the admin and subscription renewals (created_via admin, subscription). A store excludes
+#: more (an app id such as a marketplace) or puts one back with ``settings.set_order_channels``.
+NON_PIXEL_CHANNELS: tuple[str, ...] = (
+    "pos", "shopify_draft_order", "subscription_contract", "tiktok", "admin", "subscription",
+)  # fmt: skip
 
 # The next four constants are written into derived_recon_*.sql (derived tables take no parameters); they
 # are named here for the report and the docs, and a test checks the SQL still says the same.
@@ -120,6 +149,8 @@ class RecordVerdict(_Frozen):
     eligible: bool
     truth_value: float | None
     currency: str | None
+    sales_channel: str | None
+    channel_excluded: bool
     verdict: Verdict
     copies: int
     browser_copies: int
@@ -127,6 +158,15 @@ class RecordVerdict(_Frozen):
     counted_copies: int
     meta_value: float | None
     first_server_at: dt.datetime | None
+    # the pair's figures (PAIR_VALUE_DISAGREES): the range of values and currency codes per channel
+    browser_value_min: float | None
+    browser_value_max: float | None
+    server_value_min: float | None
+    server_value_max: float | None
+    browser_currency_min: str | None
+    browser_currency_max: str | None
+    server_currency_min: str | None
+    server_currency_max: str | None
     flags: list[str]
 
 
@@ -155,7 +195,7 @@ class PhantomReport(_Frozen):
 
 
 class PeriodRow(_Frozen):
-    """Truth against the estimated Meta count in one day or ISO week."""
+    """Truth against the estimated Meta count in one day or ISO week (values in ``currency``)."""
 
     period: dt.date  # the day, or the Monday of the ISO week
     label: str  # 2026-11-02, or 2026-W45
@@ -167,6 +207,7 @@ class PeriodRow(_Frozen):
     value_gap_pct: float | None
     reached: int
     accuracy: float | None  # eligible records reaching Meta / eligible records
+    currency: str | None = None
 
 
 class WaterfallStep(_Frozen):
@@ -176,6 +217,29 @@ class WaterfallStep(_Frozen):
     count: int
     share_of_previous: float | None
     share_of_truth: float | None
+
+
+class CurrencyValues(_Frozen):
+    """Eligible records and counted copies in one currency: values are never added across currencies."""
+
+    currency: str | None  # the code, upper-cased; None for records / copies that name no currency
+    truth_count: int
+    truth_value: float
+    meta_count: int
+    meta_value: float
+    #: into the headline currency: 1 for it (and for values naming none), the store's rate for a
+    #: converted one, None when left out of the headline
+    rate: float | None
+
+
+class ChannelCount(_Frozen):
+    """The orders in scope from one sales channel, and whether the channel makes them eligible."""
+
+    channel: str
+    records: int
+    orders: int  # records whose status alone would make them eligible
+    eligible: bool
+    rule: ChannelRule
 
 
 class ReconSummary(_Frozen):
@@ -201,6 +265,12 @@ class ReconSummary(_Frozen):
     phantom_count: int
     phantoms_by_reason: dict[str, int]
     name_variant_copies: int  # counted copies under a case/spacing variant of the name
+    currency: str | None = None  # of truth_value and meta_value (None: no record or copy names one)
+    values_by_currency: list[CurrencyValues] = []
+    channels: list[ChannelCount] = []  # orders per sales channel (records naming one)
+    records_both_channels: int = 0  # records in scope with copies on both channels
+    pair_value_disagrees: int = 0  # records whose browser and server copies carry different values
+    pair_currency_disagrees: int = 0  # ... different currencies
 
 
 def _ratio(part: float, whole: float) -> float | None:
@@ -215,8 +285,22 @@ DERIVED = ("truth_current", "copy_truth_links", "truth_verdicts")
 
 
 @cache
-def _chain(name: str) -> str:
-    return "\n".join(load_query(part) for part in ("recon_base", name))
+def _chain(name: str, by_pixel: bool) -> str:
+    base = load_query("recon_base")
+    if by_pixel:
+        # the same chain with the pixel's own record facts in place of truth_verdicts: one text or the
+        # other, chosen here, so a report without a pixel filter never pays for the pixel's aggregation
+        store_wide = load_query("fragments/scoped_records")
+        if base.count(store_wide) != 1:
+            raise ValueError("recon_base.sql must include fragments/scoped_records once")
+        base = base.replace(store_wide, load_query("fragments/scoped_records_pixel"))
+    return "\n".join((base, load_query(name)))
+
+
+def chained_query(name: str, scope: Scope) -> str:
+    """The text of ``recon_base.sql`` continued by ``<name>.sql``, with the records a pixel filter
+    narrows to that pixel's copies when ``scope`` names one (fragments/scoped_records_pixel.sql)."""
+    return _chain(name, scope.pixel_id is not None)
 
 
 def _derived_ready(store: Store) -> bool:
@@ -253,7 +337,7 @@ def _run(
 ) -> Results:
     if not _derived_ready(store):
         return Results([], [])
-    sql = _chain(name)
+    sql = chained_query(name, scope)
     params: dict[str, Any] = {
         **scope.params(),
         "event_name": dataset_event(event_name, datasets(store)),
@@ -370,9 +454,52 @@ def phantoms(
     )
 
 
+def _currency_values(
+    store: Store, scope: Scope, event_name: str, kind: TruthKind, value_policy: ValuePolicy
+) -> tuple[str | None, list[CurrencyValues]]:
+    """The headline currency of ``scope`` and every currency's values, each with its rate into it.
+
+    The store's report currency, else the currency of most eligible records, else of most counted
+    copies (ties: the first code alphabetically); values that name no currency count in it, another
+    currency only converted with the store's rate for it.
+    """
+    rows = _run(
+        store, "recon_currency_values", scope, event_name=event_name, kind=kind, value_policy=value_policy
+    ).dicts()
+    chosen, rates = settings.report_currency(store)
+    if chosen is None:
+        named = [r for r in rows if r["currency"] is not None]
+        for side in ("truth_count", "meta_count"):
+            ranked = sorted((r for r in named if r[side]), key=lambda r: (-int(r[side]), r["currency"]))
+            if ranked:
+                chosen = str(ranked[0]["currency"])
+                break
+    values = [
+        CurrencyValues(
+            currency=r["currency"],
+            truth_count=int(r["truth_count"]),
+            truth_value=float(r["truth_value"] or 0),
+            meta_count=int(r["meta_count"]),
+            meta_value=float(r["meta_value"] or 0),
+            rate=_rate(r["currency"], chosen, rates),
+        )
+        for r in rows
+    ]
+    return chosen, values
+
+
+def _rate(currency: str | None, chosen: str | None, rates: dict[str, float]) -> float | None:
+    """How ``currency``'s values enter the headline in ``chosen``: 1, the store's rate, or not at all."""
+    if currency is None or currency == chosen:
+        return 1.0
+    return rates.get(currency)
+
+
 def _periods(
     store: Store, scope: Scope, grain: str, event_name: str, kind: TruthKind, value_policy: ValuePolicy
 ) -> list[PeriodRow]:
+    currency, values = _currency_values(store, scope, event_name, kind, value_policy)
+    rates = {v.currency: v.rate for v in values}
     rows = _run(
         store,
         "recon_periods",
@@ -382,22 +509,33 @@ def _periods(
         value_policy=value_policy,
         grain=grain,
     ).dicts()
-    out: list[PeriodRow] = []
+    # one row per period and currency: counts add up, values only in (or converted to) the headline's
+    sums: dict[dt.date, dict[str, float]] = {}
     for r in rows:
         day = r["period"].date() if isinstance(r["period"], dt.datetime) else r["period"]
+        rate = rates.get(r["currency"], _rate(r["currency"], currency, {}))
+        into = sums.setdefault(day, defaultdict(float))
+        for count in ("truth_count", "meta_count", "reached"):
+            into[count] += int(r[count])
+        if rate is not None:
+            into["truth_value"] += rate * float(r["truth_value"] or 0)
+            into["meta_value"] += rate * float(r["meta_value"] or 0)
+    out: list[PeriodRow] = []
+    for day, r in sorted(sums.items()):
         iso = day.isocalendar()
         out.append(
             PeriodRow(
                 period=day,
                 label=day.isoformat() if grain == "day" else f"{iso.year}-W{iso.week:02d}",
                 truth_count=int(r["truth_count"]),
-                truth_value=float(r["truth_value"] or 0),
+                truth_value=r["truth_value"],
                 meta_count=int(r["meta_count"]),
-                meta_value=float(r["meta_value"] or 0),
+                meta_value=r["meta_value"],
                 gap_pct=_gap(r["meta_count"], r["truth_count"]),
-                value_gap_pct=_gap(float(r["meta_value"] or 0), float(r["truth_value"] or 0)),
+                value_gap_pct=_gap(r["meta_value"], r["truth_value"]),
                 reached=int(r["reached"]),
                 accuracy=_ratio(r["reached"], r["truth_count"]),
+                currency=currency,
             )
         )
     return out
@@ -477,13 +615,15 @@ def reconcile_summary(
     kind: TruthKind = "order",
     value_policy: ValuePolicy = "total",
 ) -> ReconSummary:
-    """The reconciliation headline of one event: join key, truth vs Meta, verdicts, waterfall, phantoms."""
+    """The reconciliation headline of one event: join key, truth vs Meta, verdicts, waterfall, phantoms,
+    values per currency and orders per sales channel."""
     row = _summary_row(store, scope, event_name, kind, value_policy)
     copies = int(row["copies"] or 0)
     truth_count = int(row["eligible"] or 0)
-    truth_value = float(row["truth_value"] or 0)
     meta_count = int(row["meta_count"] or 0)
-    meta_value = float(row["meta_value"] or 0)
+    currency, values = _currency_values(store, scope, event_name, kind, value_policy)
+    truth_value = sum(v.truth_value * v.rate for v in values if v.rate is not None)
+    meta_value = sum(v.meta_value * v.rate for v in values if v.rate is not None)
     return ReconSummary(
         event_name=event_name,
         kind=kind,
@@ -505,7 +645,47 @@ def reconcile_summary(
         phantom_count=int(row["phantoms"] or 0),
         phantoms_by_reason={r: int(row[f"p_{r}"] or 0) for r in PHANTOM_REASONS},
         name_variant_copies=int(row["variant_copies"] or 0),
+        currency=currency,
+        values_by_currency=values,
+        channels=sales_channels(store, scope, event_name, kind),
+        records_both_channels=int(row["both_channel_records"] or 0),
+        pair_value_disagrees=int(row["pair_value_records"] or 0),
+        pair_currency_disagrees=int(row["pair_currency_records"] or 0),
     )
+
+
+def channel_rule(channel: str, excluded: tuple[str, ...], included: tuple[str, ...]) -> ChannelRule:
+    """Why orders of ``channel`` are in or out, given the store's own lists (``settings.order_channels``),
+    in the order the derived SQL applies them."""
+    if channel in excluded:
+        return "store_excluded"
+    if channel in included:
+        return "store_included"
+    if channel in NON_PIXEL_CHANNELS:
+        return "no_pixel"
+    return "web" if channel in WEB_CHANNELS else "unplaced"
+
+
+def sales_channels(
+    store: Store, scope: Scope, event_name: str = "Purchase", kind: TruthKind = "order"
+) -> list[ChannelCount]:
+    """The records in scope per sales channel, with the rule that makes the channel's orders eligible or
+    not (records naming no channel are eligible by status alone and not listed). Orders only: a lead has
+    no channel rule."""
+    if kind != "order":
+        return []
+    rows = _run(store, "recon_channels", scope, event_name=event_name, kind=kind).dicts()
+    excluded, included = settings.order_channels(store)
+    return [
+        ChannelCount(
+            channel=r["sales_channel"],
+            records=int(r["records"]),
+            orders=int(r["status_eligible"] or 0),
+            eligible=not r["excluded"],
+            rule=channel_rule(r["sales_channel"], excluded, included),
+        )
+        for r in rows
+    ]
 
 
 def reconcile_all(store: Store, scope: Scope) -> list[ReconSummary]:

@@ -7,7 +7,7 @@
 --   event | required | recommended | match_key | event_id_rule | currencies | consent | value_policy.
 -- Parameter verdicts follow the stored format checks (the same ones parameter completeness reads): a
 -- parameter is valid, missing, or present but invalid, the reason kept as the detail (malformed,
--- milliseconds, stale, future, raw_pii, hashed_forbidden, expired, no_valid_key, too_long). The Pixel adds action_source, the client IP and the user agent to the browser
+-- milliseconds, iso_text, epoch_text, stale, future, raw_pii, hashed_forbidden, expired, no_valid_key, too_long). The Pixel adds action_source, the client IP and the user agent to the browser
 -- request itself (beacon logs do not show them), so those are never held against a browser copy.
 with rules as (
   select
@@ -79,8 +79,11 @@ parameter_states as (
         else 'valid' end
       when 'event_time' then case
         when c.event_time_format = 'missing' then 'missing'
-        when c.event_time_format = 'milliseconds' then 'milliseconds'
+        when c.event_time_format in ('milliseconds', 'milliseconds_text') then 'milliseconds'
         when c.event_time_format = 'invalid' then 'malformed'
+        -- not the integer Meta documents (quality_completeness.sql says why)
+        when c.channel = 'server' and c.event_time_format = 'iso' then 'iso_text'
+        when c.channel = 'server' and c.event_time_format = 'seconds_text' then 'epoch_text'
         when c.event_time > c.received_at + interval '5' minute then 'future'
         when c.received_at - c.event_time > interval '7' day then 'stale'
         else 'valid' end

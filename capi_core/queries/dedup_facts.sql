@@ -2,21 +2,27 @@
 -- its verdict (copy_verdicts): the outcome counts behind dedup_by_event and the counts and examples that
 -- DEDUP_MISSING_EVENT_ID, DEDUP_SAME_CHANNEL_REPEAT and COVERAGE_BELOW_GOAL report. No scope: a scope's
 -- figures are the sums over the days, pixel and names it covers (capi_core.metrics.by_day).
+-- Event coverage is counted per unique browser event (fragments/browser_events.sql: Meta's definition),
+-- on the browser row of the event's first day: browser_events, covered (any dedup key), id_covered
+-- (event_id alone), uncovered_examples (event ids of uncovered events).
 -- DuckDB-only: min(x, n) aggregates the examples, the n smallest values (min(distinct x, n): distinct
 -- ones); standard SQL has no bounded form (Spark: slice(sort_array(collect_list / collect_set))). Each
 -- day keeps its 5 smallest examples, as many as a finding shows: the smallest of their union are the
 -- scope's smallest.
 -- params: none
 with
--- every server key of the store (coverage looks for a twin whatever its date): one distinct pass and a
--- hash join instead of a lookup per browser copy
-server_keys as (
-  select distinct s.pixel_id, s.event_name, s.event_id
-  from events as s
-  where s.channel = 'server'
-    and s.pixel_id is not null
-    and s.event_name is not null
-    and s.event_id is not null
+-- @include fragments/browser_events
+event_days as (
+  select
+    b.pixel_id,
+    b.event_name,
+    cast(b.first_event_time as date) as day,
+    count(*) as browser_events,
+    sum(b.covered) as covered,
+    sum(b.id_covered) as id_covered,
+    min(distinct b.event_id, 5) filter (where b.covered = 0 and b.event_id is not null) as uncovered_examples
+  from browser_events as b
+  group by b.pixel_id, b.event_name, cast(b.first_event_time as date)
 ),
 copies as (
   select
@@ -29,43 +35,59 @@ copies as (
     v.verdict,
     v.reason,
     v.merged,
-    v.same_channel_repeat,
-    -- Meta's event coverage: the browser copy has a server copy with the same pixel, name and event_id
-    e.channel = 'browser' and k.event_id is not null as covered
+    v.same_channel_repeat
   from events as e
   inner join copy_verdicts as v
     on v.fingerprint = e.fingerprint
     and v.occurrence = e.occurrence
-  left join server_keys as k
-    on e.channel = 'browser'
-    and k.pixel_id = e.pixel_id
-    and k.event_name = e.event_name
-    and k.event_id = e.event_id
+),
+copy_days as (
+  select
+    s.pixel_id,
+    s.event_name,
+    s.channel,
+    s.day,
+    count(*) as copies,
+    sum(case when s.merged and s.verdict = 'counted' then 1 else 0 end) as merged_pairs,
+    sum(case when s.channel = 'browser' and s.reason = 'duplicate_of_server' then 1 else 0 end)
+      as browser_deduplicated,
+    sum(
+      case
+        when s.channel = 'server' and s.reason in ('duplicate_of_browser', 'fbp_match', 'external_id_match')
+          then 1
+        else 0
+      end
+    ) as server_deduplicated,
+    sum(case when s.verdict = 'counted' then 1 else 0 end) as counted,
+    sum(case when s.event_id is null then 1 else 0 end) as missing_id,
+    min(left(s.fingerprint, 12), 5) filter (where s.event_id is null) as missing_id_examples,
+    sum(case when s.same_channel_repeat then 1 else 0 end) as repeats,
+    min(distinct s.event_id, 5) filter (where s.same_channel_repeat) as repeat_examples
+  from copies as s
+  group by s.pixel_id, s.event_name, s.channel, s.day
 )
 select
-  s.pixel_id,
-  s.event_name,
-  s.channel,
-  s.day,
-  count(*) as copies,
-  sum(case when s.merged and s.verdict = 'counted' then 1 else 0 end) as merged_pairs,
-  sum(case when s.channel = 'browser' and s.reason = 'duplicate_of_server' then 1 else 0 end)
-    as browser_deduplicated,
-  sum(
-    case
-      when s.channel = 'server' and s.reason in ('duplicate_of_browser', 'fbp_match', 'external_id_match')
-        then 1
-      else 0
-    end
-  ) as server_deduplicated,
-  sum(case when s.covered then 1 else 0 end) as covered,
-  sum(case when s.verdict = 'counted' then 1 else 0 end) as counted,
-  sum(case when s.event_id is null then 1 else 0 end) as missing_id,
-  min(left(s.fingerprint, 12), 5) filter (where s.event_id is null) as missing_id_examples,
-  min(distinct s.event_id, 5) filter (
-    where s.channel = 'browser' and not s.covered and s.event_id is not null
-  ) as uncovered_examples,
-  sum(case when s.same_channel_repeat then 1 else 0 end) as repeats,
-  min(distinct s.event_id, 5) filter (where s.same_channel_repeat) as repeat_examples
-from copies as s
-group by s.pixel_id, s.event_name, s.channel, s.day
+  c.pixel_id,
+  c.event_name,
+  c.channel,
+  c.day,
+  c.copies,
+  c.merged_pairs,
+  c.browser_deduplicated,
+  c.server_deduplicated,
+  coalesce(d.browser_events, 0) as browser_events,
+  coalesce(d.covered, 0) as covered,
+  coalesce(d.id_covered, 0) as id_covered,
+  c.counted,
+  c.missing_id,
+  c.missing_id_examples,
+  d.uncovered_examples,
+  c.repeats,
+  c.repeat_examples
+from copy_days as c
+-- every event's first day holds one of its browser copies, so the browser row of that day exists
+left join event_days as d
+  on c.channel = 'browser'
+  and d.pixel_id is not distinct from c.pixel_id
+  and d.event_name is not distinct from c.event_name
+  and d.day is not distinct from c.day

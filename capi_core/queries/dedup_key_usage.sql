@@ -1,5 +1,11 @@
 -- Dedup key usage and overlap per pixel, event name and key (event_id, external_id, fbp) in scope:
--- copies per channel, copies carrying the key, distinct values per channel and on both channels.
+-- copies per channel, copies carrying the key, and copies received from both sources (both_sources).
+-- Overlap, Meta (Events Manager, Event Deduplication tab): "the percentage of events with a given dedupe
+-- key received from both sources (as a percentage of the source with the fewest events received)"
+-- (https://developers.facebook.com/documentation/ads-commerce/conversions-api/verifying-setup). Events,
+-- not values: a key value carried by b browser and s server copies stands for min(b, s) events received
+-- from both sources (one-to-one), so one fbp on 10 browser and 1 server copy is 1 such event, not a
+-- shared value; the caller divides both_sources by the fewer of browser_with_key and server_with_key.
 -- params: $date_from, $date_to, $pixel_id, $event_names
 with
 scoped as (
@@ -33,8 +39,8 @@ per_value as (
     k.event_name,
     k.dedup_key_name,
     k.key_value,
-    max(case when k.channel = 'browser' then 1 else 0 end) as on_browser,
-    max(case when k.channel = 'server' then 1 else 0 end) as on_server
+    sum(case when k.channel = 'browser' then 1 else 0 end) as browser_copies,
+    sum(case when k.channel = 'server' then 1 else 0 end) as server_copies
   from key_values as k
   where k.key_value is not null
   group by k.pixel_id, k.event_name, k.dedup_key_name, k.key_value
@@ -44,9 +50,7 @@ overlap as (
     p.pixel_id,
     p.event_name,
     p.dedup_key_name,
-    sum(p.on_browser) as browser_values,
-    sum(p.on_server) as server_values,
-    sum(p.on_browser * p.on_server) as shared_values
+    sum(least(p.browser_copies, p.server_copies)) as both_sources
   from per_value as p
   group by p.pixel_id, p.event_name, p.dedup_key_name
 ),
@@ -70,9 +74,7 @@ select
   u.server_copies,
   u.browser_with_key,
   u.server_with_key,
-  coalesce(o.browser_values, 0) as browser_values,
-  coalesce(o.server_values, 0) as server_values,
-  coalesce(o.shared_values, 0) as shared_values
+  coalesce(o.both_sources, 0) as both_sources
 from usage as u
 left join overlap as o
   on o.pixel_id is not distinct from u.pixel_id

@@ -26,7 +26,9 @@
 --   pairs, same-channel repeats) share the group's best link, unless a copy names an order_id / lead_id itself.
 -- A copy left unlinked gets its phantom reason (the caller keeps the counted ones): test_code, reused_id
 -- (its event_id is carried by a linked copy too, or by at least 4 copies), outside_truth_window (more
--- than a day outside the kind's first..last created_at), unknown_id.
+-- than a day outside the kind's first..last created_at), no_order_key (it carries no order_id, lead_id
+-- nor event_id: nothing names a record, and no fbp / hashed email of a record matched within 10
+-- minutes), unknown_id (it names an id the truth does not hold).
 with
 -- @include fragments/recon_datasets
 copies as materialized (
@@ -41,6 +43,7 @@ copies as materialized (
     e.fbp, e.em, e.event_time, e.received_at, e.value, e.currency, e.consent, e.test_event_code,
     coalesce(v.verdict = 'counted', false) as counted,
     coalesce(v.merged, false) as merged,
+    coalesce(v.reason = 'rejected_by_meta', false) as rejected,
     coalesce(v.kept_fingerprint, e.fingerprint) as kept_fingerprint,
     coalesce(v.kept_occurrence, e.occurrence) as kept_occurrence,
     v.dedup_key,
@@ -377,6 +380,7 @@ select
   c.test_event_code,
   c.counted,
   c.merged,
+  c.rejected,
   l.truth_id,
   l.method as link_method,
   coalesce(f.lead_linked, false) as lead_linked,
@@ -390,6 +394,7 @@ select
     when u.records > 0 or u.copies >= 4 then 'reused_id'
     when c.event_time < tw.first_created - interval '1' day
       or c.event_time > tw.last_created + interval '1' day then 'outside_truth_window'
+    when c.order_key is null and c.event_key is null and c.lead_key is null then 'no_order_key'
     else 'unknown_id'
   end as phantom_reason
 from copies c

@@ -11,40 +11,26 @@
 --   dedup health (all events): merged conversions (copy_verdicts: counted and merged) by the kept copy's
 --     event_time, as dedup_facts.sql; would-be pairs (would_be_pairs) by the browser copy's event_time,
 --     as dedup_pairs_by_event.sql;
---   event coverage ($event): browser copies with a server copy of the same pixel, name and event_id
---     anywhere in the store / browser copies, as dedup_facts.sql (a twin computed per scope here;
---     tests/core/test_drift.py pins a week's figures to the report's);
+--   event coverage ($event): unique browser events sharing event_id, external_id or fbp with an accepted
+--     server copy of the same pixel and name anywhere in the store / unique browser events, and the same
+--     by event_id alone, by the event's first event_time (fragments/browser_events.sql, as
+--     dedup_facts.sql; tests/core/test_drift.py pins a week's figures to the report's);
 --   truth and estimated Meta ($event <-> $kind): eligible records of truth_verdicts by created_at and
 --     counted copies of copy_truth_links by event_time (value policy total), as recon_base.sql;
 --   estimated EMQ ($event): server website copies of copy_signal_checks, scored as quality_emq.sql;
 --   delayed > 2 h (all server events): copies sent 2 h or more after event_time / copies with both times,
 --     as quality_freshness.sql (within_24h + later over copies - unknown).
 with
-server_keys as (
-  select distinct s.pixel_id, s.event_name, s.event_id
-  from events as s
-  where s.channel = 'server'
-    and s.pixel_id is not null
-    and s.event_name is not null
-    and s.event_id is not null
-),
+-- @include fragments/browser_events
 scoped_copies as (
   select
     cast(e.event_time as date) as day,
-    e.channel,
-    e.event_name,
     v.verdict,
-    v.merged,
-    e.channel = 'browser' and k.event_id is not null as covered
+    v.merged
   from events as e
   inner join copy_verdicts as v
     on v.fingerprint = e.fingerprint
     and v.occurrence = e.occurrence
-  left join server_keys as k
-    on e.channel = 'browser'
-    and k.pixel_id = e.pixel_id
-    and k.event_name = e.event_name
-    and k.event_id = e.event_id
   where e.event_time >= $date_from
     and e.event_time < $date_to
     and (cast($pixel_id as varchar) is null or e.pixel_id = $pixel_id)
@@ -53,12 +39,23 @@ scoped_copies as (
 copy_days as (
   select
     c.day,
-    sum(case when c.merged and c.verdict = 'counted' then 1 else 0 end) as merged_pairs,
-    sum(case when c.channel = 'browser' and c.event_name = $event then 1 else 0 end) as browser_copies,
-    sum(case when c.channel = 'browser' and c.event_name = $event and c.covered then 1 else 0 end)
-      as browser_covered
+    sum(case when c.merged and c.verdict = 'counted' then 1 else 0 end) as merged_pairs
   from scoped_copies as c
   group by c.day
+),
+event_days as (
+  select
+    cast(b.first_event_time as date) as day,
+    count(*) as browser_events,
+    sum(b.covered) as browser_covered,
+    sum(b.id_covered) as browser_id_covered
+  from browser_events as b
+  where b.event_name = $event
+    and b.first_event_time >= $date_from
+    and b.first_event_time < $date_to
+    and (cast($pixel_id as varchar) is null or b.pixel_id = $pixel_id)
+    and (cast($event_names as varchar[]) is null or list_contains($event_names, b.event_name))
+  group by cast(b.first_event_time as date)
 ),
 pair_days as (
   select
@@ -141,29 +138,33 @@ signal_days as (
   group by cast(c.event_time as date)
 ),
 facts as (
-  select day, merged_pairs, 0 as would_be_pairs, browser_copies, browser_covered, 0 as truth_count,
-    0.0 as truth_value, 0 as meta_count, 0.0 as meta_value, 0 as emq_copies, 0.0 as emq_score_sum,
-    0 as server_timed, 0 as server_delayed
+  select day, merged_pairs, 0 as would_be_pairs, 0 as browser_events, 0 as browser_covered,
+    0 as browser_id_covered, 0 as truth_count, 0.0 as truth_value, 0 as meta_count, 0.0 as meta_value,
+    0 as emq_copies, 0.0 as emq_score_sum, 0 as server_timed, 0 as server_delayed
   from copy_days
   union all
-  select day, 0, would_be_pairs, 0, 0, 0, 0.0, 0, 0.0, 0, 0.0, 0, 0
+  select day, 0, 0, browser_events, browser_covered, browser_id_covered, 0, 0.0, 0, 0.0, 0, 0.0, 0, 0
+  from event_days
+  union all
+  select day, 0, would_be_pairs, 0, 0, 0, 0, 0.0, 0, 0.0, 0, 0.0, 0, 0
   from pair_days
   union all
-  select day, 0, 0, 0, 0, truth_count, coalesce(truth_value, 0.0), 0, 0.0, 0, 0.0, 0, 0
+  select day, 0, 0, 0, 0, 0, truth_count, coalesce(truth_value, 0.0), 0, 0.0, 0, 0.0, 0, 0
   from truth_days
   union all
-  select day, 0, 0, 0, 0, 0, 0.0, meta_count, coalesce(meta_value, 0.0), 0, 0.0, 0, 0
+  select day, 0, 0, 0, 0, 0, 0, 0.0, meta_count, coalesce(meta_value, 0.0), 0, 0.0, 0, 0
   from meta_days
   union all
-  select day, 0, 0, 0, 0, 0, 0.0, 0, 0.0, emq_copies, emq_score_sum, server_timed, server_delayed
+  select day, 0, 0, 0, 0, 0, 0, 0.0, 0, 0.0, emq_copies, emq_score_sum, server_timed, server_delayed
   from signal_days
 )
 select
   f.day,
   sum(f.merged_pairs) as merged_pairs,
   sum(f.would_be_pairs) as would_be_pairs,
-  sum(f.browser_copies) as browser_copies,
+  sum(f.browser_events) as browser_events,
   sum(f.browser_covered) as browser_covered,
+  sum(f.browser_id_covered) as browser_id_covered,
   sum(f.truth_count) as truth_count,
   sum(f.truth_value) as truth_value,
   sum(f.meta_count) as meta_count,

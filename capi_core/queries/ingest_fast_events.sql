@@ -164,9 +164,8 @@ judged as materialized (
             and fx_time_format(ef[2]) is not null
             and fx_text_ok(ef[3]) and fx_text_ok(ef[4]) and fx_text_ok(ef[6]) and fx_text_ok(ef[7])
             and fx_text_ok(ef[8])
-            -- a URL that may carry an email, or a parameter value privacy.mask_url masks, goes to Python
+            -- a URL that may carry an email goes to Python (fx_mask_url_items masks the rest)
             and coalesce(not regexp_matches(fx_text(ef[7]), '@|%40'), true)
-            and fx_url_kept(fx_text(ef[7]), $url_keys)
             and (ef[9] is null or fx_consent_ok(ef[9]))
             and fx_dpo_ok(ef[10])
             and fx_value_ok(cd[1]) and fx_currency_ok(cd[2]) and fx_str_ok(cd[3])
@@ -195,11 +194,15 @@ select
     left(json_extract_string(ef[1], '$'), 256) as event_name,
     left(fx_text(ef[3]), 256) as event_id,
     fx_time(ef[2]) as event_time,
-    fx_time_format(ef[2]) as event_time_format,
+    -- canonical.event_time_format: epoch digits sent as a JSON string are marked as text
+    if(json_type(ef[2]) = 'VARCHAR' and fx_time_format(ef[2]) in ('seconds', 'milliseconds'),
+       fx_time_format(ef[2]) || '_text',
+       fx_time_format(ef[2])) as event_time_format,
     env_sent_at as sent_at,
     coalesce(env_sent_at, fx_time(ef[2])) as received_at,
     left(fx_text(ef[6]), 64) as action_source,
-    left(fx_text(ef[7]), 2048) as event_source_url,
+    -- canonical._url: the text cut to 2048 characters, masked (privacy.mask_url), cut again
+    left(fx_mask_url_items(left(fx_text(ef[7]), 2048), $url_keys), 2048) as event_source_url,
     left(coalesce(fx_text(ef[8]), env_test_event_code), 64) as test_event_code,
     fx_consent(if(ef[9] is not null, fx_consent_text(ef[9]), env_consent)) as consent,
     fx_dpo(ef[10]) as data_processing_options,

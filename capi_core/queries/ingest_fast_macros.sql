@@ -171,9 +171,38 @@ create or replace temp macro fx_hashed(f) as
 create or replace temp macro fx_hashed_check(f) as
     if(fx_blank(f), 'missing', 'valid');
 
--- normalize.py::_assess_plain for printable-ASCII text; IPs other than plain IPv4 go to Python.
+-- normalize.py::_assess_plain for printable-ASCII text; IPs other than plain IPv4 and plain IPv6 go to
+-- Python. fx_ipv6 accepts what ipaddress.IPv6Address accepts without an IPv4 tail or a %scope: eight
+-- groups of 1-4 hex digits, or at most seven around one '::' (IPv6Address: "At most 7 other parts with
+-- '::'"); any other text with a colon is left to Python, which may still accept it.
 create or replace temp macro fx_plain_text(f) as
     trim(fx_text(f));
+
+create or replace temp macro fx_ipv6(t) as
+    regexp_full_match(t, '([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}')
+    or (regexp_full_match(t, '(([0-9a-fA-F]{1,4}:){0,6}[0-9a-fA-F]{1,4})?::(([0-9a-fA-F]{1,4}:){0,6}[0-9a-fA-F]{1,4})?')
+        and len(regexp_extract_all(t, '[0-9a-fA-F]{1,4}')) <= 7);
+
+-- A client_ip_address SQL accepts: dotted-quad IPv4 without leading zeros (what ipaddress accepts for
+-- IPv4) or fx_ipv6.
+create or replace temp macro fx_ip_ok(t) as
+    regexp_full_match(
+        t, '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}')
+    or fx_ipv6(t);
+
+-- normalize.py::_assess_plain's verdict on a plain key's stripped, non-empty text t (an IP that is not
+-- 64 hex characters must have passed fx_ip_ok); shared by the server and the beacon SQL.
+create or replace temp macro fx_plain_text_check(key, t) as
+    case
+        when key in ('fbp', 'fbc', 'client_ip_address') and regexp_full_match(t, '[0-9a-fA-F]{64}')
+            then 'hashed_forbidden'
+        when key = 'fbp' and not regexp_full_match(
+            t, 'fb\.[0-9]\.[0-9]{13}\.[0-9]+(\.(AQ|Ag|Aw|BA|BQ|Bg|[A-Za-z0-9_-]{8}))?') then 'malformed'
+        when key = 'fbc' and not regexp_full_match(
+            t, 'fb\.[0-9]\.[0-9]{13}\.[^.\s]+(\.(AQ|Ag|Aw|BA|BQ|Bg|[A-Za-z0-9_-]{8}))?') then 'malformed'
+        when key = 'lead_id' and not regexp_full_match(t, '[0-9]+') then 'malformed'
+        else 'valid'
+    end;
 
 create or replace temp macro fx_plain_ok(key, f) as
     f is null or json_type(f) = 'NULL'
@@ -182,26 +211,13 @@ create or replace temp macro fx_plain_ok(key, f) as
         and (key <> 'client_ip_address'
              or coalesce(fx_plain_text(f), '') = ''
              or regexp_full_match(fx_plain_text(f), '[0-9a-fA-F]{64}')
-             or regexp_full_match(
-                 fx_plain_text(f),
-                 '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}'
-             )));
+             or fx_ip_ok(fx_plain_text(f))));
 
 create or replace temp macro fx_plain(f) as
     nullif(fx_plain_text(f), '');
 
 create or replace temp macro fx_plain_check(key, f) as
-    case
-        when fx_plain(f) is null then 'missing'
-        when key in ('fbp', 'fbc', 'client_ip_address')
-            and regexp_full_match(fx_plain(f), '[0-9a-fA-F]{64}') then 'hashed_forbidden'
-        when key = 'fbp' and not regexp_full_match(
-            fx_plain(f), 'fb\.[0-9]\.[0-9]{13}\.[0-9]+(\.(AQ|Ag|Aw|BA|BQ|Bg|[A-Za-z0-9_-]{8}))?') then 'malformed'
-        when key = 'fbc' and not regexp_full_match(
-            fx_plain(f), 'fb\.[0-9]\.[0-9]{13}\.[^.\s]+(\.(AQ|Ag|Aw|BA|BQ|Bg|[A-Za-z0-9_-]{8}))?') then 'malformed'
-        when key = 'lead_id' and not regexp_full_match(fx_plain(f), '[0-9]+') then 'malformed'
-        else 'valid'
-    end;
+    if(fx_plain(f) is null, 'missing', fx_plain_text_check(key, fx_plain(f)));
 
 -- content_ids: a JSON array text of the ids as strings (canonical.py::_content_ids); ids must be plain.
 create or replace temp macro fx_id_ok(x) as
@@ -243,18 +259,59 @@ create or replace temp macro fx_dpo(v) as
         else coalesce(fx_text(v), '')
     end;
 
--- privacy.mask_url leaves a page URL as sent when every key=value item (items end at ? & # ;) with a value
--- has a key on the allow-list `keys` (privacy.url_keys_kept: lowercase, a trailing * is a prefix). This
--- scans the whole URL, path included, so it may send Python a URL Python keeps: never the reverse.
--- Keys other than plain ASCII are left to Python (its lower() and the allow-list decide them).
-create or replace temp macro fx_url_kept(u, keys) as
-    u is null
-    or not contains(u, '=')
-    or coalesce(list_bool_and(list_transform(
-        regexp_extract_all(u, '[?&#;]([^?&#;=]*)=[^?&#;]', 1),
-        lambda k: regexp_full_match(k, '[A-Za-z0-9_.-]+')
-            and list_bool_or(list_transform(
-                keys,
-                lambda p: if(ends_with(p, '*'), starts_with(lower(k), rtrim(p, '*')), lower(k) = p)
-            ))
-    )), true);
+-- privacy.key_kept: a URL query key whose value is stored (ASCII; an allow-list entry equal to it
+-- lowercased or, ending in '*', a prefix of it). `keys` is privacy.url_keys_kept.
+create or replace temp macro fx_url_key_kept(k, keys) as
+    regexp_full_match(k, '[\x00-\x7F]*')
+    and coalesce(list_bool_or(list_transform(
+        keys,
+        lambda p: if(ends_with(p, '*'), starts_with(lower(k), left(p, length(p) - 1)), lower(k) = p)
+    )), false);
+
+-- privacy.mask_url's item masking: after the first '?' or '#', every key=value item (items end at
+-- ? & # ;) whose value is not empty keeps its value only when fx_url_key_kept; the tail is exactly its
+-- items, each a separator and the text up to the next one. (Its email rules are not here: the SQL
+-- paths leave a URL with '@' or '%40' to Python.)
+create or replace temp macro fx_url_tail_start(u) as
+    least(nullif(strpos(u, '?'), 0), nullif(strpos(u, '#'), 0));
+
+create or replace temp macro fx_mask_url_items(u, keys) as
+    case
+        when u is null or fx_url_tail_start(u) is null then u
+        else left(u, fx_url_tail_start(u) - 1) || array_to_string(list_transform(
+            regexp_extract_all(substr(u, fx_url_tail_start(u)), '[?&#;][^?&#;]*'),
+            lambda s: if(
+                regexp_full_match(s, '(?s).[^=]*=.+')
+                and not fx_url_key_kept(regexp_extract(s, '(?s)^.([^=]*)=', 1), keys),
+                left(s, 1) || regexp_extract(s, '(?s)^.([^=]*)=', 1) || '=***',
+                s
+            )
+        ), '')
+    end;
+
+-- A Pixel beacon's user_data value (text, or null when absent) -> {stored, check, ok} as
+-- canonical._user_data_columns / normalize.assess_key give it on the browser channel, for the shapes
+-- decided here: absent, empty, 64 hex characters (the hashed keys), and the plain keys' own rules.
+-- ok false: only Python can judge it (raw emails, names, phones ... are normalized and hashed there).
+create or replace temp macro fx_beacon_user(key, raw) as
+    case
+        when raw is null then {'stored': null::varchar, 'check': 'missing', 'ok': true}
+        when key not in ('fbp', 'fbc', 'client_ip_address', 'client_user_agent', 'lead_id') then case
+            when raw = '' then {'stored': null::varchar, 'check': 'missing', 'ok': true}
+            when regexp_full_match(raw, '[0-9a-fA-F]{64}') then {'stored': lower(raw), 'check': 'valid', 'ok': true}
+            else {'stored': null::varchar, 'check': null::varchar, 'ok': false}
+        end
+        when trim(raw, ' ') = '' then {'stored': null::varchar, 'check': 'missing', 'ok': true}
+        when key = 'client_ip_address'
+             and not (regexp_full_match(trim(raw, ' '), '[0-9a-fA-F]{64}') or fx_ip_ok(trim(raw, ' ')))
+            then {'stored': null::varchar, 'check': null::varchar, 'ok': false}
+        else {'stored': trim(raw, ' '), 'check': fx_plain_text_check(key, trim(raw, ' ')), 'ok': true}
+    end;
+
+-- A beacon's parameters as parallel lists (names, vals; rnames = the names reversed): the value of the
+-- first / the last parameter named k (null when there is none).
+create or replace temp macro fx_param_first(names, vals, k) as
+    vals[list_position(names, k)];
+
+create or replace temp macro fx_param_last(names, rnames, vals, k) as
+    vals[len(names) + 1 - list_position(rnames, k)];

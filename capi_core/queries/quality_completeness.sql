@@ -1,29 +1,62 @@
 -- Parameter completeness: copies per event_name x channel x parameter x outcome, with example ids.
--- The one place for the parameter list, each parameter's requirement, where it applies and what makes it
--- valid (reference §2.2-2.9): the `requirement` column is Meta's; metrics/completeness.py raises a
--- parameter to required when the pixel's event contract requires it (a contract only adds requirements).
--- Outcome per applicable copy: valid | missing | malformed | milliseconds | stale | future | raw_pii |
--- hashed_forbidden | expired; a copy a parameter does not apply to has no outcome for it.
+-- The one place for the parameter list, each parameter's requirement, where it applies, what makes it
+-- valid (reference §2.2-2.9) and the Meta page that states the requirement (`source`): the `requirement`
+-- column is Meta's; metrics/completeness.py raises a parameter to required when the pixel's event
+-- contract requires it (a contract only adds requirements, never removes Meta's).
+-- A parameter may have one row per event scope (`events`: 'all', 'Purchase' or 'other', i.e. every
+-- event but Purchase): value and currency are required on Purchase only; on other events Meta asks for
+-- them only when the event is used for value optimization, which the copies cannot tell, so there they
+-- are recommended and checked only on copies that carry one of the two.
+-- Outcome per applicable copy: valid | missing | malformed | milliseconds | iso_text | epoch_text | stale |
+-- future | raw_pii | hashed_forbidden | expired; a copy a parameter does not apply to has no outcome for it.
 -- Always per pixel and per UTC day of event_time, run over the whole store (every scope parameter null):
 -- capi_core.metrics.completeness folds the days, pixel and names a scope covers (metrics.by_day) and sums
 -- pixels away when asked, so this runs once per data version instead of once per filter change.
 -- params: $date_from, $date_to, $pixel_id, $event_names (of copy_checks; null)
-with parameters (ordinal, parameter, requirement, applies_to) as (
+with parameters (ordinal, parameter, requirement, applies_to, events, source) as (
   values
-    (1, 'event_name', 'required', 'every copy'),
-    (2, 'event_time', 'required', 'every copy'),
-    (3, 'action_source', 'required', 'server copies'),
-    (4, 'user_data', 'required', 'every copy'),
-    (5, 'event_source_url', 'required', 'server copies with action_source website'),
-    (6, 'client_user_agent', 'required', 'server copies with action_source website'),
-    (7, 'value', 'required', 'Purchase, and copies carrying value or currency'),
-    (8, 'currency', 'required', 'Purchase, and copies carrying value or currency'),
-    (9, 'event_id', 'recommended', 'every copy'),
-    (10, 'external_id', 'recommended', 'every copy'),
-    (11, 'fbp', 'recommended', 'every copy'),
-    (12, 'fbc', 'recommended', 'every copy'),
-    (13, 'client_ip_address', 'recommended', 'every copy'),
-    (14, 'em/ph', 'recommended', 'every copy')
+    -- "event_name string Required", "event_time integer Required", "user_data object Required"
+    (1, 'event_name', 'required', 'every copy', 'all',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event'),
+    (2, 'event_time', 'required', 'every copy', 'all',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event'),
+    -- "non-web events require only action_source"
+    (3, 'action_source', 'required', 'server copies', 'all',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters'),
+    (4, 'user_data', 'required', 'every copy', 'all',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event'),
+    -- "Website events shared using the Conversions API require the client_user_agent, action_source,
+    -- and event_source_url parameters"
+    (5, 'event_source_url', 'required', 'server copies with action_source website', 'all',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters'),
+    (6, 'client_user_agent', 'required', 'server copies with action_source website', 'all',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters'),
+    -- value and currency: required for Purchase (custom-data page, reference §2.8; the Pixel reference
+    -- says the same); elsewhere "Value and currency should be added to existing events you want to use
+    -- value optimization for" (value-optimization guide)
+    (7, 'value', 'required', 'Purchase', 'Purchase',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/custom-data'),
+    (7, 'value', 'recommended',
+     'copies carrying currency or value (required by Meta only on events used for value optimization)',
+     'other', 'https://developers.facebook.com/documentation/ads-commerce/conversions-api/guides/value-optimization'),
+    (8, 'currency', 'required', 'Purchase', 'Purchase',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/custom-data'),
+    (8, 'currency', 'recommended',
+     'copies carrying currency or value (required by Meta only on events used for value optimization)',
+     'other', 'https://developers.facebook.com/documentation/ads-commerce/conversions-api/guides/value-optimization'),
+    -- Meta's recommended parameters (best practices, "Send Required and Recommended Parameters")
+    (9, 'event_id', 'recommended', 'every copy', 'all',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/best-practices#req-rec-params'),
+    (10, 'external_id', 'recommended', 'every copy', 'all',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/best-practices#req-rec-params'),
+    (11, 'fbp', 'recommended', 'every copy', 'all',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/best-practices#req-rec-params'),
+    (12, 'fbc', 'recommended', 'every copy', 'all',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/best-practices#req-rec-params'),
+    (13, 'client_ip_address', 'recommended', 'every copy', 'all',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/best-practices#req-rec-params'),
+    (14, 'em/ph', 'recommended', 'every copy', 'all',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/best-practices#req-rec-params')
 ),
 outcomes as (
   select
@@ -40,7 +73,11 @@ outcomes as (
     case
       when c.event_time_format = 'missing' then 'missing'
       when c.event_time_format = 'invalid' then 'malformed'
-      when c.event_time_format = 'milliseconds' then 'milliseconds'
+      when c.event_time_format in ('milliseconds', 'milliseconds_text') then 'milliseconds'
+      -- a server payload's event_time must be "integer ... A Unix timestamp in seconds" (server-event
+      -- page): ISO 8601 text and epoch digits sent as a JSON string are not (canonical.event_time_format)
+      when c.channel = 'server' and c.event_time_format = 'iso' then 'iso_text'
+      when c.channel = 'server' and c.event_time_format = 'seconds_text' then 'epoch_text'
       -- Meta documents no future limit; 5 minutes of clock skew are tolerated
       when c.event_time > c.received_at + interval '5' minute then 'future'
       -- older than 7 days when Meta receives it: the whole request is rejected (2804003)
@@ -122,6 +159,7 @@ unpivoted as (
     p.parameter,
     p.requirement,
     p.applies_to,
+    p.source,
     case p.parameter
       when 'event_name' then c.o_event_name
       when 'event_time' then c.o_event_time
@@ -141,7 +179,9 @@ unpivoted as (
     c.copies,
     c.examples
   from combos c
-  cross join parameters p
+  join parameters p
+    on p.events = 'all'
+    or p.events = case when c.event_name = 'Purchase' then 'Purchase' else 'other' end
 )
 select
   u.pixel_id,
@@ -152,6 +192,7 @@ select
   u.parameter,
   u.requirement,
   u.applies_to,
+  u.source,
   u.outcome,
   sum(u.copies) as copies,
   -- the 5 smallest of the union are among the 5 smallest of each combination (DuckDB list functions)

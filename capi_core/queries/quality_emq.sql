@@ -1,9 +1,10 @@
 -- Estimated EMQ (0-10) per event: the mean over server website copies of 10 x (sum of the weights of the
 -- copy's valid keys) / $w_total, capped at 10; with a what-if for one key ($key) at coverage $coverage.
+-- The weights are points on Meta's scale and $w_total is 10 (EmqWeights.params): a copy scores its points.
 -- What-if (assumes the key's presence is independent of the other keys): each copy is scored twice,
 -- without and with the key; estimate = (1 - $coverage) x mean(without) + $coverage x mean(with).
 -- params: $date_from, $date_to, $pixel_id, $event_names, $by_pixel, $key (null: no what-if),
---   $coverage, $w_total and one weight per key: $w_em, $w_ph, $w_external_id, $w_fbc, $w_fbp,
+--   $coverage, $w_total (the points worth 10) and one weight per key: $w_em, $w_ph, $w_external_id, $w_fbc, $w_fbp,
 --   $w_client_ip_address, $w_client_user_agent, $w_fn_ln, $w_ct, $w_st, $w_zp, $w_country, $w_db, $w_ge
 with web_server as (
   select

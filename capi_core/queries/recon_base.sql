@@ -4,21 +4,29 @@
 -- Not a statement on its own: Python prepends it to the query that continues the chain. Every link, verdict
 -- and flag is computed once per change of the store (derived_recon_*.sql); here they are only filtered, so
 -- a record keeps the copies linked to it whatever their date, and a copy keeps its record whatever the
--- record's date.
+-- record's date. A pixel filter narrows the records' facts to that pixel's copies: reconcile.chained_query
+-- then puts fragments/scoped_records_pixel.sql in place of fragments/scoped_records.sql. `pair_disagrees`
+-- is the record's PAIR_VALUE_DISAGREES flag: its browser and server copies carry different values or
+-- currencies.
 with
+-- @include fragments/scoped_records
+,
 records as (
   select
     t.truth_id, t.raw_id, t.created_at, t.paid_at, t.status, t.eligible, t.currency, t.verdict,
+    t.sales_channel, t.status_eligible, t.channel_excluded,
     case when $value_policy = 'subtotal' then t.value_subtotal else t.value_total end as truth_value,
     t.copies, t.browser_copies, t.server_copies, t.counted_copies, t.meta_value, t.sent_value_min,
-    t.sent_value_max, t.first_server_at, t.counted_more_than_once,
+    t.sent_value_max, t.browser_value_min, t.browser_value_max, t.server_value_min, t.server_value_max,
+    t.browser_currency_min, t.browser_currency_max, t.server_currency_min, t.server_currency_max,
+    t.first_server_at, t.counted_more_than_once,
     case when $value_policy = 'subtotal' then t.value_mismatch_subtotal else t.value_mismatch_total end
       as value_mismatch,
-    t.currency_mismatch, t.not_paid_sent, t.late_2h, t.late_24h, t.name_variant, t.consent_denied,
-    t.merged_ok
-  from truth_verdicts t
-  where t.kind = $kind
-    and (cast($date_from as timestamp) is null or t.created_at >= $date_from)
+    t.currency_mismatch, t.pair_value_disagrees or t.pair_currency_disagrees as pair_disagrees,
+    t.pair_value_disagrees, t.pair_currency_disagrees, t.not_paid_sent, t.late_2h, t.late_24h,
+    t.name_variant, t.consent_denied, t.merged_ok
+  from scoped_records t
+  where (cast($date_from as timestamp) is null or t.created_at >= $date_from)
     and (cast($date_to as timestamp) is null or t.created_at < $date_to)
 ),
 copies as (

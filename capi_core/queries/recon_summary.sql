@@ -1,11 +1,12 @@
 -- Reconciliation headline (continues recon_base.sql): one row of counts for the summary, the waterfall, the verdicts, the flags, the phantoms and the join key.
 -- params: those of recon_base.sql
+--
+-- No value here: values are summed per currency by recon_currency_values.sql (never across currencies).
 ,
 record_totals as (
   select
     count(*) as records,
     sum(case when eligible then 1 else 0 end) as eligible,
-    sum(case when eligible then truth_value else 0 end) as truth_value,
     sum(case when eligible and copies > 0 then 1 else 0 end) as reached,
     sum(case when eligible and server_copies > 0 then 1 else 0 end) as has_server,
     sum(case when eligible and server_copies > 0 and merged_ok then 1 else 0 end) as merged_ok,
@@ -23,6 +24,10 @@ record_totals as (
     sum(case when late_24h then 1 else 0 end) as f_late_24h,
     sum(case when name_variant then 1 else 0 end) as f_name_variant,
     sum(case when consent_denied then 1 else 0 end) as f_consent_denied,
+    sum(case when pair_disagrees then 1 else 0 end) as f_pair_disagrees,
+    sum(case when browser_copies > 0 and server_copies > 0 then 1 else 0 end) as both_channel_records,
+    sum(case when pair_value_disagrees then 1 else 0 end) as pair_value_records,
+    sum(case when pair_currency_disagrees then 1 else 0 end) as pair_currency_records,
     sum(case when copies > 0 then 1 else 0 end) as records_reached
   from records
 ),
@@ -38,13 +43,13 @@ copy_totals as (
       else 0
     end) as join_linked,
     sum(case when counted then 1 else 0 end) as meta_count,
-    coalesce(sum(case when counted then value end), 0) as meta_value,
     sum(case when counted and name_variant then 1 else 0 end) as variant_copies,
     sum(case when counted and truth_id is null then 1 else 0 end) as phantoms,
     sum(case when counted and phantom_reason = 'test_code' then 1 else 0 end) as p_test_code,
     sum(case when counted and phantom_reason = 'reused_id' then 1 else 0 end) as p_reused_id,
     sum(case when counted and phantom_reason = 'outside_truth_window' then 1 else 0 end)
       as p_outside_truth_window,
+    sum(case when counted and phantom_reason = 'no_order_key' then 1 else 0 end) as p_no_order_key,
     sum(case when counted and phantom_reason = 'unknown_id' then 1 else 0 end) as p_unknown_id
   from copies
 )

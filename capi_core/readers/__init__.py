@@ -24,6 +24,7 @@ from capi_core.readers import (
     woocommerce,
 )
 from capi_core.readers._io import head_bytes
+from capi_core.readers._json import head_record
 
 Item = IncomingEvent | IncomingTruth | RowError
 
@@ -83,10 +84,17 @@ def get_reader(source: SourceKind, fmt: str) -> Reader:
 
 
 def detect(path: Path, source: SourceKind) -> Reader:
-    """The first reader of ``source`` whose ``sniff`` accepts the file's head."""
+    """The first reader of ``source`` whose ``sniff`` accepts the file's head.
+
+    Raises:
+        UnreadableFileError: no reader of ``source`` accepts the file; when a reader of another source
+            does (a CAPI log given as ``browser``, a HAR given as ``server``, a CRM export given as
+            ``orders``), the message names that source, so the file is never stored as the wrong channel.
+    """
     head = head_bytes(path).decode("utf-8", errors="replace").lstrip("\ufeff")
     for reader in READERS:
         if reader.source == source and reader.sniff(head, path.name):
+            _refuse_server_events_as_browser(reader, head, path.name)
             return reader
     for reader in READERS:
         explain = getattr(reader, "explain_refusal", None)
@@ -94,7 +102,45 @@ def detect(path: Path, source: SourceKind) -> Reader:
         if reason:
             raise UnreadableFileError(f"{path.name}: {reason}", hint="nothing was stored")
     known = ", ".join(formats_for(source)) or "none yet"
+    other = next((r for r in READERS if r.source != source and r.sniff(head, path.name)), None)
+    if other is not None:
+        raise UnreadableFileError(
+            f"{path.name}: not a recognised {source} format; it looks like {other.format} "
+            f"({other.source} data)",
+            hint=f"ingest it with --source {other.source}; nothing was stored",
+        )
     raise UnreadableFileError(
         f"{path.name}: not a recognised {source} format",
         hint=f"expected one of: {known}; pass --format to choose",
     )
+
+
+def server_marks(record: object) -> list[str]:
+    """What in one bare event object only a server (Conversions API) event carries: an ``action_source``
+    other than ``website`` (a Pixel event is a website event) or a ``user_data.client_ip_address`` (the
+    Pixel never sends one: Meta reads the IP from the browser's connection). Empty for anything else."""
+    if not isinstance(record, dict):
+        return []
+    marks = []
+    action = record.get("action_source")
+    if isinstance(action, str) and action.strip() and action.strip().lower() != "website":
+        marks.append(f"action_source {action.strip()[:40]!r}")
+    user = record.get("user_data")
+    if isinstance(user, dict) and user.get("client_ip_address") not in (None, "", []):
+        marks.append("user_data.client_ip_address")
+    return marks
+
+
+def _refuse_server_events_as_browser(reader: Reader, head: str, file_name: str) -> None:
+    """Bare events in server-event shape fit both sources (``capi_events`` and ``browser_events``): when
+    ``browser`` was asked but the first event carries what only a server event carries, refuse rather
+    than store server copies as browser copies. ``--format browser_events`` still reads the file."""
+    if reader.format != "browser_events":
+        return
+    marks = server_marks(head_record(head))
+    if marks:
+        raise UnreadableFileError(
+            f"{file_name}: these are server (Conversions API) events, not browser ones: the first "
+            f"carries {' and '.join(marks)}",
+            hint="ingest it with --source server (or force --format browser_events); nothing was stored",
+        )

@@ -38,10 +38,12 @@ from capi_core.readers._csv import (
     slash_date_order,
     value_error_reason,
 )
+from capi_core.readers._meta_keys import fbc_from_click
 from capi_core.readers.generic_csv import explicit_columns
 
-#: Fields whose values are personal data: never shown in quarantine text.
-PERSONAL_FIELDS = frozenset({"email", "phone", "external_id"})
+#: Fields whose values are personal data: never shown in quarantine text (a landing URL's query may
+#: carry an email or a name).
+PERSONAL_FIELDS = frozenset({"email", "phone", "external_id", "landing_url"})
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,19 @@ class Columns:
         dates = [parse_date(name, text, day_first) for name, text in self.values(fields, field)]
         present = [moment for moment in dates if moment is not None]
         return min(present, key=as_utc_naive) if present else None
+
+    def fbc(self, fields: list[str], created_at: dt.datetime | None, day_first: bool | None) -> str | None:
+        """Meta's click key of a row: an ``fbc`` column as given, else one built from the row's click id
+        (an ``fbclid`` column, else the ``fbclid`` of a ``landing_url``; ``_meta_keys``), dated by its
+        ``click_seen`` column (when the export first saw the visitor), else ``created_at``. An unreadable
+        ``click_seen`` falls back to ``created_at``: an optional column never costs the record."""
+        try:
+            seen = self.date(fields, "click_seen", day_first)
+        except ValueError:
+            seen = None
+        clicks = (self.value(fields, "fbclid"), self.value(fields, "landing_url"))
+        built = (fbc_from_click(click, seen or created_at) for click in clicks)
+        return self.value(fields, "fbc") or next((fbc for fbc in built if fbc), None)
 
     def number(self, fields: list[str], field: str) -> float | None:
         """The field's first non-empty value as a number; ValueError naming the column otherwise."""

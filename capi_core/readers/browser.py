@@ -61,7 +61,8 @@ _TR_URL = re.compile(
 _BRACKET = re.compile(r"(cd|ud|udff)\[([^\]]*)\](.*)", re.S)
 _JSON_CUSTOM = frozenset({"content_ids", "contents"})
 _TRACK = {"track": 1, "trackCustom": 1, "trackSingle": 2, "trackSingleCustom": 2}
-_COMMENT = ("#", "//")
+#: A beacon line starting with one of these (after whitespace) is a comment.
+COMMENT = ("#", "//")
 
 
 def is_tr_url(url: str) -> bool:
@@ -171,17 +172,22 @@ class PixelBeaconReader:
         """The first line that is not blank or a comment holds a /tr URL."""
         for line in head.splitlines():
             text = line.strip()
-            if text and not text.startswith(_COMMENT):
+            if text and not text.startswith(COMMENT):
                 return _TR_URL.search(text) is not None
         return False
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Item]:
         """Every beacon line as an event; a line without a /tr URL as a ``RowError``."""
         for line_no, line in read_text_lines(path):
-            text = line.strip()
-            if not text or text.startswith(_COMMENT):
-                continue
-            yield nul_line_error(line_no, text) if "\x00" in text else self._line(text, line_no, options)
+            yield from self.line_items(line_no, line, options)
+
+    def line_items(self, line_no: int, line: str, options: ReadOptions) -> Iterator[Item]:
+        """One line of a beacon file: nothing for a blank or comment line, else its event or error
+        (the fast path and the Spark ingest read the lines their SQL leaves through here)."""
+        text = line.strip()
+        if not text or text.startswith(COMMENT):
+            return
+        yield nul_line_error(line_no, text) if "\x00" in text else self._line(text, line_no, options)
 
     @staticmethod
     def _line(text: str, line_no: int, options: ReadOptions) -> Item:

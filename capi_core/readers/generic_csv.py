@@ -1,10 +1,12 @@
 """Readers of any CSV of orders or leads, given (or guessing) which column holds which field.
 
-``ReadOptions.column_map`` maps a file column to an ``IncomingTruth`` field (``--map COL=FIELD``).
-Explicit entries win; every field left unmapped is then auto-mapped from common header names
-(``ALIASES``), so ``--map ref=raw_id`` alone still picks up ``email`` or ``total``. A mapping that names a
-column the file lacks, or a field that does not exist, is a ``MappingError`` listing what is available;
-so is a file where ``raw_id`` or ``created_at`` ends up unmapped.
+``ReadOptions.column_map`` maps a file column to an ``IncomingTruth`` field (``--map COL=FIELD``), or to
+``fbclid`` (a click id, stored as the ``fbc`` Meta builds from it, dated by the record's creation:
+``_meta_keys``). Explicit entries win; every field left unmapped is then auto-mapped from common header
+names (``ALIASES``), so ``--map ref=raw_id`` alone still picks up ``email`` or ``total``. A mapping that
+names a column the file lacks, or a field that does not exist, is a ``MappingError`` listing what is
+available; so is a file where ``raw_id`` or ``created_at`` ends up unmapped. ``mapping_notes`` says,
+before anything is stored, which columns no field reads and which ``--map`` would read them.
 
 Dates and amounts follow ``_csv.py``'s documented spellings; a cell that does not fit sends its row to
 quarantine with the column named. Lead stages become statuses through ``lead_stages`` (the generic table
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +45,7 @@ from capi_core.readers._csv import (
     pii_columns,
     value_error_reason,
 )
+from capi_core.readers._meta_keys import fbc_from_click
 from capi_core.readers.lead_stages import GENERIC, StageMap, decide_status
 from capi_core.readers.shopify import looks_like_shopify
 
@@ -52,7 +56,7 @@ if TYPE_CHECKING:
 FIELDS: tuple[str, ...] = (
     "raw_id", "created_at", "paid_at", "qualified_at", "won_at", "status_raw", "status", "value",
     "subtotal", "currency", "email", "phone", "external_id", "fbp", "fbc", "country", "utm_source",
-    "utm_campaign", "form", "sales_channel",
+    "utm_campaign", "form", "sales_channel", "fbclid",
 )  # fmt: skip
 REQUIRED: tuple[str, ...] = ("raw_id", "created_at")
 _DATE_FIELDS = ("created_at", "paid_at", "qualified_at", "won_at")
@@ -79,6 +83,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "external_id": ("external_id", "customer_id", "user_id", "contact_id"),
     "fbp": ("fbp", "_fbp"),
     "fbc": ("fbc", "_fbc"),
+    "fbclid": ("fbclid", "facebook_click_id", "fb_click_id"),
     "country": ("country", "country_code", "billing_country"),
     "utm_source": ("utm_source",),
     "utm_campaign": ("utm_campaign",),
@@ -98,6 +103,83 @@ _ID_ALIASES: dict[TruthKind, tuple[str, ...]] = {
     ),
     "lead": ("raw_id", "lead_id", "record_id", "id"),
 }
+
+
+#: Fields worth naming when a file leaves them empty, per kind (the rest are rare in such exports).
+_USEFUL: dict[TruthKind, tuple[str, ...]] = {
+    "order": (
+        "paid_at", "status_raw", "value", "currency", "email", "phone", "external_id", "fbp", "fbc",
+        "country",
+    ),
+    "lead": (
+        "status_raw", "qualified_at", "won_at", "email", "phone", "external_id", "fbp", "fbc", "country",
+        "utm_source", "utm_campaign", "form",
+    ),
+}  # fmt: skip
+#: Parts of a column name (``header_key``) that suggest a field, for columns no alias matched exactly:
+#: ``Kunden E-Mail`` -> email, ``Order Total (EUR)`` -> value. Checked in ``_USEFUL`` order.
+_HINTS: dict[str, tuple[str, ...]] = {
+    "paid_at": ("paid",),
+    "status_raw": ("status", "stage", "state"),
+    "qualified_at": ("qualif",),
+    "won_at": ("won", "closed"),
+    "value": ("total", "amount", "revenue", "value", "price", "sum"),
+    "currency": ("currency", "curr"),
+    "email": ("mail",),
+    "phone": ("phone", "tel", "mobile"),
+    "external_id": ("customer", "user_id", "contact_id"),
+    "fbp": ("fbp",),
+    "fbc": ("fbc", "fbclid", "click_id"),
+    "country": ("country",),
+    "utm_source": ("source",),
+    "utm_campaign": ("campaign",),
+    "form": ("form",),
+}
+
+
+@dataclass(frozen=True)
+class MappingNotes:
+    """What a generic CSV's column mapping leaves out, said before anything is stored.
+
+    ``unread``: the file's columns no field reads; ``empty``: fields worth having that no column feeds
+    (stored empty); ``suggestions``: (column, field) pairs a ``--map 'COLUMN=FIELD'`` would read.
+    """
+
+    unread: tuple[str, ...]
+    empty: tuple[str, ...]
+    suggestions: tuple[tuple[str, str], ...]
+
+
+def mapping_notes(header: list[str], column_map: dict[str, str], kind: TruthKind) -> MappingNotes:
+    """The columns ``resolve_columns`` leaves unread and what ``--map`` could do with them.
+
+    Raises:
+        MappingError: as ``resolve_columns`` (a bad ``--map``, no id or date column).
+    """
+    names = [name.strip() for name in header]
+    mapping = resolve_columns(names, column_map, kind)
+    used = set(mapping.values())
+    unread = [name for position, name in enumerate(names) if position not in used and name]
+    has = set(mapping) | ({"fbc"} if "fbclid" in mapping else set())
+    empty = [field for field in _USEFUL[kind] if field not in has]
+    suggestions: list[tuple[str, str]] = []
+    for column in unread:
+        key = header_key(column)
+        field = next((f for f in empty if any(hint in key for hint in _HINTS.get(f, ()))), None)
+        if field is not None and field not in {f for _, f in suggestions}:
+            target = "fbclid" if field == "fbc" and "fbc" not in key.split("_") else field
+            suggestions.append((column, target))
+    return MappingNotes(tuple(unread), tuple(empty), tuple(suggestions))
+
+
+def file_mapping_notes(path: Path, column_map: dict[str, str], kind: TruthKind) -> MappingNotes:
+    """``mapping_notes`` of a file's header row."""
+    records = iter_records(path)
+    try:
+        _, header = next(records)
+    finally:
+        records.close()
+    return mapping_notes(header, column_map, kind)
 
 
 def lead_status(stage: str | None, stage_map: dict[str, str] | None = None) -> str:
@@ -237,6 +319,8 @@ class GenericCsvReader:
             reason = f"empty creation date ({header[mapping['created_at']]!r})"
             return RowError(line_no, reason, masked_row(fields, blank, len(header)))
         values["status_raw"], values["status"] = _statuses(self.kind, values, stages)
+        click = values.pop("fbclid", None)
+        values["fbc"] = values.get("fbc") or fbc_from_click(click, values["created_at"])
         return IncomingTruth(line_no=line_no, kind=self.kind, source_system="csv", **values)
 
 

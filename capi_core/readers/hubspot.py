@@ -23,8 +23,11 @@ Traffic fields: ``utm_source`` from a UTM source property when the portal has on
 Source`` (``Paid Social``, ``Organic Social`` ...); ``utm_campaign`` from a UTM campaign property, else,
 for ``Paid Social`` contacts only, ``Original Traffic Source Drill-Down 2`` (which HubSpot fills with the
 ad campaign for paid social); ``form`` is ``First Conversion`` (the form that created the contact), else
-``Recent Conversion``; ``value`` is ``Total Revenue``. ``Facebook click id`` is an fbclid, not an ``fbc``
-(its creation time is unknown), so it is not stored as one.
+``Recent Conversion``; ``value`` is ``Total Revenue``.
+
+Meta keys: ``Facebook click id`` (HubSpot's fbclid property; else an ``fbclid`` in ``First Page Seen``)
+becomes the lead's ``fbc`` as Meta builds it from a click id (``_meta_keys``), dated by ``Time First Seen``
+(the contact's first visit, when HubSpot saw the click), else ``Create Date``.
 
 HubSpot's two built-in sample contacts (``Original Traffic Source Drill-Down 2`` = ``sample-contact``)
 are quarantined with that reason: they are not leads, and quarantine keeps read = stored + quarantined.
@@ -93,8 +96,12 @@ PRESET: dict[str, tuple[str, ...]] = {
         "Recent Conversion", "recent_conversion_event_name",
     ),
     "value": ("Total Revenue", "total_revenue"),
+    "fbc": ("fbc", "_fbc"),
+    "fbclid": ("Facebook click id", "hs_facebook_click_id", "fbclid"),
+    "landing_url": ("First Page Seen", "hs_analytics_first_url"),
+    "click_seen": ("Time First Seen", "hs_analytics_first_timestamp", "Time of First Session"),
 }  # fmt: skip
-_DATE_FIELDS = ("created_at", "qualified_at", "won_at")
+_DATE_FIELDS = ("created_at", "qualified_at", "won_at", "click_seen")
 _ID_KEYS = frozenset(header_key(name) for name in ("Record ID", "hs_object_id", "Contact ID"))
 _CREATED_KEYS = frozenset(header_key(name) for name in PRESET["created_at"])
 _LIFECYCLE_KEYS = frozenset(header_key(name) for name in PRESET["status_raw"])
@@ -191,6 +198,7 @@ def _contact(
         utm_source=source,
         utm_campaign=campaign,
         form=cols.value(fields, "form"),
+        fbc=cols.fbc(fields, created_at, day_first),
         source_system="hubspot",
     )
 

@@ -29,6 +29,10 @@ on the creation day it becomes the creation time, so time-to-qualify is never ne
 Traffic fields: ``utm_source`` is a UTM source field when the org has one (``UTM_Source__c``, Pardot's
 ``pi__utm_source__c``), else ``Lead Source`` (``Web``, ``Advertisement``...), which is what CRM users
 group leads by; ``utm_campaign`` only from a UTM campaign field.
+
+Meta keys live in custom fields, when the org's web-to-lead form keeps them: ``fbp__c`` / ``fbc__c`` as
+given, else an fbclid (``fbclid__c``, ``Facebook_Click_ID__c``, or the ``fbclid`` of a landing-page
+field) built into the ``fbc`` Meta expects, dated by the lead's creation (``_meta_keys``).
 """
 
 from __future__ import annotations
@@ -64,6 +68,10 @@ PRESET: dict[str, tuple[str, ...]] = {
     "utm_source": ("UTM_Source__c", "UTM Source", "pi__utm_source__c", "LeadSource", "Lead Source"),
     "utm_campaign": ("UTM_Campaign__c", "UTM Campaign", "pi__utm_campaign__c"),
     "form": ("Form", "Form Name", "Web Form", "pi__conversion_object_name__c"),
+    "fbp": ("fbp__c", "FBP", "_fbp"),
+    "fbc": ("fbc__c", "FBC", "_fbc"),
+    "fbclid": ("fbclid__c", "Facebook_Click_ID__c", "Facebook Click ID", "fbclid"),
+    "landing_url": ("Landing_Page__c", "Landing_Page_URL__c", "Landing Page", "Landing Page URL"),
 }
 #: A footer longer than this is not a footer: its rows are read (and quarantined) like any other.
 MAX_FOOTER_LINES = 20
@@ -185,6 +193,8 @@ def _lead(
         utm_source=cols.value(fields, "utm_source"),
         utm_campaign=cols.value(fields, "utm_campaign"),
         form=cols.value(fields, "form"),
+        fbp=cols.value(fields, "fbp"),
+        fbc=cols.fbc(fields, created_at, day_first),
         source_system="salesforce",
     )
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -58,6 +59,7 @@ _LOG_KEYS = frozenset({"sent_at", "response", "pixel_id", "consent"})
 _STAPE_KEYS = frozenset({"RequestBody", "RequestUrl", "request_body", "request_url"})
 _SKIPPED_STAPE_TYPES = frozenset({"response", "message"})
 _JSON_TEXT_FIELDS = frozenset({"content_ids", "contents", "data_processing_options"})
+_CSV_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 class RecordError(Exception):
@@ -445,6 +447,21 @@ def _masked_row(flat: dict[str, Any]) -> str:
     return mask_text(",".join(cells)[: RAW_LIMIT * 2])[:RAW_LIMIT]
 
 
+def _csv_cells(flat: dict[str, Any]) -> dict[str, Any]:
+    """A CSV row's cells with a numeric ``event_time`` read as the number it stands for.
+
+    CSV has no number type, so a cell ``1631210000`` (or ``1631210000.0``, as pandas writes an integer
+    column holding gaps) is what a JSON export holds as a number; left as text, ``canonical`` would mark
+    it as an epoch sent as a JSON string (``seconds_text``), which the file cannot tell. Parquet keeps its
+    types and is read as typed.
+    """
+    raw = flat.get("event_time")
+    if isinstance(raw, str) and _CSV_NUMBER.fullmatch(raw.strip()):
+        text = raw.strip()
+        return {**flat, "event_time": float(text) if "." in text else int(text)}
+    return flat
+
+
 def _delimiter(header: str) -> str:
     return max((",", ";", "\t"), key=header.count)
 
@@ -494,7 +511,7 @@ class CapiFlatReader:
                 withheld = f"{len(row)} fields, the header has {len(header)}"
                 yield RowError(line_no, withheld, mask_text(f"{(row or [''])[0][:64]},… (values withheld)"))
                 continue
-            yield _flat_item(dict(zip(header, row, strict=True)), line_no, options)
+            yield _flat_item(_csv_cells(dict(zip(header, row, strict=True))), line_no, options)
 
     def _parquet(self, path: Path, options: ReadOptions) -> Iterator[Item]:
         # _io has no binary opener yet; pyarrow errors are translated here, at the edge.

@@ -43,6 +43,7 @@ from capi_core.readers._csv import (
     pii_columns,
     value_error_reason,
 )
+from capi_core.readers._meta_keys import fbc_from_click
 
 if TYPE_CHECKING:
     from capi_core.readers import ReadOptions
@@ -234,30 +235,33 @@ def _row_problem(fields: list[str], cols: _Columns) -> str | None:
 
 def _finish(group: _Group, cols: _Columns, read_at: dict[str, int]) -> Iterator[IncomingTruth | RowError]:
     """The group's order, unless it only continues an order already read (then nothing)."""
-    raw = masked_row(group.rows[0], cols.blank, cols.width)
     first_line = read_at.get(group.name)
     if first_line is not None:
         if group.get(cols, "Financial Status") is not None:
-            yield RowError(group.line_no, f"order {group.name} was already read at line {first_line}", raw)
+            yield _group_error(group, cols, f"order {group.name} was already read at line {first_line}")
         return  # rows that only continue an earlier order's line items add nothing at order level
     read_at[group.name] = group.line_no
-    yield _order(group, cols, raw)
+    yield _order(group, cols)
 
 
-def _order(group: _Group, cols: _Columns, raw: str) -> IncomingTruth | RowError:
+def _group_error(group: _Group, cols: _Columns, reason: str) -> RowError:
+    # the masked raw text is built for quarantined orders only: masking every row would cost more
+    # than reading it
+    return RowError(group.line_no, reason, masked_row(group.rows[0], cols.blank, cols.width))
+
+
+def _order(group: _Group, cols: _Columns) -> IncomingTruth | RowError:
     """The order of one group of rows, or the reason it cannot be read."""
     financial = group.get(cols, "Financial Status")
     if financial is None:
-        return RowError(
-            group.line_no, f"order {group.name} has no Financial Status (no order-level row)", raw
-        )
+        return _group_error(group, cols, f"order {group.name} has no Financial Status (no order-level row)")
     try:
         created_at = _aware("Created at", group.get(cols, "Created at"), required=True)
         paid_at = _aware("Paid at", group.get(cols, "Paid at"), required=False)
         value = _amount("Total", group.get(cols, "Total"))
         subtotal = _amount("Subtotal", group.get(cols, "Subtotal"))
     except ValueError as err:
-        return RowError(group.line_no, f"order {group.name}: {err}", raw)
+        return _group_error(group, cols, f"order {group.name}: {err}")
     attributes = parse_note_attributes(group.get(cols, "Note Attributes"))
     return IncomingTruth(
         line_no=group.line_no,
@@ -276,7 +280,8 @@ def _order(group: _Group, cols: _Columns, raw: str) -> IncomingTruth | RowError:
         or group.get(cols, "Shipping Phone"),
         external_id=next(filter(None, (group.get(cols, c) for c in _CUSTOMER_ID_COLUMNS)), None),
         fbp=_first_key(attributes, _FBP_KEYS),
-        fbc=_first_key(attributes, _FBC_KEYS),
+        # without the _fbc cookie, the fbclid Elevar & co. keep is Meta's click key (readers._meta_keys)
+        fbc=_first_key(attributes, _FBC_KEYS) or fbc_from_click(_utm(attributes, "fbclid"), created_at),
         country=group.get(cols, "Billing Country") or group.get(cols, "Shipping Country"),
         utm_source=_utm(attributes, "utm_source"),
         utm_campaign=_utm(attributes, "utm_campaign"),

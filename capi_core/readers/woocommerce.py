@@ -23,6 +23,10 @@ means the payment never went through: no sale); the common plugin statuses shipp
 partially-shipped -> paid. Any other custom status is left without a normalized status. WooCommerce has
 no test-order flag, so no order is ``test``.
 
+Meta keys: ``_fbp`` / ``_fbc`` order meta as given; else an ``fbclid`` (order meta, or in the order
+attribution's ``session_entry`` landing URL) becomes the ``fbc`` Meta builds from a click id, dated by the
+attribution's ``session_start_time``, else the order date (``_meta_keys``).
+
 Dates carry no offset (shop time) and are taken as UTC. A ``customer_id`` of ``0`` is a guest: no
 external id.
 """
@@ -66,6 +70,9 @@ PRESET: dict[str, tuple[str, ...]] = {
     "utm_campaign": ("meta:_wc_order_attribution_utm_campaign", "utm_campaign", "UTM Campaign"),
     "fbp": ("meta:_fbp", "_fbp", "fbp"),
     "fbc": ("meta:_fbc", "_fbc", "fbc"),
+    "fbclid": ("meta:_fbclid", "meta:fbclid", "fbclid"),
+    "landing_url": ("meta:_wc_order_attribution_session_entry", "Session Entry", "Landing Page"),
+    "click_seen": ("meta:_wc_order_attribution_session_start_time", "Session Start Time"),
     "sales_channel": ("created_via", "Created Via", "meta:_created_via"),
 }  # fmt: skip
 #: WooCommerce order status (``wc-`` prefix dropped, lowercase, spaces as ``-``) -> normalized status.
@@ -77,7 +84,7 @@ STATUSES: dict[str, str] = {
     "refunded": "refunded",
     "cancelled": "cancelled", "canceled": "cancelled", "failed": "cancelled", "trash": "cancelled",
 }  # fmt: skip
-_DATE_FIELDS = ("created_at", "paid_at")
+_DATE_FIELDS = ("created_at", "paid_at", "click_seen")
 _GUEST_IDS = frozenset({"0"})
 
 
@@ -210,7 +217,7 @@ def _finish(
         phone=get("phone"),
         external_id=None if customer in _GUEST_IDS else customer,
         fbp=get("fbp"),
-        fbc=get("fbc"),
+        fbc=next((fbc for fields in rows if (fbc := cols.fbc(fields, created_at, day_first))), None),
         country=get("country"),
         utm_source=get("utm_source"),
         utm_campaign=get("utm_campaign"),

@@ -106,10 +106,19 @@ def test_fires_DEDUP_PIXEL_MISMATCH(store: Store) -> None:
     assert finding.count == 1 and "111" in finding.message and "222" in finding.message
 
 
+def _own_fbp(key: str) -> dict[str, str]:
+    """user_data with an fbp of its own, so that coverage by fbp does not join unrelated copies."""
+    return {"fbp": f"fb.1.1700000000000.{key}"}
+
+
 def test_fires_COVERAGE_BELOW_GOAL(store: Store) -> None:
-    """4 browser copies (A-D), a server copy only for A: coverage 1/4 = 25 % < 75 % -> 3 uncovered."""
-    events = [copy("browser", "Purchase", key, i * 10, line_no=i + 1) for i, key in enumerate("ABCD")]
-    load(store, [*events, copy("server", "Purchase", "A", 1, line_no=9)])
+    """4 browser copies (A-D, each its own fbp), a server copy only for A: coverage 1/4 = 25 % < 75 % -> 3
+    uncovered."""
+    events = [
+        copy("browser", "Purchase", key, i * 10, line_no=i + 1, user_data=_own_fbp(key))
+        for i, key in enumerate("ABCD")
+    ]
+    load(store, [*events, copy("server", "Purchase", "A", 1, line_no=9, user_data=_own_fbp("A"))])
     (finding,) = _run(store, "COVERAGE_BELOW_GOAL")
     assert (finding.count, finding.share) == (3, 0.75)
     assert finding.examples == ["B", "C", "D"]
@@ -204,8 +213,11 @@ def test_coverage_check_agrees_with_dedup_by_event(store: Store) -> None:
     Hand count: 4 browser Purchase copies (ids 1..4); server twins for 1 only, plus a server copy with a
     different id (9) -> coverage 1/4, finding share 3/4, count 3 uncovered.
     """
-    copies = [copy("browser", event_id=str(i), minute=i) for i in (1, 2, 3, 4)]
-    copies += [copy("server", event_id="1", minute=1), copy("server", event_id="9", minute=9)]
+    copies = [copy("browser", event_id=str(i), minute=i, user_data=_own_fbp(str(i))) for i in (1, 2, 3, 4)]
+    copies += [
+        copy("server", event_id="1", minute=1, user_data=_own_fbp("1")),
+        copy("server", event_id="9", minute=9, user_data=_own_fbp("9")),
+    ]
     load(store, copies)
     (stats,) = [s for s in dedup.dedup_by_event(store, Scope()) if s.event_name == "Purchase"]
     (finding,) = CHECKS["COVERAGE_BELOW_GOAL"].run(store, Scope())
@@ -223,8 +235,11 @@ def test_dedup_facts_are_computed_once_per_scope_and_follow_undo(
     1/2; batch 2 adds browser id 3 -> 3 browser copies. Undoing batch 2 -> back to 2: the memo follows the
     data version, and one scope costs one dedup_facts query however many callers read it.
     """
-    first = [copy("browser", event_id="1", minute=1), copy("browser", event_id="2", minute=2)]
-    load(store, [*first, copy("server", event_id="1", minute=1)], label="one")
+    first = [
+        copy("browser", event_id="1", minute=1, user_data=_own_fbp("1")),
+        copy("browser", event_id="2", minute=2, user_data=_own_fbp("2")),
+    ]
+    load(store, [*first, copy("server", event_id="1", minute=1, user_data=_own_fbp("1"))], label="one")
     ran: list[str] = []
     query = store.query_file
 

@@ -16,7 +16,7 @@ from capi_core.store import Store
 
 ALL = Scope()
 DAY = 24 * 60
-RECON = [code for code in CHECKS if code.startswith("RECON_")]
+RECON = [code for code in CHECKS if code.startswith("RECON_") or code == "PAIR_VALUE_DISAGREES"]
 
 
 def _ud(n: int | str) -> dict[str, Any]:
@@ -95,6 +95,19 @@ def test_fires_RECON_CURRENCY_MISMATCH(store: Store) -> None:
     load(store, [*_pair(1, 0, currency="usd"), *_pair(2, 60, currency="EUR")])
     finding = _one(store, "RECON_CURRENCY_MISMATCH")
     assert (finding.count, finding.examples) == (1, ["#2"])
+
+
+def test_fires_PAIR_VALUE_DISAGREES(store: Store) -> None:
+    """#2's browser copy sends the total (50), its server copy the subtotal (45): Meta keeps the browser
+    copy (no RECON_VALUE_MISMATCH), the pair disagrees: 1 of 2 orders sent on both channels."""
+    load_truth(store, [order("#1", 0), order("#2", 60)])
+    browser, server = _pair(2, 60)
+    server.custom_data = {**server.custom_data, "value": 45.0}  # the two copies share one dict
+    load(store, [*_pair(1, 0), browser, server])
+    assert CHECKS["RECON_VALUE_MISMATCH"].run(store, ALL) == []
+    finding = _one(store, "PAIR_VALUE_DISAGREES")
+    assert (finding.count, finding.share, finding.severity) == (1, 0.5, "medium")
+    assert finding.examples == ["#2: browser 50.00 USD, server 45.00 USD"]
 
 
 def test_fires_RECON_SPIKE(store: Store) -> None:

@@ -16,6 +16,7 @@ from tests.factories import FBP, UA, copy, load
 OWN_CODES = (
     "PARAM_MISSING_REQUIRED", "PARAM_EVENT_TIME_MS", "PARAM_EVENT_TIME_STALE", "PARAM_EVENT_TIME_FUTURE",
     "PARAM_INVALID_CURRENCY", "PARAM_INVALID_VALUE", "PARAM_NONSTANDARD_EVENT_NAME",
+    "PARAM_EVENT_TIME_FORMAT", "PARAM_VALUE_CURRENCY_UNPAIRED",
     "MATCH_UNHASHED_PII", "MATCH_MALFORMED_HASH", "MATCH_HASHED_FORBIDDEN", "MATCH_INVALID_FBC",
     "MATCH_INVALID_FBP", "MATCH_INSUFFICIENT_KEYS", "MATCH_SHARED_IP", "MATCH_FBP_MISMATCH",
     "EMQ_LOW", "FRESHNESS_DELAYED", "CONSENT_DENIED_SENT", "TEST_CODE_IN_PRODUCTION", "SECRET_IN_LOGS",
@@ -312,11 +313,11 @@ def test_fbp_mismatch_without_the_contract_columns(store: Store) -> None:
 
 
 def test_fires_EMQ_LOW(store: Store) -> None:
-    """fbp + UA only: 1.5 / 15 x 10 = 1.0 < 6.0 over 1 server website copy; the rich event (8.3) is fine."""
+    """fbp + UA only: 2 + 1.4 = 3.4 points < 6.0 over 1 server website copy; the rich event (9.4) is fine."""
     load(store, [copy("server", "Lead", event_id="1"), *clean("2")])
     finding = one(store, "EMQ_LOW")
     assert (finding.event_name, finding.count) == ("Lead", 1)
-    assert "1.0" in finding.message and "not Meta's score" in finding.message
+    assert "3.4" in finding.message and "not Meta's score" in finding.message
 
 
 def test_fires_FRESHNESS_DELAYED(store: Store) -> None:

@@ -45,7 +45,8 @@ def test_dedup_by_event_figures(store: Store) -> None:
     browser copies: lines 1,3,4,7,8 = 5; server: 2,5,6,9 = 4.
     merged conversions: A (window) + line 6 absorbed by 7 (fbp) = 2.
     would-be pairs: C (outside_window) and 1042 (id_mismatch) = 2 -> health 2 / (2 + 2) = 0.5.
-    coverage: browser copies with a server copy of the same id: A, C = 2 of 5 = 0.4 ('#1042' != '1042').
+    coverage (Meta's: any dedup key, 5 unique browser events): A, C by event_id and D by fbp x (line 6)
+    = 3 of 5 = 0.6; by event_id alone A, C = 2 of 5 = 0.4 ('#1042' != '1042', their fbps differ).
     dedup rate browser: 0 browser discarded / 5 = 0; server: lines 2 and 6 discarded / 4 = 0.5.
     estimated count: 9 copies - 2 discarded = 7.
     key usage event_id: browser 5/5, server 3/4; overlap: ids browser {A,B,C,D,#1042}, server {A,C,1042}
@@ -55,7 +56,9 @@ def test_dedup_by_event_figures(store: Store) -> None:
     (stats,) = dedup.dedup_by_event(store, Scope())
     assert (stats.browser, stats.server, stats.merged_pairs, stats.would_be_pairs) == (5, 4, 2, 2)
     assert stats.dedup_health == 0.5
-    assert stats.event_coverage == pytest.approx(0.4)
+    assert stats.browser_events == 5
+    assert stats.event_coverage == pytest.approx(0.6)
+    assert stats.event_id_coverage == pytest.approx(0.4)
     assert (stats.dedup_rate_browser, stats.dedup_rate_server) == (0.0, 0.5)
     assert stats.estimated_meta_count == 7
     usage = {u.key: u for u in stats.key_usage}

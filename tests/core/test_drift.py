@@ -192,7 +192,8 @@ def test_flags_and_figures_of_the_broken_week(shop: Store) -> None:
     """W45 against W44 and the mean of W41-W44 (all identical):
 
     dedup health: 0 merged / (0 + 2 would-be pairs) = 0 %, before 2 / (2 + 0) = 100 %: -100 points;
-    coverage: 0 of 2 browser copies have a server twin = 0 %, before 100 %;
+    event coverage (Meta's, any dedup key): 2 of 2 browser events share their fbp with an accepted server
+    copy = 100 %, as before (unflagged); event_id coverage: 0 of 2 share an event_id = 0 %, before 100 %;
     count gap: 4 counted copies vs 2 orders = +100 %, before 2 vs 2 = 0 %; value gap: 200 vs 100 USD = +100 %;
     Meta count: 4 vs 2 = +100 % relative (threshold 20 %); backend count 2 vs 2: unflagged.
     """
@@ -200,7 +201,8 @@ def test_flags_and_figures_of_the_broken_week(shop: Store) -> None:
     metrics = {m.key: m for m in report.metrics}
     expected = {
         "dedup_health": (0.0, 1.0, 1.0),
-        "event_coverage": (0.0, 1.0, 1.0),
+        "event_coverage": (1.0, 1.0, 1.0),
+        "event_id_coverage": (0.0, 1.0, 1.0),
         "gap_count": (1.0, 0.0, 0.0),
         "gap_value": (1.0, 0.0, 0.0),
         "meta_count": (4.0, 2.0, 2.0),
@@ -218,12 +220,13 @@ def test_flags_and_figures_of_the_broken_week(shop: Store) -> None:
     assert metrics["meta_count"].relative_vs_trailing == 1.0
     assert metrics["meta_count"].size == pytest.approx(5.0)  # +100 % / 20 %
     assert not metrics["truth_count"].flagged
+    assert not metrics["event_coverage"].flagged
     assert not metrics["delayed_2h"].flagged
     assert not metrics["emq"].flagged
     # what changed: largest first; the four 100-point moves (20 thresholds each) before the count (5)
     assert [c.key for c in report.what_changed][-1] == "meta_count"
     assert {c.key for c in report.what_changed} == {
-        "dedup_health", "event_coverage", "gap_count", "gap_value", "meta_count",
+        "dedup_health", "event_id_coverage", "gap_count", "gap_value", "meta_count",
     }  # fmt: skip
     assert report.what_changed == sorted(report.what_changed, key=lambda c: -c.size)
 
@@ -266,6 +269,7 @@ def assert_week_equals_report(store: Store, week: str, scope: Scope) -> None:
     expected = {
         "dedup_health": overall_dedup_health(report),
         "event_coverage": purchase[0].event_coverage if purchase else None,
+        "event_id_coverage": purchase[0].event_id_coverage if purchase else None,
         "gap_count": recon.gap_pct,
         "gap_value": recon.value_gap_pct,
         "emq": emq[0].score if emq else None,
@@ -289,7 +293,7 @@ def test_without_truth_the_reconciliation_metrics_are_left_out(store: Store) -> 
     events, _ = _shop_rows()
     load(store, events)
     keys = [m.key for m in drift_report(store, Scope(), "2026-W45").metrics]
-    assert keys == ["dedup_health", "event_coverage", "emq", "delayed_2h"]
+    assert keys == ["dedup_health", "event_coverage", "event_id_coverage", "emq", "delayed_2h"]
 
 
 def test_thresholds_are_stated_for_every_metric() -> None:

@@ -500,7 +500,11 @@ def test_cli_set_event_and_show(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["--db", str(db), "leads", "show"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("lead event: Lead (the default;")
-    assert "CompleteRegistration\t5" in out and "Lead\t1" in out
+    assert [line.split() for line in out.splitlines()[1:]] == [
+        ["event_name", "copies"],
+        ["CompleteRegistration", "5"],
+        ["Lead", "1"],
+    ]
     assert main(["--db", str(db), "leads", "set-event", "CompleteRegistration"]) == 0
     assert "lead event set to CompleteRegistration: 5 copies" in capsys.readouterr().out
     assert main(["--db", str(db), "leads", "show"]) == 0

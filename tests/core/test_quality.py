@@ -141,26 +141,28 @@ def emq_store(store: Store) -> Store:
 
 
 def test_emq_default_weights(emq_store: Store) -> None:
-    """Total weight 15 (3+3+2+2+1+1+0.5+1+6x0.25). A: fbp 1 + UA 0.5 = 1.5 -> 1.0;
-    B: em 3 + ph 3 + external_id 2 + fbc 2 + fbp 1 + ip 1 + UA 0.5 = 12.5 -> 8.333; mean 4.667.
+    """Calibrated points (Meta's scale), 10 in all. A: fbp 2 + UA 1.4 = 3.4;
+    B: em 2 + ph 1 + external_id 0.5 + fbc 0.7 + fbp 2 + ip 1.8 + UA 1.4 = 9.4; mean 6.4.
     The browser copy and the physical_store copy are not scored."""
-    assert EmqWeights().total == 15.0
+    assert EmqWeights().total == pytest.approx(10.0)
     [estimate] = emq_estimates(emq_store, Scope())
     assert estimate.label == EMQ_LABEL == "Estimated EMQ (not Meta's score)"
     assert estimate.copies == 2
-    assert estimate.score == pytest.approx((1.0 + 12.5 / 1.5) / 2)
+    assert estimate.score == pytest.approx((3.4 + 9.4) / 2)
+    assert estimate.weights == "calibrated"
 
 
 def test_emq_custom_weights(emq_store: Store) -> None:
-    """Only fbp weighs (1 of 1): both copies carry fbp -> 10 each."""
+    """Only fbp weighs, 1 point: both copies carry fbp -> 1 each (points are a score, never rescaled)."""
     zero = dict.fromkeys(EmqWeights.model_fields, 0.0)
     weights = EmqWeights(**{**zero, "fbp": 1.0})
     [estimate] = emq_estimates(emq_store, Scope(), weights)
-    assert estimate.score == pytest.approx(10.0)
+    assert estimate.score == pytest.approx(1.0)
+    assert estimate.weights == "custom"
 
 
 def test_emq_first_and_last_name_count_together(store: Store) -> None:
-    """fn alone adds nothing; fn + ln add the pair weight 1: (1.5 + 1) / 15 x 10 = 1.667."""
+    """fn alone adds nothing; fn + ln add the pair's 0.3: fbp 2 + UA 1.4 = 3.4, and 3.4 + 0.3 = 3.7."""
     base = {"fbp": FBP, "client_user_agent": UA}
     load(
         store,
@@ -172,7 +174,7 @@ def test_emq_first_and_last_name_count_together(store: Store) -> None:
         ],
     )
     scores = {e.event_name: e.score for e in emq_estimates(store, Scope())}
-    assert scores == pytest.approx({"Lead": 1.0, "Purchase": 2.5 / 1.5})
+    assert scores == pytest.approx({"Lead": 3.4, "Purchase": 3.7})
 
 
 def test_emq_weights_validation() -> None:
@@ -187,10 +189,10 @@ def test_emq_weights_validation() -> None:
 @pytest.mark.parametrize(
     ("coverage", "expected"),
     [
-        # without em: A 1.5 -> 1.0, B 9.5 -> 6.333, mean 3.667; with em: A 4.5 -> 3.0, B 8.333, mean 5.667
-        (0.0, (1.0 + 9.5 / 1.5) / 2),
-        (1.0, (3.0 + 12.5 / 1.5) / 2),
-        (0.5, 0.5 * (1.0 + 9.5 / 1.5) / 2 + 0.5 * (3.0 + 12.5 / 1.5) / 2),
+        # without em: A 3.4, B 7.4, mean 5.4; with em (2 points): A 5.4, B 9.4, mean 7.4
+        (0.0, 5.4),
+        (1.0, 7.4),
+        (0.5, 0.5 * 5.4 + 0.5 * 7.4),
     ],
 )
 def test_emq_what_if(emq_store: Store, coverage: float, expected: float) -> None:
@@ -198,7 +200,7 @@ def test_emq_what_if(emq_store: Store, coverage: float, expected: float) -> None
     [what_if] = emq_what_if(emq_store, Scope(), "em", coverage)
     assert what_if.estimate == pytest.approx(expected)
     assert what_if.current_coverage == 0.5
-    assert what_if.current == pytest.approx((1.0 + 12.5 / 1.5) / 2)
+    assert what_if.current == pytest.approx(6.4)
     assert what_if.label == EMQ_LABEL
 
 

@@ -481,8 +481,10 @@ def test_stage_map_on_an_already_ingested_file(tmp_path: Path, capsys: pytest.Ca
     out = capsys.readouterr().out
     assert "already ingested as batch 1; nothing changed" in out
     assert "capi-desk undo 1`, then ingest the file again" in out
-    assert main([*base, str(REPORT)]) == 0  # without a stage map: the plain message
-    assert capsys.readouterr().out.strip().endswith("already ingested as batch 1; nothing changed")
+    assert main([*base, str(REPORT)]) == 0  # without a stage map: how to read it again with other options
+    line = capsys.readouterr().out.splitlines()[0]
+    assert line.startswith(f"{REPORT.name}: already ingested as batch 1; nothing changed. To read it again")
+    assert line.endswith(f"`capi-desk --db {db} undo 1`, then ingest it again with them")
 
 
 # --- real exports (skipped when ../shared/samples is absent) ----------------------------------------------

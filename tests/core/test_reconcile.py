@@ -221,7 +221,8 @@ def test_value_policy(store: Store, policy: rc.ValuePolicy, flags: list[str]) ->
 
 
 def test_fbp_fallback_within_ten_minutes(store: Store) -> None:
-    """A keyless browser copy 5 min after #2001 with its fbp links; one 15 min after #2002 does not."""
+    """A keyless browser copy 5 min after #2001 with its fbp links; one 15 min after #2002 does not, and
+    as it names no order at all its phantom reason says so (no_order_key, not unknown_id)."""
     load_truth(store, [order("#2001", 0, fbp="fb.1.1.42"), order("#2002", 100, fbp="fb.1.1.43")])
     load(
         store,
@@ -233,7 +234,8 @@ def test_fbp_fallback_within_ten_minutes(store: Store) -> None:
     records = _by_id(store)
     assert records["#2001"].verdict == "browser_only"
     assert records["#2002"].verdict == "none"
-    assert rc.phantoms(store, ALL).by_reason["unknown_id"] == 1
+    by_reason = rc.phantoms(store, ALL).by_reason
+    assert (by_reason["no_order_key"], by_reason["unknown_id"]) == (1, 0)
 
 
 def test_email_fallback(store: Store) -> None:
@@ -301,7 +303,9 @@ def test_phantom_sub_reasons(store: Store) -> None:
     )
     report = rc.phantoms(store, ALL)
     assert report.total == 8
-    assert report.by_reason == {"test_code": 1, "reused_id": 5, "outside_truth_window": 1, "unknown_id": 1}
+    assert report.by_reason == {
+        "test_code": 1, "reused_id": 5, "outside_truth_window": 1, "no_order_key": 0, "unknown_id": 1,
+    }  # fmt: skip
     assert report.copies[0].event_id == "old-1"  # oldest first
     assert [p.reason for p in rc.phantoms(store, ALL, reason="test_code").copies] == ["test_code"]
     assert len(rc.phantoms(store, ALL, limit=3).copies) == 3

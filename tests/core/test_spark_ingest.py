@@ -15,6 +15,7 @@ Skipped (with the reason) when Java or pyspark is missing. One local Spark sessi
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 import pytest
 
-from capi_core import cli
+from capi_core import cli, fast_ingest
 from capi_core.demo import generate, scaled_config
 from capi_core.engines import spark_ingest, spark_location
 from capi_core.engines.export import canonical_tables, export_store
+from capi_core.errors import UnreadableFileError
 from capi_core.ingest import ingest_file
 from capi_core.models import EVENT_COLUMNS
 from capi_core.readers import ReadOptions
@@ -53,13 +55,13 @@ def strict_mapping(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     sql = (FIXTURES / "strict_capi_events.sql").read_text(encoding="utf-8")
     monkeypatch.setattr(spark_ingest, "mapping_query", lambda fmt: sql if fmt == "capi_events" else None)
     routed: list[int] = []
-    line_items = spark_ingest._line_items
+    line_items = fast_ingest.line_items
 
     def counting(reader: Any, line_no: int, line: str, options: ReadOptions) -> Iterator[Any]:
         routed.append(line_no)
         return line_items(reader, line_no, line, options)
 
-    monkeypatch.setattr(spark_ingest, "_line_items", counting)
+    monkeypatch.setattr(fast_ingest, "line_items", counting)
     return routed
 
 
@@ -347,7 +349,9 @@ def test_cli_ingest_batches_undo(
     out = capsys.readouterr().out
     assert "events.jsonl (capi_events) -> batch 1: read 9, stored 7, quarantined 2" in out
     assert cli.main([*spark_args, "batches"]) == 0
-    assert capsys.readouterr().out.startswith("1\tserver\tcapi_events\tevents.jsonl\t9\t7\t2\t")
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split()[:3] == ["batch_id", "source", "format"]
+    assert row.split()[:7] == ["1", "server", "capi_events", "events.jsonl", "9", "7", "2"]
     assert cli.main([*spark_args, "undo", "1"]) == 0
     assert "batch 1 removed" in capsys.readouterr().out
     assert cli.main([*spark_args, "batches"]) == 0
@@ -411,6 +415,20 @@ def test_cli_ingests_a_folder_with_glob_and_colon_names(
     assert "-> batch 2: read 3, stored 1, already stored 2" in out[1]
     assert "-> batch 3: read 9, stored 5, already stored 2" in out[2]
     assert spark_ingest.expand_paths(None, str(folder / "a?.jsonl")) == [str(folder / "a1.jsonl")]
+
+
+def test_expand_paths_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    """As on DuckDB: a device (``/dev/zero`` would be read forever), a missing file or a named pipe is
+    refused with one clear error before Spark reads anything."""
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    for path, message in (
+        ("/dev/zero", "zero is not a regular file"),
+        (str(tmp_path / "missing.jsonl"), "cannot open missing.jsonl"),
+        (str(fifo), "pipe.jsonl is not a regular file"),
+    ):
+        with pytest.raises(UnreadableFileError, match=message):
+            spark_ingest.expand_paths(None, path)
 
 
 def test_cli_spark_errors_are_one_line(

@@ -29,7 +29,7 @@ from capi_core.models import Scope
 from capi_core.report import build_report
 from capi_core.report_compare import differences
 from capi_core.store import Store
-from tests.factories import copy, lead, load, load_truth
+from tests.factories import copy, lead, load, load_truth, order
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -64,6 +64,10 @@ def _defects_store(path: Path) -> None:
     LEAD_UNMATCHED: 25 CRM leads each with a server Lead event naming it, plus 5 Lead events naming no lead
     (5 of 30 counted = 16.7 % > 15 %).
     LEAD_LOW_QUALIFICATION: 1 of the 25 leads (facebook / broad) qualified: 4 % < the 20 % goal.
+    Issue 16, on pixel 222: PARAM_EVENT_TIME_FORMAT (a Purchase with an ISO 8601 event_time, one with
+    epoch digits in a string), PARAM_VALUE_CURRENCY_UNPAIRED (an AddToCart with a currency and no value),
+    MATCH_INSUFFICIENT_KEYS with no listed key (user_data holding only partner_id / partner_name).
+    Issue 13: PAIR_VALUE_DISAGREES (order #P1 of 60: the browser copy sends 60 USD, its server twin 50 EUR).
     """
     with Store(path) as store:
         shared = [
@@ -118,6 +122,25 @@ def _defects_store(path: Path) -> None:
             for n in range(5)
         ]
         load(store, lead_events, "lead events")
+        iso, digits = (copy("server", event_id=f"t{n}", line_no=n, pixel_id="222") for n in (1, 2))
+        iso.event_time_raw, digits.event_time_raw = "2026-11-02T12:00:00Z", "1793620800"
+        unpaired = copy(
+            "server", "AddToCart", "c1", line_no=3, pixel_id="222", custom_data={"currency": "USD"}
+        )
+        partner = copy(
+            "server",
+            event_id="k1",
+            line_no=4,
+            pixel_id="222",
+            user_data={"partner_id": "x", "partner_name": "y"},
+        )
+        load(store, [iso, digits, unpaired, partner], "issue 16 rules")
+        load_truth(store, [order("#P1", 0, value=60.0)], "pair order")
+        pair = [
+            copy("browser", event_id="P1", custom_data={"value": 60.0, "currency": "USD"}),
+            copy("server", event_id="P1", minute=1, custom_data={"value": 50.0, "currency": "EUR"}),
+        ]
+        load(store, pair, "pair")
 
 
 @pytest.fixture(scope="module")

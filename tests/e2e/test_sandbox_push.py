@@ -169,6 +169,17 @@ def test_one_stale_event_rejects_the_whole_request(sandbox: Sandbox) -> None:
     assert result.attempts == 1  # never retried
 
 
+@pytest.mark.parametrize(("days", "accepted"), [(30, True), (62, True), (63, False)])
+def test_physical_store_events_may_be_62_days_old(sandbox: Sandbox, days: int, accepted: bool) -> None:
+    """Meta: physical_store events within 62 days of the conversion (website events: 7 days, above)."""
+    offline = event(0, action_source="physical_store", event_source_url=None)
+    offline["event_time"] = int(time.time()) - days * 86400 + 60  # a minute inside the day count
+    answer = raw_post(sandbox, {"data": [offline]})
+    assert (answer.status_code == 200) == accepted, answer.text
+    if not accepted:
+        assert answer.json()["error"]["error_subcode"] == 2804003
+
+
 @pytest.mark.parametrize(
     ("body", "path", "headers", "code", "subcode"),
     [
@@ -212,7 +223,8 @@ def test_token_as_query_or_form_field_like_meta(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "code"), [(500, None), (503, None), (500, 2), (400, 4), (400, 17), (500, 17), (400, 341)]
+    ("status", "code"),
+    [(500, None), (503, None), (500, 2), (400, 4), (400, 17), (500, 17), (400, 341), (400, 368), (400, 613)],
 )
 def test_retries_injected_failures_then_succeeds(
     store: Store, sandbox: Sandbox, status: int, code: int | None

@@ -105,7 +105,8 @@ user_steps as (
                     when regexp_replace(lower(u.t), '[^a-z]', '') in ('m', 'male', 'man', 'men', 'boy', 'mr', 'gentleman') then 'm'
                     else ''
                 end
-                when u.key = 'external_id' then lower(u.t)
+                -- as sent, trimmed, case kept (normalize._external_id)
+                when u.key = 'external_id' then u.t
             end)
         end) as user_step
     from users

@@ -511,7 +511,8 @@ user_normalized as (
                 when regexp_replace(lower(u.p), '[^a-z]', '')
                     in ('m', 'male', 'man', 'men', 'boy', 'mr', 'gentleman') then 'm'
             end)
-            when 'external_id' then named_struct('ok', true, 'n', lower(u.p))
+            -- external_id as sent (trimmed, case kept: normalize._external_id, as Meta's SDK sends it)
+            when 'external_id' then named_struct('ok', true, 'n', u.p)
             else named_struct('ok', false, 'n', cast(null as string))
         end) as un
     from user_zip
@@ -682,7 +683,9 @@ mapped as (
             'event_name', left(f[0].s, 256),
             'event_id', left(tx[0].v, 256),
             'event_time', et[0].ts,
-            'event_time_format', et[0].fmt,
+            -- canonical.event_time_format: epoch digits sent as a JSON string are marked as text
+            'event_time_format', if(f[1].t = 'STRING' and et[0].fmt in ('seconds', 'milliseconds'),
+                                    concat(et[0].fmt, '_text'), et[0].fmt),
             'sent_at', if(et[1].fmt = 'missing', env_sent_at, et[1].ts),
             'received_at', coalesce(if(et[1].fmt = 'missing', env_sent_at, et[1].ts), et[0].ts),
             'action_source', left(tx[2].v, 64),
