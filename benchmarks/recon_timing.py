@@ -34,7 +34,8 @@ from capi_core import derived  # noqa: E402
 from capi_core.diagnostics import CHECKS, recon_checks, run_checks  # noqa: E402
 from capi_core.metrics import reconcile as rc  # noqa: E402
 from capi_core.models import Scope  # noqa: E402
-from capi_core.store import Store, load_query, quote_ident  # noqa: E402
+from capi_core.queries import load_query, quote_ident  # noqa: E402
+from capi_core.store import Store  # noqa: E402
 
 T0 = "2026-09-01 00:00:00"
 DAYS = 60

@@ -20,7 +20,8 @@ from typing import Any
 
 from capi_core import derived
 from capi_core.models import EVENT_COLUMNS, TRUTH_COLUMNS
-from capi_core.store import Store, quote_ident
+from capi_core.queries import quote_ident
+from capi_core.store import Store
 
 EVENT_SUFFIXED = ("fingerprint", "event_id", "order_id", "fbp", "fbc", "external_id", "em", "ph")
 TRUTH_SUFFIXED = ("fingerprint", "truth_id", "raw_id", "fbp", "fbc", "external_id", "em", "ph")

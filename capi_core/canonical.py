@@ -22,8 +22,9 @@ from capi_core.models import HASHED_KEYS, MATCH_KEYS, IncomingEvent, IncomingTru
 from capi_core.normalize import assess_key, hash_value, is_sha256, normalize
 from capi_core.privacy import mask_url
 
-#: Epoch values above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
-_MS_THRESHOLD = 100_000_000_000
+#: Epoch values at or above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973). The one
+#: definition: pre-flight and corrections import it, and the ingest SQL's literal is tested against it.
+EPOCH_MS_THRESHOLD = 100_000_000_000
 _CONSENT = {
     "granted": "granted", "true": "granted", "yes": "granted", "1": "granted", "opt_in": "granted",
     "denied": "denied", "false": "denied", "no": "denied", "0": "denied", "revoked": "denied",
@@ -71,7 +72,7 @@ def parse_event_time(raw: Any) -> tuple[dt.datetime | None, str]:
                 return None, "invalid"
     if number is None or not math.isfinite(number) or number < 0:
         return None, "invalid"
-    unit = "milliseconds" if number >= _MS_THRESHOLD else "seconds"
+    unit = "milliseconds" if number >= EPOCH_MS_THRESHOLD else "seconds"
     seconds = number / 1000 if unit == "milliseconds" else number
     try:
         return dt.datetime.fromtimestamp(seconds, dt.UTC).replace(tzinfo=None), unit

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capi_core import __version__
+from capi_core.config import DeskConfig
 from capi_core.errors import CapiDeskError, InputError, MappingError, StoreBusyError
 from capi_core.store import DEFAULT_DB, PROJECT_ROOT, Store, default_db_path, is_duckdb_file
 
@@ -264,8 +265,7 @@ def _ingest_spark(args: argparse.Namespace, options: ReadOptions) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from capi_core.cli_output import IngestProgress
     from capi_core.ingest import ingest_file
-    from capi_core.readers import ReadOptions
-    from capi_core.readers._io import require_regular_file
+    from capi_core.readers import ReadOptions, require_regular_file
 
     options = ReadOptions(
         column_map=_mapping(args.map or []),
@@ -496,7 +496,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         built = ensure_demo_store(db)  # once, even when another capi-desk app starts beside this one
         if built:
             print(built, file=sys.stderr)
-    port = args.port or os.environ.get("STREAMLIT_SERVER_PORT") or "8501"
+    port = args.port or DeskConfig.load().streamlit_port or "8501"
     command = [
         sys.executable,
         "-m",

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any
 
 from capi_core import dataset_quality
+from capi_core.config import ENV_TOKEN, DeskConfig
 from capi_core.errors import InputError
 from capi_core.store import Store
 
-TOKEN_ENV = "META_ACCESS_TOKEN"
+TOKEN_ENV = ENV_TOKEN
 
 
 def _when(text: str) -> dt.datetime:
@@ -62,7 +62,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     if args.base_url:
         check_base_url(args.base_url)  # a bad URL is a usage error, whatever the token
-    token = (os.environ.get(TOKEN_ENV) or "").strip()
+    token = DeskConfig.load().token()
     if not token:
         raise InputError(
             f"no access token: set {TOKEN_ENV}",

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from capi_core.config import DeskConfig
 from capi_core.errors import InputError, UnreadableFileError
 from capi_core.meta_api import DEFAULT_BASE_URL, DEFAULT_VERSION, GraphErrorInfo, check_base_url
 
@@ -107,7 +107,7 @@ def read_events(name: str) -> list[dict[str, Any]]:
 def _read_text(name: str) -> str:
     if name == "-":
         return sys.stdin.read()
-    from capi_core.readers._io import require_regular_file
+    from capi_core.readers import require_regular_file
 
     path = Path(name)
     if path.exists():
@@ -137,7 +137,7 @@ def run_push(args: argparse.Namespace) -> int:
     from capi_core.push import push_test_events
 
     check_base_url(args.base_url)  # a bad URL is a usage error, before the token or the events are read
-    token = os.environ.get("META_ACCESS_TOKEN", "").strip()
+    token = DeskConfig.load().token()
     if not token:
         raise InputError(
             "META_ACCESS_TOKEN is not set",

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -23,10 +22,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from capi_core.config import DeskConfig
 from capi_core.contract_models import Contract, EventContract, field_errors, is_pixel_id
 from capi_core.errors import InputError, StoreError
 from capi_core.models import Scope
-from capi_core.store import PROJECT_ROOT, Store, load_query
+from capi_core.queries import load_query
+from capi_core.store import PROJECT_ROOT, Store
 
 DEFAULT_DIR = PROJECT_ROOT / "data" / "contracts"
 DEFAULT_NAME = "default"
@@ -119,8 +120,7 @@ class CurrentContract(BaseModel):
 
 def contracts_dir() -> Path:
     """The folder of contract files: ``$CAPI_DESK_CONTRACTS``, else the project's ``data/contracts``."""
-    env = os.environ.get("CAPI_DESK_CONTRACTS")
-    return Path(env) if env else DEFAULT_DIR
+    return DeskConfig.load().contracts_dir or DEFAULT_DIR
 
 
 def _header(text: str) -> str:
@@ -223,6 +223,17 @@ def _file_contract(path: Path) -> Contract | None:
     except OSError:
         return None
     return _cached_file(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def files_version(directory: Path | None = None) -> str:
+    """A value that changes whenever a contract file in the folder is added, removed or edited (the
+    name, size and modification time of each ``*.yaml``): part of the pages' cache key."""
+    folder = directory or contracts_dir()
+    try:
+        stats = sorted((path.name, path.stat()) for path in folder.glob("*.yaml"))
+    except OSError:
+        return "-"
+    return ",".join(f"{name}:{stat.st_size}:{stat.st_mtime_ns}" for name, stat in stats) or "-"
 
 
 def default_contract(directory: Path | None = None) -> Contract:
@@ -404,19 +415,6 @@ def _rule_items(contract: Contract) -> list[str]:
     return [_SEP.join(item) for item in items]
 
 
-def _violation_sql() -> str:
-    return "\n".join(
-        (
-            "with copy_checks as (",
-            load_query("quality_copy_checks"),
-            ")",
-            "select * from (",
-            load_query("contract_violations"),
-            ") as result",
-        )
-    )
-
-
 def _message(
     rule: str, parameter: str, detail: str, event: EventContract, n: int, of: int, channel: str
 ) -> str:
@@ -452,7 +450,7 @@ def contract_violations(store: Store, scope: Scope, contract: Contract) -> list[
         "pixel_id": contract.pixel_id or scope.pixel_id,
         "rules": _rule_items(contract),
     }
-    rows = store.query("contract violations", _violation_sql(), params).dicts()
+    rows = store.query("contract violations", load_query("contract_violations"), params).dicts()
     grouped: dict[tuple[str, str, str, str, str], list[dict[str, Any]]] = {}
     for row in rows:
         key = (row["event_name"], row["channel"], row["rule"], row["parameter"], row["detail"] or "")

@@ -32,7 +32,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from capi_core.canonical import check_currency, parse_value
+from capi_core.canonical import EPOCH_MS_THRESHOLD, check_currency, parse_value
 from capi_core.contract_models import EventContract
 from capi_core.diagnostics.param_checks import intended_standard_name
 from capi_core.errors import InputError
@@ -40,8 +40,6 @@ from capi_core.models import HASHED_KEYS
 from capi_core.normalize import hash_value, is_sha256, normalize
 from capi_core.store import Store
 
-#: Unix seconds above this are milliseconds (as canonical.parse_event_time decides).
-_MS_THRESHOLD = 100_000_000_000
 #: Meta refuses events older than 7 days; a test push keeps an hour's margin for the time it takes.
 MAX_AGE_S = 7 * 86400 - 3600
 FUTURE_SKEW_S = 5 * 60
@@ -263,14 +261,14 @@ def _as_seconds(raw: Any) -> tuple[int | None, str | None]:
     if isinstance(raw, bool) or raw is None:
         return None, None
     if isinstance(raw, int | float):
-        if raw >= _MS_THRESHOLD:
+        if raw >= EPOCH_MS_THRESHOLD:
             return int(raw // 1000), "milliseconds -> seconds: Meta reads event_time as Unix seconds"
         return (int(raw), None) if raw == int(raw) else (int(raw), "whole seconds: Meta wants an integer")
     if isinstance(raw, str):
         text = raw.strip()
         if re.fullmatch(r"\d+(\.\d+)?", text):
             number, _ = _as_seconds(float(text))
-            if number is not None and float(text) >= _MS_THRESHOLD:
+            if number is not None and float(text) >= EPOCH_MS_THRESHOLD:
                 return number, "milliseconds text -> integer seconds: Meta reads event_time as Unix seconds"
             return number, "text -> integer seconds"
         try:

@@ -23,17 +23,25 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
+from capi_core import contracts, units
 from capi_core.canonical import canonical_event, canonical_truth
 from capi_core.diagnostics import Finding, run_checks
-from capi_core.metrics import count_range, emq_fit, memo, quality, reconcile
+from capi_core.metrics import count_range, memo, quality, reconcile
 from capi_core.metrics.completeness import CompletenessRow
 from capi_core.metrics.dedup import COVERAGE_GOAL, DedupEventStats, dedup_by_event
 from capi_core.metrics.freshness import FreshnessRow
 from capi_core.metrics.match_keys import EMQ_GOAL, MatchKeyCoverage
 from capi_core.metrics.reconcile import ReconSummary, RecordVerdict
 from capi_core.models import IncomingEvent, IncomingTruth, RowError, Scope, SourceKind
-from capi_core.readers import ReadOptions, ads_manager, detect, formats_for, generic_csv, get_reader
-from capi_core.readers._csv import iter_records
+from capi_core.readers import (
+    ReadOptions,
+    ads_manager,
+    detect,
+    formats_for,
+    generic_csv,
+    get_reader,
+    iter_records,
+)
 from capi_core.report import Counts, Window, window_and_counts
 from capi_core.store import Store
 
@@ -55,13 +63,10 @@ class _Frozen(BaseModel):
 
 
 def data_version(store: Store) -> str:
-    """A value that changes whenever a batch is ingested or undone, or a Dataset Quality snapshot is stored
-    (the EMQ estimate is fitted to the snapshots): a cache key for the pages."""
-    row = store.query(
-        "data version",
-        "select count(*), coalesce(max(batch_id), 0), coalesce(sum(batch_id), 0) from batches",
-    ).rows[0]
-    return "-".join(str(v) for v in row) + "/" + (emq_fit.snapshots_version(store) or "-")
+    """A value that changes whenever the store's data changes (``memo.data_version``: batches, settings,
+    annotations, saved contracts, Dataset Quality snapshots) or a contract file is edited: the pages'
+    cache key, so no page has to clear a cache after a change."""
+    return "-".join(str(v) for v in memo.data_version(store)) + "/" + contracts.files_version()
 
 
 def pixels(store: Store) -> list[str]:
@@ -399,13 +404,6 @@ class Headline(_Frozen):
     help: str
 
 
-def fmt_pct(value: float | None, *, signed: bool = False) -> str:
-    """A share as ``12.3%`` (``+12.3%`` when signed), or an em dash when there is none."""
-    if value is None:
-        return "—"
-    return f"{value:+.1%}" if signed else f"{value:.1%}"
-
-
 def _status(value: float | None, ok: Callable[[float], bool]) -> Status:
     if value is None:
         return "unknown"
@@ -469,11 +467,11 @@ def _coverage_help(dedup: DedupEventStats | None) -> str:
     )
     if dedup is None:
         return text
-    text += f" By event_id alone: {fmt_pct(dedup.event_id_coverage)}."
+    text += f" By event_id alone: {units.share(dedup.event_id_coverage)}."
     if dedup.event_coverage_7d_to is not None:
         text += (
             f" 7-day figure as Events Manager shows it (to {dedup.event_coverage_7d_to:%Y-%m-%d}): "
-            f"{fmt_pct(dedup.event_coverage_7d)}."
+            f"{units.share(dedup.event_coverage_7d)}."
         )
     return text
 
@@ -493,7 +491,7 @@ def _count_gap(recon: ReconSummary | None, dedup: Sequence[DedupEventStats]) -> 
     bounds = count_range.recon_range(recon, dedup)
     low, high = bounds.gap_pct_low, bounds.gap_pct_high
     if not bounds.is_range or low is None or high is None:
-        return fmt_pct(recon.gap_pct, signed=True), _status(recon.gap_pct, _within_tolerance), help_text
+        return units.signed_share(recon.gap_pct), _status(recon.gap_pct, _within_tolerance), help_text
     statuses = {_status(low, _within_tolerance), _status(high, _within_tolerance)}
     status: Status = statuses.pop() if len(statuses) == 1 else "unknown"
     help_text += (
@@ -503,7 +501,7 @@ def _count_gap(recon: ReconSummary | None, dedup: Sequence[DedupEventStats]) -> 
         "external_id with an earlier browser copy, and Meta does not document whether it merges those "
         "(lower bound: it does; upper: it does not). Details on the Deduplication page."
     )
-    return f"{fmt_pct(low, signed=True)} to {fmt_pct(high, signed=True)}", status, help_text
+    return units.share_range(low, high), status, help_text
 
 
 def _within_tolerance(gap: float) -> bool:
@@ -539,7 +537,7 @@ def headlines(report: HeadlineSource) -> list[Headline]:
             key="dedup_health",
             label="Dedup health, all events",
             value=health,
-            display=fmt_pct(health),
+            display=units.share(health),
             goal="goal 100 %",
             status=_status(health, lambda v: v >= 1),
             help="Merged browser+server pairs / (merged pairs + pairs Meta will count twice). 100 % means "
@@ -549,8 +547,8 @@ def headlines(report: HeadlineSource) -> list[Headline]:
             key="event_coverage",
             label=f"{event} event coverage",
             value=coverage,
-            display=fmt_pct(coverage),
-            goal=f"goal ≥ {COVERAGE_GOAL:.0%}",
+            display=units.share(coverage),
+            goal=f"goal ≥ {units.goal(COVERAGE_GOAL)}",
             status=_status(coverage, lambda v: v >= COVERAGE_GOAL),
             help=_coverage_help(dedup),
         ),
@@ -567,7 +565,7 @@ def headlines(report: HeadlineSource) -> list[Headline]:
             key="gap_value",
             label=f"Meta vs backend, {truth} value",
             value=value_gap,
-            display=fmt_pct(value_gap, signed=True),
+            display=units.signed_share(value_gap),
             goal="goal 0 % (±5 % is fine)",
             status=_status(value_gap, lambda v: abs(v) <= GAP_TOLERANCE),
             help="The same gap in money: conversion value Meta would book vs the backend's total.",
@@ -589,7 +587,7 @@ def headlines(report: HeadlineSource) -> list[Headline]:
             key="freshness",
             label="Server copies sent within 1 h",
             value=fresh,
-            display=fmt_pct(fresh),
+            display=units.share(fresh),
             goal="goal 100 %; Meta warns past 2 h",
             status=_status(fresh, lambda v: v >= 0.99),
             help="Share of server copies sent less than an hour after the event happened.",

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict
 
 from capi_core.errors import InputError, UnreadableFileError
 from capi_core.privacy import strip_secrets
-from capi_core.readers._io import read_text
+from capi_core.readers import read_text
 from capi_core.store import Store
 
 #: The web fields requested (reference §5, SDK field list); sub-fields are Meta's defaults.

@@ -35,9 +35,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from capi_core.store import Transaction, load_query, quote_ident
+from capi_core.queries import load_query, quote_ident
+
+if TYPE_CHECKING:  # a type only: the store runs derived (store.py imports this module)
+    from capi_core.store import Transaction
 
 #: per-copy derived tables -> the query computing them, in dependency order. A copy's rows depend only on
 #: copies sharing a key of ``copy_match_keys`` with it (see derived_copy_match_keys.sql).

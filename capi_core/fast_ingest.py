@@ -8,9 +8,11 @@ reader (``line_items``, which the Spark ingest uses too), and the SQL twin of
 ``canonical.fingerprint``. The Python reader and ``canonical.py`` stay the reference: SQL maps only
 shapes whose result it can reproduce exactly (64-hex hashes, IPv4 and IPv6, integer epochs, ISO
 times, page URLs it masks as ``privacy.mask_url`` does...), and any line holding anything else (raw
-PII, odd types, bad events, credentials it cannot count, page URLs holding an email) is read by Python
-as a whole, so both paths store the same rows (tests/core/test_fast_ingest.py and
-test_fast_ingest_beacons.py check it property-based).
+PII, odd types, bad events, credentials it cannot count, page URLs holding an email, a key repeated in
+an object it reads, where DuckDB takes the first value and orjson the last) is read by Python as a
+whole, so both paths store the same rows (tests/core/test_fast_ingest.py and test_fast_ingest_beacons.py
+check it property-based). The server SQL parses each line once for its envelope and each event once
+for all its fields, and judges every value from that one parse (the ``fx_leaf`` macros).
 
 Must not: write raw values to the store. Raw lines live only in TEMP tables of the ingest
 transaction, dropped before it commits; rows leave as canonical (hashed) columns. Credentials are
@@ -32,18 +34,26 @@ from capi_core.canonical import FINGERPRINT_EXCLUDED, canonical_event, fingerpri
 from capi_core.errors import StoreError
 from capi_core.models import EVENT_COLUMNS, IncomingEvent, RowError
 from capi_core.privacy import url_keys_kept
-from capi_core.readers import Reader, ReadOptions
-from capi_core.readers._io import MAX_LINE_BYTES, refuse_huge_line
-from capi_core.readers._json import line_record, masked, nul_line_error, strip_record
+from capi_core.queries import load_query, quote_ident
+from capi_core.readers import (
+    MAX_LINE_BYTES,
+    Reader,
+    ReadOptions,
+    line_record,
+    masked,
+    nul_line_error,
+    refuse_huge_line,
+    strip_record,
+)
 from capi_core.readers.browser import COMMENT, PixelBeaconReader
 from capi_core.readers.server import RecordError
-from capi_core.store import Transaction, load_query, quote_ident
+from capi_core.store import Transaction
 
 #: Server JSONL formats the fast path maps (queries/ingest_fast_events.sql).
 SERVER_FORMATS = frozenset({"capi_log", "capi_request", "capi_events"})
 #: Every format the fast path maps: the server ones and Pixel beacons (queries/ingest_fast_beacons.sql).
 FAST_FORMATS = SERVER_FORMATS | {"pixel_beacons"}
-_TEMP_TABLES = ("_fast_lines", "_fast_events", "_fast_currencies", "_fast_ranked")
+_TEMP_TABLES = ("_fast_lines", "_fast_events", "_fast_currencies", "_fast_keys", "_fast_python")
 _CONTENT = [name for name in EVENT_COLUMNS if name not in FINGERPRINT_EXCLUDED]
 _SCAN_CHUNK = 1 << 22
 
@@ -255,30 +265,42 @@ def _arrow_type(sql_type: str) -> pa.DataType:
 
 
 def _insert_ranked(tx: Transaction, batch_id: int, counts: FastCounts) -> None:
-    """Fingerprints, occurrences by (line, position) over SQL and Python rows, then new rows stored."""
+    """Fingerprints, occurrences by (line, position) over SQL and Python rows, then new rows stored.
+
+    The occurrence window runs over narrow rows (line, position, fingerprint) in ``_fast_keys``; the wide
+    rows are read once, by the insert, joined to their keys on (line, position), which is unique: a line is
+    read either by SQL (positions 1..n) or by Python (its rows' placeholder occurrences, negated).
+    """
     cols = ", ".join(quote_ident(name, _CONTENT) for name in _CONTENT)
-    all_cols = ", ".join(quote_ident(name, list(EVENT_COLUMNS)) for name in EVENT_COLUMNS)
+    row_cols = ", ".join("r." + quote_ident(name, _CONTENT) for name in _CONTENT)
     fp = fingerprint_sql(EVENT_COLUMNS)
     # identifiers come from EVENT_COLUMNS through quote_ident; values are bound
     tx.execute(
-        "fast ingest rank",
-        f"""create temp table _fast_ranked as
+        "fast ingest keys",
+        f"""create temp table _fast_keys as
 with staged as (
-    select line_no, pos, {fp} as fingerprint, {cols}
+    select line_no, pos, {fp} as fingerprint
     from _fast_events
     where line_ok and pos > 0
     union all
-    select line_no, -occurrence as pos, fingerprint, {cols}
+    select line_no, -occurrence as pos, fingerprint
     from events
     where batch_id = $batch_id and occurrence < 0
 )
 select
-    $batch_id::integer as batch_id,
+    line_no,
+    pos,
     fingerprint,
-    row_number() over (partition by fingerprint order by line_no, pos)::integer as occurrence,
-    line_no::integer as line_no,
-    {cols}
+    row_number() over (partition by fingerprint order by line_no, pos)::integer as occurrence
 from staged""",  # noqa: S608
+        {"batch_id": batch_id},
+    )
+    tx.execute(
+        "fast ingest python rows",
+        f"""create temp table _fast_python as
+select line_no, -occurrence as pos, {cols}
+from events
+where batch_id = $batch_id and occurrence < 0""",  # noqa: S608
         {"batch_id": batch_id},
     )
     tx.execute(
@@ -286,17 +308,34 @@ from staged""",  # noqa: S608
         "delete from events where batch_id = $batch_id and occurrence < 0",
         {"batch_id": batch_id},
     )
-    staged = int(tx.execute("fast ingest staged", "select count(*) from _fast_ranked").scalar())
+    staged = int(tx.execute("fast ingest staged", "select count(*) from _fast_keys").scalar())
     stored = tx.execute(
         "fast ingest insert",
-        f"""insert into events ({all_cols})
-select {all_cols}
-from _fast_ranked r
+        f"""insert into events (batch_id, fingerprint, occurrence, line_no, {cols})
+with rows as (
+    select line_no, pos, {cols}
+    from _fast_events
+    where line_ok and pos > 0
+    union all
+    select line_no, pos, {cols}
+    from _fast_python
+)
+select
+    $batch_id::integer as batch_id,
+    k.fingerprint,
+    k.occurrence,
+    r.line_no::integer as line_no,
+    {row_cols}
+from rows r
+join _fast_keys k
+  on k.line_no = r.line_no
+ and k.pos = r.pos
 where not exists (
-    select 1 from events e where e.fingerprint = r.fingerprint and e.occurrence = r.occurrence
+    select 1 from events e where e.fingerprint = k.fingerprint and e.occurrence = k.occurrence
 )""",  # noqa: S608
-    ).scalar()
-    counts.stored = int(stored or 0)
+        {"batch_id": batch_id},
+    )
+    counts.stored = int(stored.scalar() or 0)
     counts.already = staged - counts.stored
 
 

@@ -29,9 +29,10 @@ from capi_core.models import (
     RowError,
     SourceKind,
 )
+from capi_core.queries import quote_ident
 from capi_core.readers import Item, Reader, ReadOptions, ads_manager, detect, get_reader
 from capi_core.readers.lead_stages import validate_overrides
-from capi_core.store import META_REPORTED_COLUMNS, Store, Transaction, quote_ident
+from capi_core.store import META_REPORTED_COLUMNS, Store, Transaction
 
 CHUNK_ROWS = 50_000
 _ARROW_TYPES = {

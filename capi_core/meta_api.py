@@ -19,7 +19,6 @@ from the dashboard's secrets is handed to ``resolve_token`` by the page).
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from capi_core.config import ENV_TOKEN, DeskConfig
 from capi_core.errors import InputError, MetaApiError
 from capi_core.privacy import SECRET_KEYS, mask_secrets
 
@@ -275,10 +275,7 @@ def resolve_token(session_token: str | None = None, secret: str | None = None) -
     """The access token to use: this session's password-field value, else ``META_ACCESS_TOKEN``, else
     ``secret`` (the dashboard passes ``st.secrets["META_ACCESS_TOKEN"]``; capi_core never reads secrets
     itself, so it never imports streamlit)."""
-    for candidate in (session_token, os.environ.get("META_ACCESS_TOKEN"), secret):
-        if candidate and candidate.strip():
-            return candidate.strip()
-    return None
+    return DeskConfig.load({ENV_TOKEN: secret}).token(session_token)
 
 
 _BASE_URL_HINT = (

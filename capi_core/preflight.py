@@ -30,7 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from capi_core.canonical import check_currency, parse_value
+from capi_core.canonical import EPOCH_MS_THRESHOLD, check_currency, parse_value
 from capi_core.meta_api import MAX_EVENTS_PER_REQUEST, max_event_age_s
 from capi_core.models import HASHED_KEYS
 from capi_core.normalize import assess_key, is_sha256
@@ -45,8 +45,6 @@ ACTION_SOURCES: tuple[str, ...] = (
 #: Meta does not document a future limit (reference §10); we allow a few minutes of clock skew between
 #: the sender and Meta and refuse anything later: an event from the future is a bug in the sender.
 FUTURE_SKEW_S = 10 * 60
-#: Unix seconds above this are milliseconds (year 5138 in seconds; 1973 in milliseconds).
-_MS_THRESHOLD = 100_000_000_000
 #: Graph subcodes the reference confirms (§3.5); other refusals are code 100 without a subcode.
 SUBCODE_TOO_OLD = 2804003
 SUBCODE_INSUFFICIENT_KEYS = 2804050
@@ -216,7 +214,7 @@ def _event_time(raw: Any, now: float, max_age_s: int) -> _Found:
     if isinstance(raw, bool) or not isinstance(raw, int):
         reason = "event_time must be an integer Unix timestamp in seconds"
         return [("event_time", "event_time_type", reason, None)]
-    if raw >= _MS_THRESHOLD:
+    if raw >= EPOCH_MS_THRESHOLD:
         reason = "event_time looks like milliseconds; Meta wants seconds (divide by 1000)"
         return [("event_time", "event_time_milliseconds", reason, None)]
     age = now - raw

@@ -43,7 +43,7 @@ from urllib.parse import parse_qs, urlsplit
 from capi_core.meta_api import MAX_EVENTS_PER_REQUEST, RETRYABLE_CODES, scrub
 from capi_core.preflight import Problem, check_events
 from capi_core.privacy import strip_secrets
-from capi_core.readers._json import nests_deeper
+from capi_core.readers import nests_deeper
 
 __all__ = ["HOST", "FailureSpec", "Sandbox", "dataset_quality_body", "serve"]
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from capi_core.errors import InputError
 from capi_core.models import Scope
-from capi_core.store import Store, quote_ident
+from capi_core.queries import quote_ident
+from capi_core.store import Store
 from capi_core.weekly_review import plain
 
 #: How many of the store's values an error lists.

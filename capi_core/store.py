@@ -3,7 +3,7 @@
 Every query goes through ``Store.query`` / ``Transaction.execute``: a cursor per call (Streamlit runs
 sessions on threads), values always bound as ``$name`` parameters, identifiers only through
 ``quote_ident`` with an allow-list, and ``duckdb.Error`` translated to ``StoreError`` naming the query.
-Metric SQL lives in ``capi_core/queries/*.sql`` and is loaded by name with ``load_query``.
+Metric SQL lives in ``capi_core/queries/*.sql`` and is loaded by name with ``queries.load_query``.
 
 A store file holds customer data: files it creates (the store, its ``.wal``) are readable by their owner
 only, and a path that exists but is not a DuckDB file is refused rather than opened (DuckDB would treat
@@ -20,21 +20,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from capi_core import derived
+from capi_core.config import DeskConfig
 from capi_core.errors import InputError, SchemaVersionError, StoreBusyError, StoreError
 from capi_core.models import EVENT_COLUMNS, TRUTH_COLUMNS
+from capi_core.queries import load_query, quote_ident
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,7 +44,7 @@ SCHEMA_VERSION = 3
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: The embedded demo store: ``$CAPI_DESK_DEMO_DB`` (e.g. when the package folder is not writable), else
 #: ``data/demo.duckdb`` beside the code.
-DEFAULT_DB = Path(os.environ.get("CAPI_DESK_DEMO_DB") or PROJECT_ROOT / "data" / "demo.duckdb")
+DEFAULT_DB = DeskConfig.load().demo_db or PROJECT_ROOT / "data" / "demo.duckdb"
 #: Bytes 8 to 12 of every DuckDB database file.
 DUCKDB_MAGIC = b"DUCK"
 #: Longest wait of a brief store's read for a busy file (the dashboard then shows its last figures).
@@ -214,51 +214,9 @@ class Results:
         return pd.DataFrame.from_records(self.rows, columns=self.columns)
 
 
-@cache
-def load_query(name: str) -> str:
-    """The text of ``capi_core/queries/<name>.sql``, its ``-- @include NAME`` lines expanded.
-
-    A line that is only ``-- @include spark/_fragment`` is replaced by the (expanded) text of
-    ``capi_core/queries/spark/_fragment.sql``, so queries can share CTE chains without copies. Includes
-    nest; a cycle, or a NAME other than lowercase ``a-z0-9_`` path parts joined by ``/``, is a ValueError.
-    """
-    return _expand_query(name, ())
-
-
-_INCLUDE_LINE = re.compile(r"^[ \t]*-- @include[ \t]+(?P<name>\S*)[ \t]*$", re.MULTILINE)
-_INCLUDE_NAME = re.compile(r"[a-z0-9_]+(?:/[a-z0-9_]+)*")
-
-
-def _query_text(name: str) -> str:
-    """The raw text of one query file (no includes expanded)."""
-    return resources.files("capi_core.queries").joinpath(f"{name}.sql").read_text(encoding="utf-8")
-
-
-def _expand_query(name: str, chain: tuple[str, ...]) -> str:
-    """``name``'s text with includes expanded; ``chain`` = the files including it (cycle guard)."""
-
-    def include(match: re.Match[str]) -> str:
-        child = match["name"]
-        if not _INCLUDE_NAME.fullmatch(child):
-            raise ValueError(f"bad include name {child!r} in query {name!r}")
-        if child in (*chain, name):
-            raise ValueError(f"include cycle: {' -> '.join((*chain, name, child))}")
-        return _expand_query(child, (*chain, name)).rstrip("\n")
-
-    return _INCLUDE_LINE.sub(include, _query_text(name))
-
-
-def quote_ident(name: str, allowed: Sequence[str]) -> str:
-    """Quote an identifier that must be one of ``allowed`` (never a value from a user or a file)."""
-    if name not in allowed:
-        raise ValueError(f"identifier {name!r} is not allowed here")
-    return '"' + name.replace('"', '""') + '"'
-
-
 def default_db_path() -> Path:
     """The store the CLI and dashboard open: ``$CAPI_DESK_DB``, else the embedded demo store."""
-    env = os.environ.get("CAPI_DESK_DB")
-    return Path(env) if env else DEFAULT_DB
+    return DeskConfig.load().db or DEFAULT_DB
 
 
 def is_duckdb_file(path: str | Path) -> bool:
@@ -531,8 +489,6 @@ class Store:
             self._ensure_derived()
 
     def _up_to_date(self) -> bool:
-        from capi_core import derived  # derived runs through this module; imported late to avoid a cycle
-
         if self._version() != SCHEMA_VERSION:
             return False
         built = self.query("derived state", "select max(sql_sha256) from derived_state").scalar()
@@ -632,8 +588,6 @@ class Store:
 
     def _ensure_derived(self) -> None:
         """Rebuild the derived tables when their SQL differs from the SQL that built them (or never ran)."""
-        from capi_core import derived  # derived runs through this module; imported late to avoid a cycle
-
         wanted = derived.definition_sha256()
         built = self.query("derived state", "select max(sql_sha256) from derived_state").scalar()
         if built != wanted:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 from collections.abc import Sequence
 
@@ -37,6 +38,16 @@ def plain(text: str) -> str:
     """``text`` with control characters (terminal escapes, tabs, line breaks) shown as ``\\x1b``-style
     escapes, so a note or a name from a file cannot drive a terminal or break a line."""
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def event_label(name: str | None) -> str:
+    """An event name as sent: quoted, with escapes, when it has surrounding spaces or characters one cannot
+    see (``"AddToCart "``), so it never looks like the standard name; ``(no name)`` for none."""
+    if name is None:
+        return "(no name)"
+    if name != name.strip() or not name.isprintable() or name == "":
+        return json.dumps(name)
+    return name
 
 
 def md_text(text: str | None) -> str:
@@ -79,7 +90,8 @@ def _flag(metric: MetricDrift) -> str:
     return f"{direction} vs {against}"
 
 
-def _metric_row(metric: MetricDrift) -> list[str]:
+def metric_row(metric: MetricDrift) -> list[str]:
+    """One metric as the drift table's cells (``METRIC_COLUMNS``), plain text."""
     point = metric.change_point
     started = ""
     if point is not None:
@@ -103,7 +115,8 @@ METRIC_COLUMNS = (
 )  # fmt: skip
 
 
-def _heading(drift: DriftReport) -> str:
+def heading(drift: DriftReport) -> str:
+    """The drift section's title: the week and its days (and whether the data covers all of them)."""
     if drift.week is None:
         return "Weekly drift"
     partial = "" if drift.complete else " (incomplete: the data stops before Sunday)"
@@ -113,11 +126,11 @@ def _heading(drift: DriftReport) -> str:
 def markdown_lines(drift: DriftReport, level: int = 2) -> list[str]:
     """The drift section as Markdown lines (headings at ``level``): summary, metrics, what changed."""
     hashes = "#" * level
-    lines = [f"{hashes} {md_text(_heading(drift))}", "", md_text(drift.summary), ""]
+    lines = [f"{hashes} {md_text(heading(drift))}", "", md_text(drift.summary), ""]
     if not drift.metrics:
         return lines
     lines += ["| " + " | ".join(METRIC_COLUMNS) + " |", "|" + "---|" * len(METRIC_COLUMNS)]
-    lines += ["| " + " | ".join(md_text(cell) for cell in _metric_row(m)) + " |" for m in drift.metrics]
+    lines += ["| " + " | ".join(md_text(cell) for cell in metric_row(m)) + " |" for m in drift.metrics]
     lines += ["", f"{hashes}# What changed (largest first)", ""]
     lines += [f"{n}. {md_text(c.sentence)}" for n, c in enumerate(drift.what_changed, 1)] or [
         "Nothing passed its threshold."
@@ -139,10 +152,10 @@ def _html_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def html_parts(drift: DriftReport, level: int = 2) -> list[str]:
     """The drift section as HTML fragments (every value escaped), headings at ``level``."""
     h, sub = f"h{level}", f"h{level + 1}"
-    parts = [f"<{h}>{html.escape(_heading(drift))}</{h}>", f"<p>{_html(drift.summary)}</p>"]
+    parts = [f"<{h}>{html.escape(heading(drift))}</{h}>", f"<p>{_html(drift.summary)}</p>"]
     if not drift.metrics:
         return parts
-    parts.append(_html_table(METRIC_COLUMNS, [_metric_row(m) for m in drift.metrics]))
+    parts.append(_html_table(METRIC_COLUMNS, [metric_row(m) for m in drift.metrics]))
     parts.append(f"<{sub}>What changed (largest first)</{sub}>")
     if drift.what_changed:
         parts.append("<ol>" + "".join(f"<li>{_html(c.sentence)}</li>" for c in drift.what_changed) + "</ol>")
@@ -154,11 +167,13 @@ def html_parts(drift: DriftReport, level: int = 2) -> list[str]:
     return parts
 
 
-_FINDING_COLUMNS = ("severity", "code", "event", "count", "message")
+#: No count column: a finding's sentence carries its numbers (its count may be another figure of them).
+_FINDING_COLUMNS = ("severity", "code", "event", "finding")
 
 
 def _finding_row(finding: Finding) -> list[str]:
-    return [finding.severity, finding.code, finding.event_name or "", f"{finding.count:,}", finding.message]
+    event = "all events" if finding.event_name is None else event_label(finding.event_name)
+    return [finding.severity, finding.code, event, finding.message]
 
 
 def render_review(drift: DriftReport, findings: Sequence[Finding], fmt: str) -> str:

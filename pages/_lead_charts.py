@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from capi_core import dashboard_api as api
+from capi_core import units
 from capi_core.metrics import leads
 from pages import _charts
 
@@ -58,12 +59,12 @@ def qualification_by_source(report: leads.LeadReport) -> go.Figure | None:
         "source / campaign",
         "qualified_event_share",
         # generic words, not the event name: plotly renders some HTML in titles and the name comes from files
-        title=f"Qualified share of Lead events per utm_source / utm_campaign — good: every bar above "
-        f"{goal:.0%}",
+        title="Qualified share of Lead events per utm_source / utm_campaign — good: every bar above "
+        + units.goal(goal),
         x_title="utm_source / utm_campaign",
         y_title="Lead events whose lead qualified / Lead events",
         goal=goal,
-        goal_label=f"goal {goal:.0%}",
+        goal_label=f"goal {units.goal(goal)}",
         hover=["lead_events", "qualified_events", "qualification_rate"],
         percent=True,
     )

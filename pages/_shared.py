@@ -17,7 +17,6 @@ pages keep the figures of the last data version read, under a note, until the in
 from __future__ import annotations
 
 import datetime as dt
-import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -118,7 +117,7 @@ def engine() -> EngineConfig:
         settings = st.secrets.get("engine")
     except FileNotFoundError:  # no secrets.toml: the environment alone decides
         settings = None
-    return resolve_engine(os.environ, dict(settings) if settings else None)
+    return resolve_engine(secrets=dict(settings) if settings else None)
 
 
 @st.cache_resource(show_spinner="Opening the store…")

@@ -99,7 +99,6 @@ if st.button("Save as a new version", key="contracts_save", disabled=draft is No
     except CapiDeskError as err:
         _shared.show_error(err)
     else:
-        st.cache_data.clear()  # completeness reads the contract: cached reports must be recomputed
         st.session_state["contracts_saved"] = saved.version
         st.rerun()
 if saved_version := st.session_state.pop("contracts_saved", None):

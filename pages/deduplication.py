@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from capi_core import dashboard_api as api
-from capi_core import inspector
+from capi_core import inspector, units
 from capi_core.metrics import dedup
 from capi_core.models import Scope
 from pages import _charts, _shared
@@ -76,7 +76,7 @@ outcomes, reasons, pairs = _facts(_shared.store_path(), _shared.version(), scope
 health = api.overall_dedup_health(stats)
 tiles = st.columns(4)
 tiles[0].metric(
-    "Dedup health (goal 100 %)", api.fmt_pct(health), help="Merged pairs / (merged + counted twice)."
+    "Dedup health (goal 100 %)", units.share(health), help="Merged pairs / (merged + counted twice)."
 )
 tiles[1].metric("Merged pairs (counted once)", f"{sum(d.merged_pairs for d in stats):,}")
 tiles[2].metric("Pairs counted twice (goal 0)", f"{sum(d.would_be_pairs for d in stats):,}")
@@ -109,8 +109,8 @@ with tabs[1]:
     chosen = labels[st.selectbox("Event", list(labels), key="dedup_key_event")]
     st.caption("As Events Manager shows it (Event Deduplication tab). Good: high overlap on event_id.")
     left, right = st.columns(2)
-    left.metric("Rate of browser events deduplicated", api.fmt_pct(chosen.dedup_rate_browser))
-    right.metric("Rate of server events deduplicated", api.fmt_pct(chosen.dedup_rate_server))
+    left.metric("Rate of browser events deduplicated", units.share(chosen.dedup_rate_browser))
+    right.metric("Rate of server events deduplicated", units.share(chosen.dedup_rate_server))
     usage = api.frame(chosen.key_usage).rename(
         columns={"key": "Deduplication key", "browser_share": "Browser", "server_share": "Server"}
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from capi_core import dashboard_api as api
-from capi_core import settings
+from capi_core import settings, units
 from capi_core.metrics import leads
 from capi_core.weekly_review import md_text, plain
 from pages import _lead_charts, _shared
@@ -35,7 +35,6 @@ picked = st.selectbox(
 )
 if picked != lead_event.event_name:
     settings.set_lead_event(_shared.store(), picked)
-    st.cache_data.clear()  # the setting changes every lead figure but not the data version the cache keys on
     st.rerun()
 report: leads.LeadReport | None = _shared.cached_call(leads.lead_report, scope)
 if report is None:
@@ -53,7 +52,7 @@ st.markdown(f"**{md_text(report.headline)}**")
 st.caption(
     f"A {md_text(event)} event is one Meta counts after deduplication (a browser + server pair is one). It "
     "matches a CRM lead by lead_id, order_id or event_id, else by fbp / hashed email within 10 minutes. "
-    f"Qualified = stage qualified or won, or a qualified date. Goal: at least {goal:.0%} of the "
+    f"Qualified = stage qualified or won, or a qualified date. Goal: at least {units.goal(goal)} of the "
     f"{md_text(event)} events Meta counts should become qualified leads (the qualified share; the CRM's "
     "qualification rate of matched leads is shown without a goal). The event-name filter does not apply "
     "here."
@@ -67,20 +66,20 @@ tiles[0].metric(
 )
 tiles[1].metric(
     "Became CRM leads",
-    api.fmt_pct(funnel.match_rate),
+    units.share(funnel.match_rate),
     help=f"{funnel.matched_events:,} of {funnel.lead_events:,} Lead events match a CRM lead.",
     border=True,
 )
 tiles[2].metric(
-    f"Qualified share (goal {goal:.0%})",
-    api.fmt_pct(funnel.qualified_event_share),
+    f"Qualified share (goal {units.goal(goal)})",
+    units.share(funnel.qualified_event_share),
     help=f"{funnel.qualified_events:,} of the {funnel.lead_events:,} Lead events Meta counted became "
     "qualified CRM leads: what Meta's optimization learns from.",
     border=True,
 )
 tiles[3].metric(
     "CRM qualification rate",
-    api.fmt_pct(funnel.qualification_rate),
+    units.share(funnel.qualification_rate),
     help=f"{funnel.qualified_leads:,} of {funnel.matched_leads:,} matched CRM leads qualified (a CRM-side "
     "figure: Lead events with no CRM lead are not in it, so it has no goal here).",
     border=True,
@@ -118,7 +117,8 @@ with gaps:
     st.subheader("Lead events with no CRM lead")
     st.caption(
         f"{funnel.unmatched_events:,} of {funnel.lead_events:,} Lead events Meta counted "
-        f"({api.fmt_pct(funnel.unmatched_share)}; at most {report.unmatched_max_share:.0%} expected): spam, "
+        f"({units.share(funnel.unmatched_share)}; at most {units.goal(report.unmatched_max_share)} "
+        "expected): spam, "
         f"test or lost form fills Meta still optimizes on. Up to {leads.DEFAULT_LIMIT}, oldest first."
     )
     _shared.table(

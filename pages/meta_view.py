@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from capi_core import dashboard_api as api
-from capi_core import dataset_quality
+from capi_core import dataset_quality, units
 from capi_core.errors import CapiDeskError
 from capi_core.ingest import ingest_file
 from capi_core.meta_api import resolve_token
@@ -74,12 +74,12 @@ with reported_tab:
             f"{totals.estimated_meta_count:,}",
             help="Purchase copies Meta counts after its dedup, by this tool's model.",
         )
-        tiles[3].metric("Reported / backend (goal 100 %)", api.fmt_pct(totals.reported_vs_backend))
+        tiles[3].metric("Reported / backend (goal 100 %)", units.share(totals.reported_vs_backend))
         tiles = st.columns(4)
         tiles[0].metric("Purchase value Meta reported", _number(totals.reported_value, money=True))
         tiles[1].metric("Backend value", _number(totals.backend_value, money=True))
         tiles[2].metric("Meta value (our estimate)", _number(totals.estimated_meta_value, money=True))
-        tiles[3].metric("Reported / our estimate (goal 100 %)", api.fmt_pct(totals.reported_vs_estimate))
+        tiles[3].metric("Reported / our estimate (goal 100 %)", units.share(totals.reported_vs_estimate))
         days = api.frame(view.days)
         measure = st.radio("Measure", ["count", "value"], horizontal=True, key="meta_view_measure")
         series = (

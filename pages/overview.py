@@ -38,7 +38,20 @@ st.caption(
     f"{_minute(window.first_event_time)} to {_minute(window.last_event_time)} (UTC)."
 )
 
+#: Tiles about one event, and what to load when the store has no event to speak about (else the tile
+#: would read "Event event coverage").
+EVENT_TILES = {
+    "event_coverage": "Event coverage — load Pixel and server events to see it",
+    "emq": "Estimated EMQ — load server events to see it",
+}
 tiles = api.headlines(report)
+if api.headline_event(report) is None:
+    tiles = [
+        t.model_copy(update={"label": EVENT_TILES[t.key], "display": "—", "goal": "no events yet"})
+        if t.key in EVENT_TILES
+        else t
+        for t in tiles
+    ]
 columns = [column for _ in range(0, len(tiles), 3) for column in st.columns(3)]  # rows of 3: labels fit
 for column, tile in zip(columns, tiles, strict=False):
     column.metric(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from capi_core import dashboard_api as api
+from capi_core import units
 from capi_core.metrics import dedup, reconcile
 from capi_core.report import recon_notes
 from pages import _charts, _shared
@@ -28,7 +29,7 @@ event = st.selectbox(
 recon = summaries[event]
 bounds = api.meta_count_range(recon, _shared.dedup_stats(scope, key_usage=False))
 st.caption(
-    f"Joined on `{recon.join_key or 'nothing'}`: {api.fmt_pct(recon.join_match_rate)} of {event} copies "
+    f"Joined on `{recon.join_key or 'nothing'}`: {units.share(recon.join_match_rate)} of {event} copies "
     f"link to {'an' if recon.kind[0] in 'aeiou' else 'a'} {recon.kind}. "
     f"Backend = eligible {recon.kind}s (paid, consent not denied, not a test)."
 )
@@ -44,16 +45,16 @@ tiles[1].metric(
 )
 tiles[2].metric(
     "Count gap (goal 0 %)",
-    api.fmt_pct(recon.gap_pct, signed=True)
+    units.signed_share(recon.gap_pct)
     if not bounds.is_range
-    else f"{api.fmt_pct(bounds.gap_pct_low, signed=True)} to {api.fmt_pct(bounds.gap_pct_high, signed=True)}",
+    else units.share_range(bounds.gap_pct_low, bounds.gap_pct_high),
 )
 tiles[3].metric(
     "Value gap (goal 0 %)",
-    api.fmt_pct(recon.value_gap_pct, signed=True),
+    units.signed_share(recon.value_gap_pct),
     help=f"Backend {recon.truth_value:,.2f} vs Meta {recon.meta_value:,.2f} {recon.currency or ''}.",
 )
-tiles[4].metric("Delivery accuracy (goal 100 %)", api.fmt_pct(recon.accuracy), help="Records reaching Meta.")
+tiles[4].metric("Delivery accuracy (goal 100 %)", units.share(recon.accuracy), help="Records reaching Meta.")
 for note in recon_notes(recon):  # currencies not added, orders per sales channel
     st.caption(note)
 if bounds.is_range:
@@ -99,7 +100,7 @@ with records:
         st.plotly_chart(_charts.value_deltas(api.frame(deltas.bins)), key="recon_deltas")
         st.caption(
             f"{deltas.exact:,} of {deltas.records:,} records that reached Meta with a value are booked at "
-            f"exactly the backend value ({api.fmt_pct(deltas.exact / deltas.records)})."
+            f"exactly the backend value ({units.share(deltas.exact / deltas.records)})."
         )
 
 with phantoms:

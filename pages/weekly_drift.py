@@ -95,6 +95,5 @@ with st.form("drift_annotate", clear_on_submit=True):
         except CapiDeskError as err:
             _shared.show_error(err)
         else:
-            st.cache_data.clear()  # annotations do not change the data version the cache is keyed on
             st.session_state["drift_added"] = True
             st.rerun()

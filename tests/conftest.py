@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from capi_core.demo_store import build_demo_store
+from capi_core.models import Scope
+from capi_core.report import Report, build_report
 from capi_core.store import Store
 
 if TYPE_CHECKING:
@@ -36,6 +39,21 @@ def store(tmp_path: Path) -> Iterator[Store]:
     """A new store in a real DuckDB file."""
     with Store(tmp_path / "store.duckdb") as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo store, built once (10-20 s) into a session folder; tests must not write to it."""
+    target = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    build_demo_store(target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_report(demo_db: Path) -> Report:
+    """The report over the whole demo store, as the CLI would compute it."""
+    with Store(demo_db) as store:
+        return build_report(store, Scope())
 
 
 @pytest.fixture

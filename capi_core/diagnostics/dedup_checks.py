@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from capi_core import units
 from capi_core.diagnostics.registry import CHECKS, Finding, check
 from capi_core.metrics import by_day
 from capi_core.metrics.dedup import COVERAGE_GOAL, dedup_facts, facts_by_event, with_would_be_pairs
@@ -334,7 +335,8 @@ def _pixel_mismatches(store: Store, scope: Scope) -> list[dict[str, Any]]:
     "COVERAGE_BELOW_GOAL",
     "medium",
     f"Event coverage (Meta's: unique browser events sharing event_id, external_id or fbp with a server "
-    f"copy of the same pixel and event name that Meta accepted) under Meta's {COVERAGE_GOAL:.0%} goal, for "
+    "copy of the same pixel and event name that Meta accepted) under Meta's "
+    f"{units.goal(COVERAGE_GOAL)} goal, for "
     f"an event both channels send or the browser sends with volume ({COVERAGE_MIN_BROWSER}+ copies).",
     "Send every browser conversion from the server too, with the shared event_id; the server owner "
     "covers the events listed in the event contract.",
@@ -355,8 +357,9 @@ def coverage_below_goal(store: Store, scope: Scope) -> list[Finding]:
             continue
         findings.append(
             me.finding(
-                f"event coverage of {event_name} is {coverage:.0%} ({covered} of {events} unique browser "
-                f"events share a dedup key with a server copy Meta accepted), goal {COVERAGE_GOAL:.0%}",
+                f"event coverage of {event_name} is {units.share(coverage)} ({covered} of {events} unique "
+                "browser events share a dedup key with a server copy Meta accepted), "
+                f"goal {units.goal(COVERAGE_GOAL)}",
                 count=events - covered,
                 share=1 - coverage,
                 examples=row["uncovered_examples"] or [],

@@ -19,14 +19,11 @@ passes ``leads.UNMATCHED_MAX_SHARE``; examples are their event_ids.
 
 from __future__ import annotations
 
+from capi_core import units
 from capi_core.diagnostics.registry import CHECKS, MAX_EXAMPLES, Finding, check
 from capi_core.metrics import leads
 from capi_core.models import Scope
 from capi_core.store import Store
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
 
 
 @check(
@@ -34,7 +31,7 @@ def _pct(value: float | None) -> str:
     "high",
     f"Few of the Lead events Meta counts become qualified leads: the qualified share of Lead events (counted "
     f"Lead events whose CRM lead qualified or was won / counted Lead events) is under "
-    f"{leads.QUALIFICATION_GOAL:.0%} overall or for a utm_source / utm_campaign with at least "
+    f"{units.goal(leads.QUALIFICATION_GOAL)} overall or for a utm_source / utm_campaign with at least "
     f"{leads.MIN_GROUP_LEADS} matched leads. Meta optimizes on every Lead event it counts, so it learns to "
     "find more form fills like these.",
     "Send the Lead event only for leads worth optimizing on, or send a later CRM-stage event (e.g. a "
@@ -61,8 +58,8 @@ def lead_low_qualification(store: Store, scope: Scope) -> list[Finding]:
         findings.append(
             check_.finding(
                 f"{funnel.qualified_events} of {funnel.lead_events} {event} events Meta counted became "
-                f"qualified CRM leads ({leads.share_text(share)}, goal {_pct(goal)}); qualification rate of "
-                f"matched CRM leads {_pct(funnel.qualification_rate)}",
+                f"qualified CRM leads ({units.share(share)}, goal {units.goal(goal)}); qualification rate of "
+                f"matched CRM leads {units.share(funnel.qualification_rate)}",
                 count=missed,
                 share=missed / funnel.lead_events,
                 examples=examples,
@@ -76,7 +73,7 @@ def lead_low_qualification(store: Store, scope: Scope) -> list[Finding]:
         findings.append(
             check_.finding(
                 f"{group.label}: {group.qualified_events} of {group.lead_events} {event} events became "
-                f"qualified CRM leads ({leads.share_text(group.qualified_event_share)}, goal {_pct(goal)})",
+                f"qualified CRM leads ({units.share(group.qualified_event_share)}, goal {units.goal(goal)})",
                 count=missed,
                 share=missed / group.lead_events,
                 examples=[group.label],
@@ -89,7 +86,7 @@ def lead_low_qualification(store: Store, scope: Scope) -> list[Finding]:
 @check(
     "LEAD_UNMATCHED",
     "medium",
-    f"More than {leads.UNMATCHED_MAX_SHARE:.0%} of the Lead events Meta counts match no CRM lead (by "
+    f"More than {units.goal(leads.UNMATCHED_MAX_SHARE)} of the Lead events Meta counts match no CRM lead (by "
     "lead_id, order_id or event_id, else fbp / hashed email within 10 minutes): spam, test or duplicate "
     "form fills that Meta optimizes on but the business never sees.",
     "Fire the Lead event after the form's server-side validation (spam filter, duplicate check) and give "
@@ -110,7 +107,7 @@ def lead_unmatched(store: Store, scope: Scope) -> list[Finding]:
     return [
         CHECKS["LEAD_UNMATCHED"].finding(
             f"{funnel.unmatched_events} of {funnel.lead_events} {event} events Meta counted match no CRM "
-            f"lead ({_pct(share)}, at most {_pct(leads.UNMATCHED_MAX_SHARE)} expected)",
+            f"lead ({units.share(share)}, at most {units.goal(leads.UNMATCHED_MAX_SHARE)} expected)",
             count=funnel.unmatched_events,
             share=share,
             examples=examples,

@@ -2,7 +2,7 @@
 fbp mismatches inside merged pairs.
 
 Each check runs one ``quality_*.sql`` aggregate (through ``capi_core.metrics.quality_sql``) whose per-copy
-rules live in ``quality_copy_checks.sql``. Findings are per pixel x event_name x channel, per key where
+rules live in ``derived_copy_checks.sql``. Findings are per pixel x event_name x channel, per key where
 the fix is per key.
 
 MATCH_SHARED_IP: an IP fires when it carries at least ``SHARED_IP_MIN_USERS`` distinct users
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from capi_core import units
 from capi_core.diagnostics.registry import CHECKS, MAX_EXAMPLES, Finding, check
 from capi_core.metrics import by_day
 from capi_core.metrics.quality_sql import examples, run_quality
@@ -244,7 +245,8 @@ def _insufficient(row: dict[str, Any], count: int, found: Any, what: str) -> Fin
     "MATCH_SHARED_IP",
     "high",
     f"One client_ip_address carried by at least {SHARED_IP_MIN_USERS} distinct users and at least "
-    f"{SHARED_IP_MIN_SHARE:.0%} of a pixel's server copies: a server, proxy or CDN address sent as the "
+    f"{units.goal(SHARED_IP_MIN_SHARE)} of a pixel's server copies: a server, proxy or CDN address sent as "
+    "the "
     "client's IP, which misleads matching.",
     "Forward the visitor's real IP (first X-Forwarded-For entry, IPv6 when available) from the page "
     "request to the server event; the owner of the server-side tagging set-up should fix the header "

@@ -10,6 +10,7 @@ scope carry a test_event_code; a pixel where most copies carry one is taken to b
 
 from __future__ import annotations
 
+from capi_core import units
 from capi_core.diagnostics.registry import CHECKS, Finding, check
 from capi_core.metrics.consent import consent
 from capi_core.metrics.freshness import freshness
@@ -121,7 +122,8 @@ def consent_denied_sent(store: Store, scope: Scope) -> list[Finding]:
 @check(
     "TEST_CODE_IN_PRODUCTION",
     "high",
-    f"Copies with a test_event_code on a pixel where under {TEST_CODE_MAX_SHARE:.0%} of copies carry one "
+    f"Copies with a test_event_code on a pixel where under {units.goal(TEST_CODE_MAX_SHARE)} of copies carry "
+    "one "
     "(a production dataset): Meta still processes test events, so they count as real conversions.",
     "Remove test_event_code from production sends; the owner of the integration should set it only from "
     "a test configuration, and the event contract should forbid it on the production pixel.",

@@ -4,8 +4,9 @@ Owns: the one way a front end opens the store its settings name (``open_configur
 settings the dashboard reads from its environment or Streamlit secrets (``resolve_engine``), and how an
 engine and its location are described to a user (``EngineConfig.description``, never a token).
 
-Must not: import pyspark or ``engines.spark`` at import time (DuckDB users need neither; ``spark.py``
-imports this package, so it is loaded only when a Spark store is opened).
+Must not: import pyspark or ``engines.spark`` at import time (DuckDB users need neither: it is loaded only
+when a Spark store is opened). ``spark.py`` takes nothing from this module (``remote_host`` and the
+settings live in ``capi_core.config``), so the two never import each other.
 """
 
 from __future__ import annotations
@@ -16,14 +17,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from capi_core.config import ENV_ENGINE, ENV_SPARK_PATH, ENV_SPARK_REMOTE, DeskConfig, remote_host
 from capi_core.errors import InputError
 from capi_core.store import Store
 
 ENGINES = ("duckdb", "spark")
-#: Environment variables the dashboard reads (``capi-desk app`` sets them from its global options).
-ENV_ENGINE = "CAPI_DESK_ENGINE"
-ENV_SPARK_PATH = "CAPI_DESK_SPARK_PATH"
-ENV_SPARK_REMOTE = "SPARK_REMOTE"  # the variable pyspark and ``engines.spark`` already honour
+#: The environment variables the dashboard reads (``capi-desk app`` sets them from its global options).
+__all__ = [
+    "ENGINES",
+    "ENV_ENGINE",
+    "ENV_SPARK_PATH",
+    "ENV_SPARK_REMOTE",
+    "EngineConfig",
+    "open_configured_store",
+    "remote_host",
+    "resolve_engine",
+]
 
 
 @dataclass(frozen=True)
@@ -54,15 +63,6 @@ class EngineConfig:
         return f"Spark ({where}) over {_without_credentials(self.spark_path or '')}"
 
 
-def remote_host(remote: str | None) -> str:
-    """``sc://HOST:PORT`` of a Spark Connect URL, without its ``/;token=...`` parameters or any userinfo."""
-    if not remote:
-        return ""
-    rest = remote.removeprefix("sc://")
-    host = rest.split("/", 1)[0].split(";", 1)[0].rsplit("@", 1)[-1]
-    return f"sc://{host}"
-
-
 def _without_credentials(location: str) -> str:
     """A Parquet location as shown to a user: ``scheme://user:secret@bucket/...`` loses the userinfo."""
     parts = urlsplit(location)
@@ -71,25 +71,21 @@ def _without_credentials(location: str) -> str:
     return location
 
 
-def _text(value: Any) -> str | None:
-    """A setting as text, or None when it is unset or blank."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
+def resolve_engine(
+    env: Mapping[str, str] | None = None, secrets: Mapping[str, Any] | None = None
+) -> EngineConfig:
+    """The engine settings from the environment, each falling back to the secrets' ``[engine]`` table
+    (read through ``config.DeskConfig``).
 
-
-def resolve_engine(env: Mapping[str, str], secrets: Mapping[str, Any] | None = None) -> EngineConfig:
-    """The engine settings from the environment, each falling back to the secrets' ``[engine]`` table.
-
-    ``env``: ``CAPI_DESK_ENGINE`` (``duckdb`` | ``spark``), ``CAPI_DESK_SPARK_PATH``, ``SPARK_REMOTE``;
+    ``env`` (``os.environ`` when None): ``CAPI_DESK_ENGINE`` (``duckdb`` | ``spark``),
+    ``CAPI_DESK_SPARK_PATH``, ``SPARK_REMOTE``;
     ``secrets``: the ``[engine]`` table (``name``, ``spark_path``, ``spark_remote``). The environment wins
     per setting (``capi-desk app --engine spark`` overrides a secrets file); nothing set means DuckDB.
     Raises InputError for an unknown engine, Spark without a location, or a remote that is not ``sc://``
     (the value is not repeated: it may carry a token).
     """
-    secrets = secrets or {}
-    name = (_text(env.get(ENV_ENGINE)) or _text(secrets.get("name")) or "duckdb").lower()
+    config = DeskConfig.load({"engine": secrets} if secrets else None, env=env)
+    name = (config.engine or "duckdb").lower()
     if name not in ENGINES:
         raise InputError(
             f"unknown engine {name[:40]!r}",
@@ -97,8 +93,7 @@ def resolve_engine(env: Mapping[str, str], secrets: Mapping[str, Any] | None = N
         )
     if name == "duckdb":
         return EngineConfig()
-    path = _text(env.get(ENV_SPARK_PATH)) or _text(secrets.get("spark_path"))
-    remote = _text(env.get(ENV_SPARK_REMOTE)) or _text(secrets.get("spark_remote"))
+    path, remote = config.spark_path, config.remote()
     if not path:
         raise InputError(
             "the Spark engine needs the location of its tables",

@@ -78,6 +78,26 @@ def _plain_cte(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _own_nested_ctes(node: exp.Expression) -> exp.Expression:
+    """A CTE's own ``with`` (a fragment included twice, e.g. queries/fragments/fallback_pairs.sql): its
+    CTEs take the owner's name as a prefix, because sqlglot's Spark writer lifts nested CTEs into the
+    statement's one WITH list, where two ``pairs`` would collide (DUPLICATED_CTE_NAMES)."""
+    body = node.this if isinstance(node, exp.CTE) else None
+    with_ = body.args.get("with_") if isinstance(body, exp.Query) else None
+    if not isinstance(with_, exp.With):
+        return node
+    node = node.copy()
+    body = node.this
+    names = {cte.alias: f"{node.alias}__{cte.alias}" for cte in body.args["with_"].expressions}
+    for cte in body.args["with_"].expressions:
+        cte.set("alias", exp.TableAlias(this=exp.to_identifier(names[cte.alias])))
+    for table in list(body.find_all(exp.Table)):
+        if table.name in names and not table.text("db"):
+            alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name))
+            table.replace(exp.Table(this=exp.to_identifier(names[table.name]), alias=alias))
+    return node
+
+
 def _bigint_ranks(node: exp.Expression) -> exp.Expression:
     """``row_number()`` / ``rank()`` / ``dense_rank()`` are BIGINT in DuckDB and INT in Spark: cast the
     window, so unions and recursive CTEs (which Spark requires to agree exactly) see DuckDB's types."""
@@ -230,6 +250,7 @@ _REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
     _bounded_min,
     _full_match,
     _plain_cte,
+    _own_nested_ctes,
     _bigint_ranks,
     _epochs,
     _exact_percentile,

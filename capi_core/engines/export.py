@@ -15,7 +15,8 @@ from pathlib import Path
 
 from capi_core import derived
 from capi_core.errors import InputError
-from capi_core.store import MIGRATIONS, Store, quote_ident
+from capi_core.queries import quote_ident
+from capi_core.store import MIGRATIONS, Store
 
 #: Written into every export folder; a folder holding anything else is never overwritten.
 MARKER = "_capi_desk_export"

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
-import os
 import re
 import threading
 import warnings
@@ -28,9 +27,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from capi_core import derived
-from capi_core.engines import dialect, remote_host
+from capi_core.config import DeskConfig, remote_host
+from capi_core.engines import dialect
 from capi_core.errors import InputError, StoreError
-from capi_core.store import Results, Store, Transaction, load_query
+from capi_core.queries import load_query
+from capi_core.store import Results, Store, Transaction
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -88,7 +89,7 @@ def spark_session(
         ) from err
     builder = SparkSession.builder
     # SPARK_REMOTE keeps a URL carrying a token off the command line (and out of `ps`)
-    remote = remote or os.environ.get("SPARK_REMOTE")
+    remote = remote or DeskConfig.load().remote()
     if remote and not remote.startswith("sc://"):  # the value is not echoed: it may carry a token
         raise InputError("--spark-remote is not a Spark Connect URL", hint="e.g. sc://host:15002")
     with warnings.catch_warnings():
@@ -108,12 +109,13 @@ def spark_session(
         except Exception as err:  # py4j / gRPC errors; the URL is shown without its parameters
             if remote:
                 raise InputError(
-                    f"could not open the Spark Connect endpoint {remote_host(remote)}: {_reason(err)}",
+                    f"could not open the Spark Connect endpoint {remote_host(remote)}: {failure_reason(err)}",
                     hint="check the host and port of the sc:// URL, that the endpoint is up and reachable "
                     "from here, and its ;use_ssl / ;token parameters",
                 ) from err
             raise InputError(
-                f"could not open a local Spark session: {_reason(err)}", hint="a local session needs Java 17"
+                f"could not open a local Spark session: {failure_reason(err)}",
+                hint="a local session needs Java 17",
             ) from err
     for key, value in SESSION_CONF.items():
         session.conf.set(key, value)
@@ -173,7 +175,7 @@ def _bound(value: Any) -> Any:
     return value
 
 
-def _reason(err: Exception) -> str:
+def failure_reason(err: Exception) -> str:
     """The line of a Spark error that says what went wrong (py4j wraps it after a line of its own; a
     gRPC error from Spark Connect says it in its status code and details)."""
     grpc = _GRPC_STATUS.search(str(err))
@@ -311,7 +313,7 @@ class SparkStore(Store):
         try:
             return frame.localCheckpoint(eager=True)
         except Exception as err:
-            raise StoreError(name, _reason(err)) from err
+            raise StoreError(name, failure_reason(err)) from err
 
     @contextmanager
     def _staged(
@@ -367,7 +369,7 @@ class SparkStore(Store):
         try:
             return self.session.sql(translated.text, args=args or None)
         except Exception as err:  # AnalysisException & co.: name the query, keep the first line
-            raise StoreError(name, _reason(err)) from err
+            raise StoreError(name, failure_reason(err)) from err
 
     def query(self, name: str, sql: str, params: dict[str, Any] | None = None) -> Results:
         """Run one read query on Spark and collect its (aggregated) rows, or give the rows an earlier
@@ -393,7 +395,7 @@ class SparkStore(Store):
         try:
             rows = frame.collect()
         except Exception as err:
-            raise StoreError(name, _reason(err)) from err
+            raise StoreError(name, failure_reason(err)) from err
         return Results(list(frame.columns), [tuple(_python(v) for v in row) for row in rows])
 
     @contextmanager

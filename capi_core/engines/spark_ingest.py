@@ -55,17 +55,26 @@ from capi_core import __version__, fast_ingest
 from capi_core.canonical import FINGERPRINT_EXCLUDED, canonical_event
 from capi_core.engines import spark_location
 from capi_core.engines.export import export_store
-from capi_core.engines.spark import SESSION_CONF, _reason
+from capi_core.engines.spark import SESSION_CONF, failure_reason
 from capi_core.engines.spark_formats import SPARK_SQL_FORMATS
 from capi_core.engines.spark_lines import numbered_lines
 from capi_core.errors import CapiDeskError, InputError, StoreError, UnreadableFileError
 from capi_core.ingest import IngestResult, content_table, file_sha256, ingest_file
 from capi_core.models import EVENT_COLUMNS, IncomingEvent, RowError, SourceKind
 from capi_core.privacy import url_keys_kept
-from capi_core.readers import Reader, ReadOptions, ads_manager, detect, get_reader
-from capi_core.readers._io import MAX_LINE_BYTES, refuse_huge_line, require_regular_file
+from capi_core.queries import load_query
+from capi_core.readers import (
+    MAX_LINE_BYTES,
+    Reader,
+    ReadOptions,
+    ads_manager,
+    detect,
+    get_reader,
+    refuse_huge_line,
+    require_regular_file,
+)
 from capi_core.readers.lead_stages import validate_overrides
-from capi_core.store import Store, load_query
+from capi_core.store import Store
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -274,7 +283,7 @@ def spark_errors(action: str, hint: str) -> Iterator[None]:
         from pyspark.errors import AnalysisException, PySparkException
 
         if isinstance(err, AnalysisException):
-            raise InputError(f"{action} failed: {_reason(err)[:300]}", hint=hint) from err
+            raise InputError(f"{action} failed: {failure_reason(err)[:300]}", hint=hint) from err
         if isinstance(err, PySparkException | Py4JError):
             detail = f"Spark failed ({type(err).__name__}); the visible tables are unchanged — {hint}"
             raise StoreError(action, detail) from err

@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict
 from capi_core.metrics import by_day
 from capi_core.metrics.memo import memoized
 from capi_core.models import Scope
-from capi_core.store import Store, load_query
+from capi_core.queries import load_query
+from capi_core.store import Store
 
 FailureReason = Literal["missing_id", "name_mismatch", "id_mismatch", "outside_window", "different_pixel"]
 FAILURE_REASONS: tuple[str, ...] = (

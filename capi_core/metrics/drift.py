@@ -48,6 +48,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from capi_core import units
 from capi_core.annotations import Annotation, list_annotations
 from capi_core.errors import InputError
 from capi_core.metrics import reconcile
@@ -77,7 +78,7 @@ class Threshold:
 
     def describe(self, unit: Unit) -> str:
         if self.relative:
-            return f"{self.size:.0%} relative"
+            return f"{units.goal(self.size)} relative"
         if unit == "score":
             return f"{self.size:g} points"
         return f"{self.size * 100:g} points"
@@ -501,8 +502,8 @@ def format_value(unit: str, value: float | None, *, signed: bool = False) -> str
     if unit == "count":
         return f"{value:+,.0f}" if signed else f"{value:,.0f}"
     if unit == "gap" or signed:
-        return f"{value * 100:+.1f} %"
-    return f"{value * 100:.1f} %"
+        return units.signed_share(value)
+    return units.share(value)
 
 
 def format_change(unit: str, change: float | None) -> str:
@@ -510,7 +511,7 @@ def format_change(unit: str, change: float | None) -> str:
     if change is None:
         return "—"
     if unit in ("share", "gap"):
-        return f"{change * 100:+.1f} pts"
+        return units.points(change)
     return format_value(unit, change, signed=True)
 
 

@@ -1,12 +1,12 @@
 """Lead quality (SPEC §4): how many Lead events Meta counted became CRM leads, qualified leads, won deals.
 
-Owns the parameters, result models and Markdown lines of the ``leads_*.sql`` queries (a CTE chain led by
-``leads_base.sql``). Links between Lead events and CRM leads are the reconciliation's
-(``derived_recon_links.sql``, the lead dataset of ``reconcile.datasets(store)``), so a Lead event matches
-a CRM lead by the same keys and fallbacks as a Purchase matches an order. The lead event is ``Lead`` unless
-the store names another (``settings.set_lead_event``: ``capi-desk leads set-event CompleteRegistration``);
-"Lead event" below means that event. It must not touch
-DuckDB directly, nor compute per-row facts in Python: only aggregates and bounded lists come back.
+Owns the parameters, result models and Markdown lines of the ``leads_*.sql`` queries (each opening
+with the CTEs of ``fragments/leads_base.sql``). Links between Lead events and CRM leads are the
+reconciliation's (``derived_recon_links.sql``, the lead dataset of ``reconcile.datasets(store)``), so a
+Lead event matches a CRM lead by the same keys and fallbacks as a Purchase matches an order. The lead event
+is ``Lead`` unless the store names another (``settings.set_lead_event``: ``capi-desk leads set-event
+CompleteRegistration``); "Lead event" below means that event. It must not touch DuckDB directly, nor
+compute per-row facts in Python: only aggregates and bounded lists come back.
 
 Decisions where the spec is silent (the report and the page repeat them):
 
@@ -34,16 +34,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from capi_core import settings
+from capi_core import settings, units
 from capi_core.errors import InputError
 from capi_core.metrics import reconcile
 from capi_core.models import Scope
-from capi_core.store import Results, Store, load_query
+from capi_core.queries import load_query
+from capi_core.store import Results, Store
 
 #: Goal for the qualified share of Lead events (counted Lead events whose CRM lead qualified / counted
 #: Lead events). One in five is a common B2B benchmark for form fills that reach MQL; under it, Meta
@@ -185,11 +185,6 @@ def _ratio(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
-@cache
-def _chain(name: str) -> str:
-    return "\n".join(load_query(part) for part in ("leads_base", name))
-
-
 def lead_dataset(store: Store, event_name: str | None = None) -> str:
     """The store's reconciled lead event that ``event_name`` names (``lead`` -> ``Lead``); the store's
     lead event when ``event_name`` is None.
@@ -212,7 +207,7 @@ def lead_dataset(store: Store, event_name: str | None = None) -> str:
 
 
 def _run(store: Store, name: str, scope: Scope, event_name: str | None, **extra: Any) -> Results:
-    sql = _chain(name)
+    sql = load_query(name)
     params: dict[str, Any] = {**scope.params(), "event_name": lead_dataset(store, event_name), **extra}
     used = set(_PARAM.findall(sql))  # DuckDB rejects parameters the statement does not use
     return store.query(name, sql, {k: v for k, v in params.items() if k in used})
@@ -387,25 +382,16 @@ def unqualified_lead_ids(
     return [str(row[0]) for row in rows]
 
 
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
-
-
-def share_text(value: float | None) -> str:
-    """The qualified share of Lead events as text: one decimal, as the dashboard's tiles show it, so a
-    share just under the goal (19.6 %) never reads as the goal itself (20 %)."""
-    return "—" if value is None else f"{value:.1%}"
-
-
 def verdict(funnel: LeadFunnel, event: str = "Lead") -> tuple[Optimizing, str]:
     """What Meta learns from, and the one sentence a marketer reads first (the goal is on the qualified
     share of ``event`` events, see the module docstring)."""
     if not funnel.lead_events:
         return "unknown", f"Meta counted no {event} event in this window: there is nothing to judge yet."
     opening = (
-        f"Of {funnel.lead_events:,} {event} events Meta counted, {_pct(funnel.match_rate)} became CRM leads "
-        f"and {share_text(funnel.qualified_event_share)} became qualified leads "
-        f"(goal {_pct(QUALIFICATION_GOAL)})"
+        f"Of {funnel.lead_events:,} {event} events Meta counted, {units.share(funnel.match_rate)} became CRM "
+        "leads "
+        f"and {units.share(funnel.qualified_event_share)} became qualified leads "
+        f"(goal {units.goal(QUALIFICATION_GOAL)})"
     )
     if not funnel.matched_events:
         return (
@@ -474,21 +460,22 @@ def markdown_lines(report: LeadReport) -> list[str]:
         "",
         "| step | count | share of previous |",
         "|---|---|---|",
-        *[f"| {s.label} | {s.count:,} | {_pct(s.share_of_previous)} |" for s in f.steps],
+        *[f"| {s.label} | {s.count:,} | {units.share(s.share_of_previous)} |" for s in f.steps],
         "",
-        f"Qualified share of {event} events: {share_text(f.qualified_event_share)} (goal "
-        f"{_pct(report.qualification_goal)}: {f.qualified_events:,} of the {f.lead_events:,} {event} events "
+        f"Qualified share of {event} events: {units.share(f.qualified_event_share)} (goal "
+        f"{units.goal(report.qualification_goal)}: {f.qualified_events:,} of the {f.lead_events:,} {event} "
+        "events "
         f"Meta counted became qualified CRM leads); qualification rate of matched CRM leads (CRM-side, no "
-        f"goal): {_pct(f.qualification_rate)} ({f.qualified_leads:,} of {f.matched_leads:,}); "
+        f"goal): {units.share(f.qualification_rate)} ({f.qualified_leads:,} of {f.matched_leads:,}); "
         f"time to qualify: median {_hours(f.median_hours_to_qualify)}, p90 {_hours(f.p90_hours_to_qualify)}; "
-        f"{event} events with no CRM lead: {f.unmatched_events:,} ({_pct(f.unmatched_share)}); "
+        f"{event} events with no CRM lead: {f.unmatched_events:,} ({units.share(f.unmatched_share)}); "
         f"CRM leads with no {event} event: {f.crm_leads_without_event:,}.",
         "",
     ]
     if report.by_source:
         lines += [
             f"| utm_source / utm_campaign | {event} events | matched leads | qualified | won | "
-            f"qualified share of {event} events (goal {_pct(report.qualification_goal)}) | "
+            f"qualified share of {event} events (goal {units.goal(report.qualification_goal)}) | "
             f"qualification rate | CRM leads without {event} event |",
             "|---|---|---|---|---|---|---|---|",
         ]
@@ -496,8 +483,8 @@ def markdown_lines(report: LeadReport) -> list[str]:
             flag = " (below goal)" if g.below_goal else ""
             lines.append(
                 f"| {_md(g.label)} | {g.lead_events:,} | {g.matched_leads:,} | {g.qualified_leads:,} | "
-                f"{g.won_leads:,} | {share_text(g.qualified_event_share)}{flag} | "
-                f"{_pct(g.qualification_rate)} | {g.crm_leads_without_event:,} |"
+                f"{g.won_leads:,} | {units.share(g.qualified_event_share)}{flag} | "
+                f"{units.share(g.qualification_rate)} | {g.crm_leads_without_event:,} |"
             )
         lines.append("")
     return lines

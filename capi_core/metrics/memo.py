@@ -3,8 +3,12 @@ same aggregate over the same scope share one computation.
 
 The data version is the batches table's (count, max id, sum of ids): every ingest and undo adds or removes
 a batch and rebuilds the derived tables in the same transaction, so a cached result is never served for
-data it was not computed from. Owns only the memo; callers decide what to compute and get fresh copies of
-the rows (they may not rely on identity).
+data it was not computed from. It also covers what people change without a batch (``SIDE_TABLES``: the
+store's settings, annotations, saved contracts and Dataset Quality snapshots), so a changed lead event,
+currency, note or contract is seen by the next read without anyone clearing a cache.
+
+Owns only the memo; callers decide what to compute and get fresh copies of the rows (they may not rely
+on identity).
 """
 
 from __future__ import annotations
@@ -57,16 +61,41 @@ def pinned(store: Store) -> Iterator[None]:
 
 
 def data_version(store: Store) -> tuple[Any, ...]:
-    """A value that changes whenever a batch is ingested or undone (and so the derived tables rebuilt)."""
+    """A value that changes whenever a batch is ingested or undone (and so the derived tables rebuilt), or
+    a side table (``SIDE_TABLES``) changes."""
     pins: dict[int, tuple[Any, ...]] = _pins.__dict__.get("versions", {})
     return pins[id(store)] if id(store) in pins else _read_version(store)
 
 
+#: The tables people change without a batch, each with an expression that changes with any change of
+#: its rows (they are small: a few settings, notes, contract versions and snapshots). A store may lack
+#: some (tables on Spark hold the canonical tables only, snapshot tables come with the first snapshot).
+SIDE_TABLES: dict[str, str] = {
+    "settings": "string_agg(key || '=' || coalesce(value, ''), chr(10) order by key)",
+    "annotations": "string_agg(annotation_id || ' ' || day || ' ' || note, chr(10) order by annotation_id)",
+    "contracts": "count(*) || '-' || coalesce(max(version), 0) || '-' || coalesce(sum(version), 0)",
+    "meta_quality_snapshots": "count(*) || '-' || coalesce(max(snapshot_id), 0)",
+}
+
+
 def _read_version(store: Store) -> tuple[Any, ...]:
-    row = store.query(
-        "quality data version",
-        "select count(*), coalesce(max(batch_id), 0), coalesce(sum(batch_id), 0) from batches",
-    ).rows[0]
+    present = {
+        name
+        for (name,) in store.query(
+            "side tables present",
+            "select table_name from information_schema.tables where list_contains($names, table_name)",
+            {"names": list(SIDE_TABLES)},
+        ).rows
+    }
+    # one round trip: the batches' version and each present side table's, as scalar subqueries (the SQL
+    # is built from this module's constants only)
+    sides = "".join(
+        f", (select md5(coalesce({SIDE_TABLES[name]}, '')) from {name})"  # noqa: S608
+        for name in SIDE_TABLES
+        if name in present
+    )
+    sql = f"select count(*), coalesce(max(batch_id), 0), coalesce(sum(batch_id), 0){sides} from batches"  # noqa: S608
+    row = store.query("data version", sql).rows[0]
     return tuple(row)
 
 

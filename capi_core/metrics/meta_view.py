@@ -23,14 +23,13 @@ Decisions where the spec is silent (the page repeats them):
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from capi_core.metrics import reconcile
 from capi_core.models import Scope
-from capi_core.store import Results, Store, load_query
+from capi_core.store import Results, Store
 
 EVENT_NAME = "Purchase"
 #: What the page and the report say about comparing by day.
@@ -105,14 +104,9 @@ def _ratio(part: float | None, whole: float | None) -> float | None:
     return part / whole if part is not None and whole else None
 
 
-@cache
-def _chain(name: str) -> str:
-    return "\n".join(load_query(part) for part in ("meta_view_base", name))
-
-
 def _run(store: Store, name: str, scope: Scope) -> Results:
     params = scope.params()
-    return store.query(name, _chain(name), {k: params[k] for k in ("date_from", "date_to", "pixel_id")})
+    return store.query_file(name, {k: params[k] for k in ("date_from", "date_to", "pixel_id")})
 
 
 def has_reported(store: Store) -> bool:

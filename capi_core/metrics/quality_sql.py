@@ -1,8 +1,8 @@
 """Runs the signal-quality SQL: every ``queries/quality_*.sql`` reads the per-copy CTE ``copy_checks``.
 
-``queries/quality_copy_checks.sql`` is the one definition of a valid match key, an invalid fbc / fbp and
-an insufficient key combination; this module prepends it to each quality query, binds the scope, and
-hands back the aggregated rows. It holds no metric logic and never touches DuckDB directly.
+``queries/fragments/copy_checks.sql`` (the derived table ``copy_signal_checks`` narrowed to the scope) is
+included by each quality query; this module binds the scope and hands back the aggregated rows. It holds
+no metric logic and never touches DuckDB directly.
 
 Results are memoized per store and data version (``capi_core.metrics.memo``), so the report and the
 checks that read the same aggregate over the same scope share one computation, and a page revisiting a
@@ -11,25 +11,13 @@ scope does not recompute it. Callers get fresh copies of the rows and may not re
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from capi_core.metrics.memo import data_version, hashable, memoized
 from capi_core.models import Scope
-from capi_core.store import Store, load_query
+from capi_core.store import Store
 
-_BASE = "quality_copy_checks"
 _Rows = list[dict[str, Any]]
-
-
-@cache
-def quality_sql(name: str) -> str:
-    """``queries/<name>.sql`` with the ``copy_checks`` CTE in front (only files, never values)."""
-    if not name.startswith("quality_") or name == _BASE:
-        raise ValueError(f"{name!r} is not a quality query")
-    return "\n".join(
-        ("with copy_checks as (", load_query(_BASE), ")", "select * from (", load_query(name), ") as result")
-    )
 
 
 def run_quality(store: Store, name: str, scope: Scope, **params: Any) -> _Rows:
@@ -37,9 +25,11 @@ def run_quality(store: Store, name: str, scope: Scope, **params: Any) -> _Rows:
 
     Memoized per store and data version; each call gets its own copy of the rows.
     """
+    if not name.startswith("quality_"):
+        raise ValueError(f"{name!r} is not a quality query")
     bound = {**scope.params(), **params}
     key = (name, *sorted((k, hashable(v)) for k, v in bound.items()))
-    return memoized(store, key, lambda: store.query(name, quality_sql(name), bound).dicts())
+    return memoized(store, key, lambda: store.query_file(name, bound).dicts())
 
 
 def examples(value: Any) -> list[str]:
@@ -47,4 +37,4 @@ def examples(value: Any) -> list[str]:
     return [str(item) for item in value or [] if item is not None]
 
 
-__all__ = ["data_version", "examples", "quality_sql", "run_quality"]
+__all__ = ["data_version", "examples", "run_quality"]

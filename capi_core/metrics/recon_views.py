@@ -1,9 +1,10 @@
 """Reconciliation views the dashboard draws that ``reconcile`` does not return: aggregates over the same
-scoped chain (``recon_base.sql`` and the derived reconciliation tables), so the page never pulls rows.
+scoped CTEs (``fragments/recon_base.sql`` over the derived reconciliation tables), so the page never pulls
+rows.
 
 Owns the value-delta distribution (``recon_value_deltas.sql``): binned in SQL, only the bins come back.
-Must not decide a verdict or a value: every figure is read from ``truth_verdicts`` as ``recon_base.sql``
-filters it, the same rows ``reconcile.record_verdicts`` lists.
+Must not decide a verdict or a value: every figure is read from ``truth_verdicts`` as
+``fragments/recon_base.sql`` filters it, the same rows ``reconcile.record_verdicts`` lists.
 """
 
 from __future__ import annotations

@@ -58,7 +58,8 @@ from pydantic import BaseModel, ConfigDict
 
 from capi_core import settings
 from capi_core.models import Scope, TruthKind
-from capi_core.store import Results, Store, load_query
+from capi_core.queries import load_query
+from capi_core.store import Results, Store
 
 JoinKeyName = Literal["lead_id", "order_id", "event_id", "event_id_token"]
 Verdict = Literal["both_channels", "browser_only", "server_only", "none"]
@@ -286,20 +287,21 @@ DERIVED = ("truth_current", "copy_truth_links", "truth_verdicts")
 
 @cache
 def _chain(name: str, by_pixel: bool) -> str:
-    base = load_query("recon_base")
+    sql = load_query(name)
     if by_pixel:
-        # the same chain with the pixel's own record facts in place of truth_verdicts: one text or the
-        # other, chosen here, so a report without a pixel filter never pays for the pixel's aggregation
+        # the same query with the pixel's own record facts in place of truth_verdicts: one fragment or
+        # the other, chosen here, so a report without a pixel filter never pays for the pixel's aggregation
         store_wide = load_query("fragments/scoped_records")
-        if base.count(store_wide) != 1:
-            raise ValueError("recon_base.sql must include fragments/scoped_records once")
-        base = base.replace(store_wide, load_query("fragments/scoped_records_pixel"))
-    return "\n".join((base, load_query(name)))
+        if sql.count(store_wide) != 1:
+            raise ValueError(f"{name}.sql must include fragments/scoped_records once")
+        sql = sql.replace(store_wide, load_query("fragments/scoped_records_pixel"))
+    return sql
 
 
 def chained_query(name: str, scope: Scope) -> str:
-    """The text of ``recon_base.sql`` continued by ``<name>.sql``, with the records a pixel filter
-    narrows to that pixel's copies when ``scope`` names one (fragments/scoped_records_pixel.sql)."""
+    """The text of ``<name>.sql`` (a recon_*.sql query over ``fragments/recon_base.sql``), with the records
+    a pixel filter narrows to that pixel's copies when ``scope`` names one
+    (fragments/scoped_records_pixel.sql in place of fragments/scoped_records.sql)."""
     return _chain(name, scope.pixel_id is not None)
 
 

@@ -1,7 +1,7 @@
 -- Contract violations: copies of a contract's events that break one of its rules, one row per example
 -- copy (up to 5) of each event x channel x rule x parameter x detail, with the violating copies and all
--- copies of that event and channel. Reads the CTE copy_checks (quality_copy_checks.sql, prepended by
--- capi_core.contracts), events, copy_truth_links and truth_current.
+-- copies of that event and channel. Reads the CTE copy_checks (fragments/copy_checks.sql, included
+-- first), events, copy_truth_links and truth_current.
 -- params: $date_from, $date_to, $pixel_id, $event_names (the scope), and $rules: a varchar list, one item
 --   per rule, `event_name <US> rule <US> parameter <US> argument` (US = chr(31)), rule one of
 --   event | required | recommended | match_key | event_id_rule | currencies | consent | value_policy.
@@ -9,7 +9,10 @@
 -- parameter is valid, missing, or present but invalid, the reason kept as the detail (malformed,
 -- milliseconds, iso_text, epoch_text, stale, future, raw_pii, hashed_forbidden, expired, no_valid_key, too_long). The Pixel adds action_source, the client IP and the user agent to the browser
 -- request itself (beacon logs do not show them), so those are never held against a browser copy.
-with rules as (
+with
+-- @include fragments/copy_checks
+,
+rules as (
   select
     split_part(r.item, chr(31), 1) as event_name,
     split_part(r.item, chr(31), 2) as rule,

@@ -25,7 +25,8 @@
 -- copy (received at most 48 h before it) with the same pixel_id, event_name and fbp; server copies left
 -- unpaired then try the same with external_id. Browser copies that can absorb a server copy: counted
 -- browser copies that are not the kept copy of a merged event_id window (with or without event_id).
--- Pairing rule, per pixel_id, event_name and key value, on one timeline ordered like the keyed copies:
+-- Pairing rule (fragments/fallback_pairs.sql, shared with dedup_key_merges.sql), per pixel_id, event_name
+-- and key value, on one timeline ordered like the keyed copies:
 -- the timeline is cut into runs, a run being consecutive browser copies followed by the server copies
 -- received before the next browser copy; in a run of m browser and k server copies, p = min(m, k) pairs
 -- are formed: the first p server copies with the last p browser copies, in order (Meta compares a server
@@ -445,7 +446,9 @@ provisional as materialized (
   where b.dedup_key is null
     or b.received_at is null
 ),
-fallback_servers as (
+-- the copies fragments/fallback_pairs.sql may pair: server copies without event_id, and browser copies
+-- that can absorb one (counted, not the kept copy of a merged event_id window)
+pair_copies as (
   select
     b.fingerprint,
     b.occurrence,
@@ -460,8 +463,7 @@ fallback_servers as (
   where b.channel = 'server'
     and b.no_event_id
     and b.received_at is not null
-),
-fallback_browsers as (
+  union all
   select
     b.fingerprint,
     b.occurrence,
@@ -478,201 +480,8 @@ fallback_browsers as (
     and b.verdict = 'counted'
     and not b.merged
 ),
-fbp_timeline as (
-  select
-    c.fingerprint,
-    c.occurrence,
-    c.channel,
-    c.received_at,
-    c.pixel_key || chr(31) || c.name_key || chr(31) || c.fbp as match_group,
-    row_number() over (
-      partition by c.pixel_key, c.name_key, c.fbp
-      order by c.received_at, c.channel_rank, c.fingerprint, c.occurrence
-    ) as pos
-  from (
-    select s.fingerprint, s.occurrence, s.channel, s.channel_rank, s.pixel_key, s.name_key, s.received_at, s.fbp
-    from fallback_servers as s
-    where s.fbp is not null
-    union all
-    select f.fingerprint, f.occurrence, f.channel, f.channel_rank, f.pixel_key, f.name_key, f.received_at, f.fbp
-    from fallback_browsers as f
-    where exists (
-      select 1
-      from fallback_servers as s
-      where s.pixel_key = f.pixel_key
-        and s.name_key = f.name_key
-        and s.fbp = f.fbp
-    )
-  ) as c
-),
--- runs of one timeline: a run starts at a browser copy that follows a server copy (or opens the group)
-fbp_runs as (
-  select
-    t.fingerprint,
-    t.occurrence,
-    t.channel,
-    t.received_at,
-    t.match_group,
-    sum(t.run_start) over (
-      partition by t.match_group
-      order by t.pos
-      rows between unbounded preceding and current row
-    ) as run_no,
-    t.pos
-  from (
-    select
-      l.fingerprint,
-      l.occurrence,
-      l.channel,
-      l.received_at,
-      l.match_group,
-      l.pos,
-      case
-        when l.channel = 'browser' and coalesce(lag(l.channel) over (
-          partition by l.match_group
-          order by l.pos
-        ), 'server') = 'server' then 1
-        else 0
-      end as run_start
-    from fbp_timeline as l
-  ) as t
-),
-fbp_ranked as (
-  select
-    r.fingerprint,
-    r.occurrence,
-    r.channel,
-    r.received_at,
-    r.match_group,
-    r.run_no,
-    row_number() over (partition by r.match_group, r.run_no, r.channel order by r.pos) as idx,
-    sum(case when r.channel = 'browser' then 1 else 0 end) over run as browsers,
-    sum(case when r.channel = 'server' then 1 else 0 end) over run as servers
-  from fbp_runs as r
-  window run as (partition by r.match_group, r.run_no)
-),
-fbp_matches as (
-  select
-    s.fingerprint as server_fingerprint,
-    s.occurrence as server_occurrence,
-    b.fingerprint as browser_fingerprint,
-    b.occurrence as browser_occurrence
-  from fbp_ranked as s
-  inner join fbp_ranked as b
-    on b.match_group = s.match_group
-    and b.run_no = s.run_no
-    and b.channel = 'browser'
-    and b.idx = s.browsers - least(s.browsers, s.servers) + s.idx
-  where s.channel = 'server'
-    and s.run_no > 0
-    and s.idx <= least(s.browsers, s.servers)
-    and s.received_at <= b.received_at + interval '48 hours'
-),
-ext_timeline as (
-  select
-    c.fingerprint,
-    c.occurrence,
-    c.channel,
-    c.received_at,
-    c.pixel_key || chr(31) || c.name_key || chr(31) || c.external_id as match_group,
-    row_number() over (
-      partition by c.pixel_key, c.name_key, c.external_id
-      order by c.received_at, c.channel_rank, c.fingerprint, c.occurrence
-    ) as pos
-  from (
-    select
-      s.fingerprint, s.occurrence, s.channel, s.channel_rank, s.pixel_key, s.name_key, s.received_at,
-      s.external_id
-    from fallback_servers as s
-    where s.external_id is not null
-      and not exists (
-        select 1
-        from fbp_matches as m
-        where m.server_fingerprint = s.fingerprint
-          and m.server_occurrence = s.occurrence
-      )
-    union all
-    select
-      f.fingerprint, f.occurrence, f.channel, f.channel_rank, f.pixel_key, f.name_key, f.received_at,
-      f.external_id
-    from fallback_browsers as f
-    where exists (
-        select 1
-        from fallback_servers as s
-        where s.pixel_key = f.pixel_key
-          and s.name_key = f.name_key
-          and s.external_id = f.external_id
-      )
-      and not exists (
-        select 1
-        from fbp_matches as m
-        where m.browser_fingerprint = f.fingerprint
-          and m.browser_occurrence = f.occurrence
-      )
-  ) as c
-),
-ext_runs as (
-  select
-    t.fingerprint,
-    t.occurrence,
-    t.channel,
-    t.received_at,
-    t.match_group,
-    sum(t.run_start) over (
-      partition by t.match_group
-      order by t.pos
-      rows between unbounded preceding and current row
-    ) as run_no,
-    t.pos
-  from (
-    select
-      l.fingerprint,
-      l.occurrence,
-      l.channel,
-      l.received_at,
-      l.match_group,
-      l.pos,
-      case
-        when l.channel = 'browser' and coalesce(lag(l.channel) over (
-          partition by l.match_group
-          order by l.pos
-        ), 'server') = 'server' then 1
-        else 0
-      end as run_start
-    from ext_timeline as l
-  ) as t
-),
-ext_ranked as (
-  select
-    r.fingerprint,
-    r.occurrence,
-    r.channel,
-    r.received_at,
-    r.match_group,
-    r.run_no,
-    row_number() over (partition by r.match_group, r.run_no, r.channel order by r.pos) as idx,
-    sum(case when r.channel = 'browser' then 1 else 0 end) over run as browsers,
-    sum(case when r.channel = 'server' then 1 else 0 end) over run as servers
-  from ext_runs as r
-  window run as (partition by r.match_group, r.run_no)
-),
-ext_matches as (
-  select
-    s.fingerprint as server_fingerprint,
-    s.occurrence as server_occurrence,
-    b.fingerprint as browser_fingerprint,
-    b.occurrence as browser_occurrence
-  from ext_ranked as s
-  inner join ext_ranked as b
-    on b.match_group = s.match_group
-    and b.run_no = s.run_no
-    and b.channel = 'browser'
-    and b.idx = s.browsers - least(s.browsers, s.servers) + s.idx
-  where s.channel = 'server'
-    and s.run_no > 0
-    and s.idx <= least(s.browsers, s.servers)
-    and s.received_at <= b.received_at + interval '48 hours'
-),
+-- @include fragments/fallback_pairs
+,
 -- one row per copy taking part in a fallback match (each copy is in at most one)
 fallback as (
   select
@@ -681,7 +490,7 @@ fallback as (
     'fbp_match' as reason,
     m.browser_fingerprint as kept_fingerprint,
     m.browser_occurrence as kept_occurrence
-  from fbp_matches as m
+  from fbp_pairs as m
   union all
   select
     m.server_fingerprint,
@@ -689,7 +498,7 @@ fallback as (
     'external_id_match',
     m.browser_fingerprint,
     m.browser_occurrence
-  from ext_matches as m
+  from ext_pairs as m
   union all
   select
     m.browser_fingerprint,
@@ -697,7 +506,7 @@ fallback as (
     cast(null as varchar),
     m.browser_fingerprint,
     m.browser_occurrence
-  from fbp_matches as m
+  from fbp_pairs as m
   union all
   select
     m.browser_fingerprint,
@@ -705,7 +514,7 @@ fallback as (
     cast(null as varchar),
     m.browser_fingerprint,
     m.browser_occurrence
-  from ext_matches as m
+  from ext_pairs as m
 )
 select
   p.fingerprint,

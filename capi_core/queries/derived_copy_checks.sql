@@ -1,7 +1,7 @@
 -- Per-copy signal checks of every stored copy: which match keys are valid, fbc / fbp problems, baseline
 -- invalid key combinations. The one place that says what a "valid key" is. Built as the derived table
 -- `copy_signal_checks` after every ingest / undo (capi_core/derived.py); scoped reads go through
--- quality_copy_checks.sql.
+-- fragments/copy_checks.sql.
 -- params: none
 with scoped as (
   select

@@ -1,5 +1,7 @@
 -- Server JSONL lines (temp table _fast_lines) -> one row per event: canonical columns plus whether
--- SQL could decide every value (line_ok; otherwise the Python reader reads that line).
+-- SQL could decide every value (line_ok; otherwise the Python reader reads that line). Each line is parsed
+-- once for its envelope and each event once for all its fields (json_extract with a path list); every
+-- value becomes a leaf (fx_leaf: its type and text) that the fx_ macros read without parsing again.
 -- Parameters: $format (capi_log | capi_request | capi_events), $pixel_id (ReadOptions.pixel_id),
 -- $max_line (characters; longer lines go to Python, which refuses them), $url_keys (page-URL keys whose
 -- values are kept: privacy.url_keys_kept). Needs ingest_fast_macros.
@@ -7,64 +9,114 @@ create temp table _fast_events as
 with lines as (
     select
         line_no,
-        text,
-        lower(text) as lowered
+        text
     from _fast_lines
     where text is not null
       and not regexp_full_match(text, '[ \t]*')
 ),
 
+-- One regex pass over each line finds both what makes a line need a closer look: a credential word, or
+-- what yyjson accepts and orjson refuses (NaN/Infinity, trailing commas, overflowing exponents) or
+-- escaped letters that could spell a credential key. (?i) matches at least what these patterns match on
+-- the lowercased line; routing more lines than needed is safe (Python reads them).
 checked as materialized (
     select
         line_no,
         text,
         length(text) <= $max_line
-        and case when json_valid(text) then json_type(text) = 'OBJECT' else false end
-        -- yyjson accepts what orjson refuses: NaN/Infinity, trailing commas, overflowing exponents
-        -- (the cheap contains() tests keep the regexes off ordinary lines)
-        and not ((contains(lowered, 'nan') or contains(lowered, 'inf'))
-                 and regexp_matches(lowered, '[\[:,]\s*[-+]?(nan|inf)'))
-        and not ((contains(text, ',]') or contains(text, ',}') or contains(text, ', ') or contains(text, ',\t'))
-                 and regexp_matches(text, ',\s*[\]}]'))
-        and not regexp_matches(lowered, '[\[:,]\s*-?[0-9]+(\.[0-9]+)?e[-+]?[0-9]{3}')
-        -- escaped letters could spell a credential key the count below would miss
-        and not (contains(text, '\u') and regexp_matches(lowered, '\\u(00[4-7][0-9a-f]|212a)'))
-        and not contains(text, chr(8490)) as parsable,
-        -- privacy.strip_secrets: every credential key with a scalar value counts once; any other
-        -- mention of token/secret (nested values, access_token= in text) is left to Python
-        if(contains(lowered, 'token') or contains(lowered, 'secret'),
-           len(regexp_extract_all(lowered, 'token|secret')), 0) as mentions,
-        if(contains(lowered, 'token') or contains(lowered, 'secret'),
-           len(regexp_extract_all(
-               lowered,
-               '[{,]\s*"(access_token|appsecret_proof|app_secret|token)"\s*:\s*("[^"\\]*"|-?[0-9]+|true|false|null)'
-           )), 0) as secrets
+        and json_valid(text)
+        and starts_with(ltrim(text, chr(32) || chr(9)), '{')
+        and not contains(text, chr(8490))
+        -- _json.too_deep walks only a line with more than MAX_DEPTH (64) brackets; such a line goes to Python
+        and strlen(text) - strlen(replace(replace(text, '{', ''), '[', '')) <= 64 as well_formed,
+        regexp_matches(
+            text,
+            '(?i)token|secret|[\[:,]\s*[-+]?(nan|inf)|,\s*[\]}]|[\[:,]\s*-?[0-9]+(\.[0-9]+)?e[-+]?[0-9]{3}|\\u(00[4-7][0-9a-f]|212a)'
+        ) as flagged
     from lines
 ),
 
-envelope_fields as materialized (
+-- privacy.strip_secrets: every credential key with a scalar value counts once; any other mention of
+-- token/secret (nested values, access_token= in text) is left to Python
+counted as (
     select
         line_no,
         text,
-        parsable and mentions = secrets as parsable,
-        secrets,
-        json_extract(
-            if(parsable, text, null),
-            ['$.request', '$.pixel_id', '$.sent_at', '$.timestamp', '$.consent', '$.response', '$.data',
-             '$.test_event_code', '$.url', '$.endpoint', '$.RequestUrl', '$.request_url']
-        ) as f
-    from checked
+        well_formed
+        and not (flagged and regexp_matches(
+            text,
+            '(?i)[\[:,]\s*[-+]?(nan|inf)|,\s*[\]}]|[\[:,]\s*-?[0-9]+(\.[0-9]+)?e[-+]?[0-9]{3}|\\u(00[4-7][0-9a-f]|212a)'
+        )) as parsable,
+        coalesce(len(regexp_extract_all(lowered, 'token|secret')), 0) as mentions,
+        coalesce(len(regexp_extract_all(
+            lowered,
+            '[{,]\s*"(access_token|appsecret_proof|app_secret|token)"\s*:\s*("[^"\\]*"|-?[0-9]+|true|false|null)'
+        )), 0) as secrets
+    from (
+        select
+            *,
+            -- lowered only when flagged: the usual line has no credential word
+            if(flagged, lower(text), null) as lowered
+        from checked
+    )
 ),
 
-request_fields as materialized (
+-- the envelope's fields, in one parse of the line: the data array and its siblings (in the log's
+-- request, or in the line itself), then the log's own fields and its response's
+envelope_fields as materialized (
     select
-        *,
-        -- the object holding the data array: the log's request, or the line itself
+        line_no,
+        secrets,
+        if($format = 'capi_events', text, null) as event_line,
         case $format
-            when 'capi_log' then json_extract(f[1], ['$.data', '$.test_event_code', '$.url', '$.endpoint',
-                                                     '$.RequestUrl', '$.request_url'])
-            when 'capi_request' then [f[7], f[8], f[9], f[10], f[11], f[12]]
-        end as b
+            when 'capi_log' then json_extract(
+                text,
+                ['$.request.data', '$.request.test_event_code', '$.request.url', '$.request.endpoint',
+                 '$.request.RequestUrl', '$.request.request_url', '$.pixel_id', '$.sent_at', '$.timestamp',
+                 '$.consent', '$.response', '$.response.events_received', '$.response.error',
+                 '$.response.fbtrace_id', '$.response.error.code', '$.response.error.error_subcode',
+                 '$.response.error.fbtrace_id']
+            )
+            when 'capi_request' then json_extract(
+                text,
+                ['$.data', '$.test_event_code', '$.url', '$.endpoint', '$.RequestUrl', '$.request_url',
+                 '$.pixel_id']
+            )
+        end as x,
+        -- every object read here (capi_events: the line is the event, checked with its fields)
+        case $format
+            when 'capi_log'
+                then fx_unique_keys(json_keys(text, ['$', '$.request', '$.response', '$.response.error']))
+            when 'capi_request' then fx_unique_keys(json_keys(text, ['$']))
+            else true
+        end as unique_keys
+    from counted
+    where parsable
+      and mentions = secrets
+),
+
+envelope_leaves as (
+    select
+        line_no,
+        secrets,
+        event_line,
+        unique_keys,
+        fx_node(x[1]) as data,
+        fx_leaf(x[2]) as test_event_code,
+        x[3] is null and x[4] is null and x[5] is null and x[6] is null as no_url,
+        fx_leaf(x[7]) as pixel_id,
+        fx_leaf(x[8]) as sent_at,
+        fx_leaf(x[9]) as timestamp,
+        fx_leaf(x[10]) as consent,
+        fx_node(x[11]) as response,
+        {
+            'events_received': fx_leaf(x[12]),
+            'error': fx_leaf(x[13]),
+            'fbtrace_id': fx_leaf(x[14]),
+            'error_code': fx_leaf(x[15]),
+            'error_subcode': fx_leaf(x[16]),
+            'error_fbtrace_id': fx_leaf(x[17])
+        } as response_fields
     from envelope_fields
 ),
 
@@ -72,185 +124,265 @@ envelopes as materialized (
     select
         line_no,
         secrets,
-        parsable
-        and case $format
+        case $format
             when 'capi_events' then true
-            when 'capi_log' then json_type(f[1]) = 'OBJECT'
-                and fx_consent_ok(f[5])
-                and (f[6] is null
-                     or json_type(f[6]) not in ('VARCHAR', 'OBJECT')
-                     or (json_type(f[6]) = 'OBJECT'
-                         and (json_exists(f[6], '$.events_received') or json_exists(f[6], '$.error')
-                              or not json_exists(f[6], '$.body'))))
-                and if(fx_blank(f[3]), fx_blank(f[4]),
-                       coalesce(fx_time_format(f[3]) in ('seconds', 'milliseconds', 'iso'), false))
+            when 'capi_log' then fx_consent_ok(consent)
+                and (response.t is null
+                     or response.t not in ('VARCHAR', 'OBJECT')
+                     or (response.t = 'OBJECT'
+                         and (json_exists(fx_object(response), '$.events_received')
+                              or json_exists(fx_object(response), '$.error')
+                              or not json_exists(fx_object(response), '$.body'))))
+                and if(fx_blank(sent_at), fx_blank(timestamp),
+                       coalesce(sent_format in ('seconds', 'milliseconds', 'iso'), false))
             else true
         end
-        and ($format = 'capi_events'
-             or (json_type(b[1]) = 'ARRAY' and fx_text_ok(b[2])
-                 and b[3] is null and b[4] is null and b[5] is null and b[6] is null))
-        and ($format = 'capi_events' or fx_text_ok(f[2])) as envelope_ok,
-        if($format = 'capi_events', [if(parsable, text, null)::json], json_extract(b[1], '$[*]')) as data,
-        if($format = 'capi_events', $pixel_id, coalesce(fx_text(f[2]), $pixel_id)) as env_pixel_id,
-        if($format = 'capi_log' and not fx_blank(f[3]), fx_time(f[3]), null) as env_sent_at,
-        if($format = 'capi_events', null, fx_text(b[2])) as env_test_event_code,
-        if($format = 'capi_log', fx_consent_text(f[5]), null) as env_consent,
-        if($format = 'capi_log' and json_type(f[6]) = 'OBJECT', f[6], null) as env_response
-    from request_fields
+        and ($format = 'capi_events' or (data.t = 'ARRAY' and fx_text_ok(test_event_code) and no_url))
+        and ($format = 'capi_events' or fx_text_ok(pixel_id))
+        and unique_keys as envelope_ok,
+        if($format = 'capi_events',
+           [event_line::json],
+           fx_items(data)) as data,
+        if($format = 'capi_events', $pixel_id, coalesce(fx_text(pixel_id), $pixel_id)) as env_pixel_id,
+        if($format = 'capi_log' and not fx_blank(sent_at), fx_time(sent_at, sent_format), null) as env_sent_at,
+        if($format = 'capi_events', null, fx_text(test_event_code)) as env_test_event_code,
+        if($format = 'capi_log', fx_consent_text(consent), null) as env_consent,
+        if($format = 'capi_log' and response.t = 'OBJECT', response_fields, null) as env_response_fields
+    from (
+        select
+            *,
+            if($format = 'capi_log', fx_time_format(sent_at), null) as sent_format
+        from envelope_leaves
+    )
 ),
 
-events as materialized (
+events as (
     select
         line_no,
         secrets,
-        envelope_ok,
         env_pixel_id,
         env_sent_at,
         env_test_event_code,
         env_consent,
-        env_response,
+        env_response_fields,
         unnest(data) as e,
         generate_subscripts(data, 1) as pos
     from envelopes
     where envelope_ok
 ),
 
+-- each event's fields, in one parse of the event: its own, its user_data's, its custom_data's and its
+-- response's (a path into a field that is not an object gives null; the field's type routes the line)
 event_fields as materialized (
     select
-        *,
-        json_extract(e, ['$.event_name', '$.event_time', '$.event_id', '$.pixel_id', '$.sent_at',
-                         '$.action_source', '$.event_source_url', '$.test_event_code', '$.consent',
-                         '$.data_processing_options', '$.user_data', '$.custom_data', '$.response']) as ef
-    from events
-),
-
-parts as materialized (
-    select
-        *,
-        json_extract(ef[11], ['$.em', '$.ph', '$.fn', '$.ln', '$.ct', '$.st', '$.zp', '$.country', '$.db',
-                              '$.ge', '$.external_id', '$.fbp', '$.fbc', '$.client_ip_address',
-                              '$.client_user_agent', '$.lead_id']) as ud,
-        json_extract(ef[12], ['$.value', '$.currency', '$.order_id', '$.content_ids', '$.contents',
-                              '$.num_items', '$.content_type', '$.status', '$.predicted_ltv']) as cd,
-        coalesce(if(json_type(ef[13]) = 'OBJECT', ef[13], null), env_response) as response
-    from event_fields
-),
-
-firsts as materialized (
-    select
-        *,
-        list_transform(ud, lambda v: fx_first(v)) as uf,
-        json_extract(response, ['$.events_received', '$.error', '$.fbtrace_id']) as rf
-    from parts
-),
-
-errors as materialized (
-    select
-        *,
-        json_extract(if(json_type(rf[2]) = 'OBJECT', rf[2], null),
-                     ['$.code', '$.error_subcode', '$.fbtrace_id']) as xf
-    from firsts
+        line_no,
+        pos,
+        secrets,
+        env_pixel_id,
+        env_sent_at,
+        env_test_event_code,
+        env_consent,
+        $format = 'capi_events' or starts_with(e::varchar, '{') as is_object,
+        fx_unique_keys(json_keys(
+            e, ['$', '$.user_data', '$.custom_data', '$.response', '$.response.error', '$.consent']
+        )) as unique_keys,
+        {
+            'event_name': fx_leaf(x[1]),
+            'event_time': fx_leaf(x[2]),
+            'event_id': fx_leaf(x[3]),
+            'pixel_id': fx_leaf(x[4]),
+            'sent_at': fx_leaf(x[5]),
+            'action_source': fx_leaf(x[6]),
+            'event_source_url': fx_leaf(x[7]),
+            'test_event_code': fx_leaf(x[8]),
+            'consent': fx_leaf(x[9]),
+            'data_processing_options': fx_leaf(x[10]),
+            'user_data': fx_node(x[11]),
+            'custom_data': fx_node(x[12]),
+            'response': fx_node(x[13])
+        } as ev,
+        {
+            'em': fx_first(fx_leaf(x[14])),
+            'ph': fx_first(fx_leaf(x[15])),
+            'fn': fx_first(fx_leaf(x[16])),
+            'ln': fx_first(fx_leaf(x[17])),
+            'ct': fx_first(fx_leaf(x[18])),
+            'st': fx_first(fx_leaf(x[19])),
+            'zp': fx_first(fx_leaf(x[20])),
+            'country': fx_first(fx_leaf(x[21])),
+            'db': fx_first(fx_leaf(x[22])),
+            'ge': fx_first(fx_leaf(x[23])),
+            'external_id': fx_first(fx_leaf(x[24])),
+            'fbp': fx_first(fx_leaf(x[25])),
+            'fbc': fx_first(fx_leaf(x[26])),
+            'client_ip_address': fx_first(fx_leaf(x[27])),
+            'client_user_agent': fx_first(fx_leaf(x[28])),
+            'lead_id': fx_first(fx_leaf(x[29]))
+        } as ud,
+        {
+            'value': fx_leaf(x[30]),
+            'currency': fx_leaf(x[31]),
+            'order_id': fx_leaf(x[32]),
+            'content_ids': fx_leaf(x[33]),
+            'contents': fx_leaf(x[34]),
+            'num_items': fx_leaf(x[35]),
+            'content_type': fx_leaf(x[36]),
+            'status': fx_leaf(x[37]),
+            'predicted_ltv': fx_leaf(x[38])
+        } as cd,
+        -- the event's response, else the log's (canonical: the event's own wins when it is an object)
+        if(starts_with(x[13]::varchar, '{'),
+           {
+               'events_received': fx_leaf(x[39]),
+               'error': fx_leaf(x[40]),
+               'fbtrace_id': fx_leaf(x[41]),
+               'error_code': fx_leaf(x[42]),
+               'error_subcode': fx_leaf(x[43]),
+               'error_fbtrace_id': fx_leaf(x[44])
+           },
+           env_response_fields) as rf
+    from (
+        select
+            *,
+            json_extract(
+                e,
+                ['$.event_name', '$.event_time', '$.event_id', '$.pixel_id', '$.sent_at', '$.action_source',
+                 '$.event_source_url', '$.test_event_code', '$.consent', '$.data_processing_options',
+                 '$.user_data', '$.custom_data', '$.response', '$.user_data.em', '$.user_data.ph',
+                 '$.user_data.fn', '$.user_data.ln', '$.user_data.ct', '$.user_data.st', '$.user_data.zp',
+                 '$.user_data.country', '$.user_data.db', '$.user_data.ge', '$.user_data.external_id',
+                 '$.user_data.fbp', '$.user_data.fbc', '$.user_data.client_ip_address',
+                 '$.user_data.client_user_agent', '$.user_data.lead_id', '$.custom_data.value',
+                 '$.custom_data.currency', '$.custom_data.order_id', '$.custom_data.content_ids',
+                 '$.custom_data.contents', '$.custom_data.num_items', '$.custom_data.content_type',
+                 '$.custom_data.status', '$.custom_data.predicted_ltv', '$.response.events_received',
+                 '$.response.error', '$.response.fbtrace_id', '$.response.error.code',
+                 '$.response.error.error_subcode', '$.response.error.fbtrace_id']
+            ) as x
+        from events
+    )
 ),
 
 judged as materialized (
     select
-        *,
+        line_no,
+        pos,
+        -- the request's credential count goes on its first event (readers/server.py::request_events)
+        if(pos = 1, secrets, 0) as secrets,
         coalesce(
-            json_type(e) = 'OBJECT'
-            and json_type(ef[1]) = 'VARCHAR' and ef[1]::varchar <> '""'
-            and fx_blank(ef[5])
-            and coalesce(json_type(ef[11]), 'NULL') in ('NULL', 'OBJECT')
-            and coalesce(json_type(ef[12]), 'NULL') in ('NULL', 'OBJECT')
-            and fx_time_format(ef[2]) is not null
-            and fx_text_ok(ef[3]) and fx_text_ok(ef[4]) and fx_text_ok(ef[6]) and fx_text_ok(ef[7])
-            and fx_text_ok(ef[8])
+            is_object
+            and unique_keys
+            and ev.event_name.t = 'VARCHAR' and ev.event_name.s <> ''
+            and fx_blank(ev.sent_at)
+            and coalesce(ev.user_data.t, 'NULL') in ('NULL', 'OBJECT')
+            and coalesce(ev.custom_data.t, 'NULL') in ('NULL', 'OBJECT')
+            and time_format is not null
+            and fx_text_ok(ev.event_id) and fx_text_ok(ev.pixel_id) and fx_text_ok(ev.action_source)
+            and fx_text_ok(ev.event_source_url) and fx_text_ok(ev.test_event_code)
             -- a URL that may carry an email goes to Python (fx_mask_url_items masks the rest)
-            and coalesce(not regexp_matches(fx_text(ef[7]), '@|%40'), true)
-            and (ef[9] is null or fx_consent_ok(ef[9]))
-            and fx_dpo_ok(ef[10])
-            and fx_value_ok(cd[1]) and fx_currency_ok(cd[2]) and fx_str_ok(cd[3])
-            and fx_content_ids_ok(cd[4], cd[5]) and fx_int_ok(cd[6]) and fx_str_ok(cd[7])
-            and fx_str_ok(cd[8]) and fx_value_ok(cd[9])
-            and list_bool_and(list_transform(uf[1:11], lambda v: fx_hashed_ok(v)))
-            and fx_plain_ok('fbp', uf[12]) and fx_plain_ok('fbc', uf[13])
-            and fx_plain_ok('client_ip_address', uf[14]) and fx_plain_ok('client_user_agent', uf[15])
-            and fx_plain_ok('lead_id', uf[16])
-            and fx_int_ok(rf[1]) and fx_int_ok(xf[1]) and fx_int_ok(xf[2])
-            and coalesce(json_type(rf[3]), 'NULL') in ('NULL', 'VARCHAR')
-            and coalesce(json_type(xf[3]), 'NULL') in ('NULL', 'VARCHAR'),
+            and coalesce(not regexp_matches(fx_text(ev.event_source_url), '@|%40'), true)
+            and (ev.consent.t is null or fx_consent_ok(ev.consent))
+            and fx_dpo_ok(ev.data_processing_options)
+            and fx_value_ok(cd.value) and fx_currency_ok(cd.currency) and fx_str_ok(cd.order_id)
+            and fx_content_ids_ok(cd.content_ids, cd.contents) and fx_int_ok(cd.num_items)
+            and fx_str_ok(cd.content_type) and fx_str_ok(cd.status) and fx_value_ok(cd.predicted_ltv)
+            and fx_hashed_ok(ud.em) and fx_hashed_ok(ud.ph) and fx_hashed_ok(ud.fn) and fx_hashed_ok(ud.ln)
+            and fx_hashed_ok(ud.ct) and fx_hashed_ok(ud.st) and fx_hashed_ok(ud.zp) and fx_hashed_ok(ud.country)
+            and fx_hashed_ok(ud.db) and fx_hashed_ok(ud.ge) and fx_hashed_ok(ud.external_id)
+            and fx_plain_ok('fbp', ud.fbp) and fx_plain_ok('fbc', ud.fbc)
+            and fx_plain_ok('client_ip_address', ud.client_ip_address)
+            and fx_plain_ok('client_user_agent', ud.client_user_agent)
+            and fx_plain_ok('lead_id', ud.lead_id)
+            and fx_int_ok(rf.events_received) and fx_int_ok(rf.error_code) and fx_int_ok(rf.error_subcode)
+            and coalesce(rf.fbtrace_id.t, 'NULL') in ('NULL', 'VARCHAR')
+            and coalesce(rf.error_fbtrace_id.t, 'NULL') in ('NULL', 'VARCHAR'),
             false
-        ) as event_ok
-    from errors
+        ) as event_ok,
+        'server' as channel,
+        left(coalesce(fx_text(ev.pixel_id), env_pixel_id), 64) as pixel_id,
+        left(ev.event_name.s, 256) as event_name,
+        left(fx_text(ev.event_id), 256) as event_id,
+        fx_time(ev.event_time, time_format) as event_time,
+        -- canonical.event_time_format: epoch digits sent as a JSON string are marked as text
+        if(ev.event_time.t = 'VARCHAR' and time_format in ('seconds', 'milliseconds'),
+           time_format || '_text',
+           time_format) as event_time_format,
+        env_sent_at as sent_at,
+        coalesce(env_sent_at, fx_time(ev.event_time, time_format)) as received_at,
+        left(fx_text(ev.action_source), 64) as action_source,
+        -- canonical._url: the text cut to 2048 characters, masked (privacy.mask_url), cut again
+        left(fx_mask_url_items(left(fx_text(ev.event_source_url), 2048), $url_keys), 2048) as event_source_url,
+        left(coalesce(fx_text(ev.test_event_code), env_test_event_code), 64) as test_event_code,
+        fx_consent(consent_text) as consent,
+        fx_dpo(ev.data_processing_options) as data_processing_options,
+        fx_value(cd.value) as value,
+        fx_value_raw(cd.value) as value_raw,
+        fx_value_check(cd.value) as value_check,
+        fx_currency(cd.currency) as currency,
+        fx_currency_check(cd.currency) as currency_check,
+        left(fx_str(cd.order_id), 256) as order_id,
+        fx_content_ids(cd.content_ids, cd.contents) as content_ids,
+        fx_int(cd.num_items) as num_items,
+        left(fx_str(cd.content_type), 64) as content_type,
+        left(fx_str(cd.status), 64) as status,
+        fx_value(cd.predicted_ltv) as predicted_ltv,
+        fx_hashed(ud.em) as em,
+        fx_hashed(ud.ph) as ph,
+        fx_hashed(ud.fn) as fn,
+        fx_hashed(ud.ln) as ln,
+        fx_hashed(ud.ct) as ct,
+        fx_hashed(ud.st) as st,
+        fx_hashed(ud.zp) as zp,
+        fx_hashed(ud.country) as country,
+        fx_hashed(ud.db) as db,
+        fx_hashed(ud.ge) as ge,
+        fx_hashed(ud.external_id) as external_id,
+        fx_plain(ud.fbp) as fbp,
+        fx_plain(ud.fbc) as fbc,
+        fx_plain(ud.client_ip_address) as client_ip_address,
+        fx_plain(ud.client_user_agent) as client_user_agent,
+        fx_plain(ud.lead_id) as lead_id,
+        fx_hashed_check(ud.em) as em_check,
+        fx_hashed_check(ud.ph) as ph_check,
+        fx_hashed_check(ud.fn) as fn_check,
+        fx_hashed_check(ud.ln) as ln_check,
+        fx_hashed_check(ud.ct) as ct_check,
+        fx_hashed_check(ud.st) as st_check,
+        fx_hashed_check(ud.zp) as zp_check,
+        fx_hashed_check(ud.country) as country_check,
+        fx_hashed_check(ud.db) as db_check,
+        fx_hashed_check(ud.ge) as ge_check,
+        fx_hashed_check(ud.external_id) as external_id_check,
+        fx_plain_check('fbp', ud.fbp) as fbp_check,
+        fx_plain_check('fbc', ud.fbc) as fbc_check,
+        fx_plain_check('client_ip_address', ud.client_ip_address) as client_ip_address_check,
+        fx_plain_check('client_user_agent', ud.client_user_agent) as client_user_agent_check,
+        fx_plain_check('lead_id', ud.lead_id) as lead_id_check,
+        fx_int(rf.events_received) as response_events_received,
+        fx_int(rf.error_code) as response_error_code,
+        fx_int(rf.error_subcode) as response_error_subcode,
+        left(coalesce(fx_text(rf.fbtrace_id), fx_text(rf.error_fbtrace_id)), 128) as fbtrace_id
+    from (
+        -- computed once here: fx_time and fx_consent compare them with many constants
+        select
+            *,
+            fx_time_format(ev.event_time) as time_format,
+            if(ev.consent.t is not null, fx_consent_text(ev.consent), env_consent) as consent_text
+        from event_fields
+    )
+),
+
+-- a line is read here only when SQL decides every one of its events
+line_verdicts as (
+    select
+        line_no,
+        bool_and(event_ok) as line_ok
+    from judged
+    group by line_no
 )
 
 select
-    line_no,
-    pos,
-    -- the request's credential count goes on its first event (readers/server.py::request_events)
-    if(pos = 1, secrets, 0) as secrets,
-    bool_and(event_ok) over (partition by line_no) as line_ok,
-    'server' as channel,
-    left(coalesce(fx_text(ef[4]), env_pixel_id), 64) as pixel_id,
-    left(json_extract_string(ef[1], '$'), 256) as event_name,
-    left(fx_text(ef[3]), 256) as event_id,
-    fx_time(ef[2]) as event_time,
-    -- canonical.event_time_format: epoch digits sent as a JSON string are marked as text
-    if(json_type(ef[2]) = 'VARCHAR' and fx_time_format(ef[2]) in ('seconds', 'milliseconds'),
-       fx_time_format(ef[2]) || '_text',
-       fx_time_format(ef[2])) as event_time_format,
-    env_sent_at as sent_at,
-    coalesce(env_sent_at, fx_time(ef[2])) as received_at,
-    left(fx_text(ef[6]), 64) as action_source,
-    -- canonical._url: the text cut to 2048 characters, masked (privacy.mask_url), cut again
-    left(fx_mask_url_items(left(fx_text(ef[7]), 2048), $url_keys), 2048) as event_source_url,
-    left(coalesce(fx_text(ef[8]), env_test_event_code), 64) as test_event_code,
-    fx_consent(if(ef[9] is not null, fx_consent_text(ef[9]), env_consent)) as consent,
-    fx_dpo(ef[10]) as data_processing_options,
-    fx_value(cd[1]) as value,
-    fx_value_raw(cd[1]) as value_raw,
-    fx_value_check(cd[1]) as value_check,
-    fx_currency(cd[2]) as currency,
-    fx_currency_check(cd[2]) as currency_check,
-    left(fx_str(cd[3]), 256) as order_id,
-    fx_content_ids(cd[4], cd[5]) as content_ids,
-    fx_int(cd[6]) as num_items,
-    left(fx_str(cd[7]), 64) as content_type,
-    left(fx_str(cd[8]), 64) as status,
-    fx_value(cd[9]) as predicted_ltv,
-    fx_hashed(uf[1]) as em,
-    fx_hashed(uf[2]) as ph,
-    fx_hashed(uf[3]) as fn,
-    fx_hashed(uf[4]) as ln,
-    fx_hashed(uf[5]) as ct,
-    fx_hashed(uf[6]) as st,
-    fx_hashed(uf[7]) as zp,
-    fx_hashed(uf[8]) as country,
-    fx_hashed(uf[9]) as db,
-    fx_hashed(uf[10]) as ge,
-    fx_hashed(uf[11]) as external_id,
-    fx_plain(uf[12]) as fbp,
-    fx_plain(uf[13]) as fbc,
-    fx_plain(uf[14]) as client_ip_address,
-    fx_plain(uf[15]) as client_user_agent,
-    fx_plain(uf[16]) as lead_id,
-    fx_hashed_check(uf[1]) as em_check,
-    fx_hashed_check(uf[2]) as ph_check,
-    fx_hashed_check(uf[3]) as fn_check,
-    fx_hashed_check(uf[4]) as ln_check,
-    fx_hashed_check(uf[5]) as ct_check,
-    fx_hashed_check(uf[6]) as st_check,
-    fx_hashed_check(uf[7]) as zp_check,
-    fx_hashed_check(uf[8]) as country_check,
-    fx_hashed_check(uf[9]) as db_check,
-    fx_hashed_check(uf[10]) as ge_check,
-    fx_hashed_check(uf[11]) as external_id_check,
-    fx_plain_check('fbp', uf[12]) as fbp_check,
-    fx_plain_check('fbc', uf[13]) as fbc_check,
-    fx_plain_check('client_ip_address', uf[14]) as client_ip_address_check,
-    fx_plain_check('client_user_agent', uf[15]) as client_user_agent_check,
-    fx_plain_check('lead_id', uf[16]) as lead_id_check,
-    fx_int(rf[1]) as response_events_received,
-    fx_int(xf[1]) as response_error_code,
-    fx_int(xf[2]) as response_error_subcode,
-    left(coalesce(fx_text(rf[3]), fx_text(xf[3])), 128) as fbtrace_id
-from judged
+    j.* exclude (event_ok),
+    v.line_ok
+from judged j
+join line_verdicts v using (line_no)

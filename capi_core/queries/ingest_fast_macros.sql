@@ -2,28 +2,62 @@
 -- readers/server.py for the common shapes. A macro named *_ok is false when its value needs Python to
 -- decide (the whole line is then read by the Python reader). No parameters.
 
+-- A JSON value j read once, as a leaf: t its json_type (null when absent), s json_extract_string(j, '$')
+-- (a string's text; any other value's JSON text, which JSON functions read again). The macros below
+-- take leaves, so a value is parsed once, not once per question asked of it.
+create or replace temp macro fx_leaf(j) as
+    {'t': json_type(j), 's': json_extract_string(j, '$')};
+
+-- A container as a leaf without parsing it: json_extract writes JSON without leading whitespace, so its
+-- first character names an object, an array, a string or null ('SCALAR': a number or a boolean); s is
+-- its JSON text.
+create or replace temp macro fx_node(j) as
+    {'t': case
+              when j is null then null
+              when starts_with(j::varchar, '{') then 'OBJECT'
+              when starts_with(j::varchar, '[') then 'ARRAY'
+              when starts_with(j::varchar, '"') then 'VARCHAR'
+              when j::varchar = 'null' then 'NULL'
+              else 'SCALAR'
+          end,
+     's': j::varchar};
+
+-- A leaf's items when it is an array, else null; its JSON text when it is an object, else null. (JSON
+-- functions read a leaf's s only through these: a string's text need not be JSON, and a projection
+-- evaluates both sides of an AND.)
+create or replace temp macro fx_items(v) as
+    json_extract(if(v.t = 'ARRAY', v.s, null), '$[*]');
+
+create or replace temp macro fx_object(v) as
+    if(v.t = 'OBJECT', v.s, null);
+
+-- Whether no object of a json_keys list (one key list per object; null or [] when it is not one) repeats
+-- a key: yyjson reads a repeated key's first value, orjson its last, so such a line goes to Python.
+create or replace temp macro fx_unique_keys(key_lists) as
+    coalesce(list_bool_and(list_transform(key_lists, lambda k: len(k) = len(list_distinct(k)))), true);
+
 -- readers/server.py::_text: strings as sent ('' -> null), integers as digits, booleans as Python prints.
 create or replace temp macro fx_text_ok(v) as
-    v is null or json_type(v) in ('NULL', 'VARCHAR', 'BIGINT', 'UBIGINT', 'BOOLEAN');
+    v.t is null or v.t in ('NULL', 'VARCHAR', 'BIGINT', 'UBIGINT', 'BOOLEAN');
 
 create or replace temp macro fx_text(v) as
-    case json_type(v)
-        when 'VARCHAR' then nullif(json_extract_string(v, '$'), '')
-        when 'UBIGINT' then try_cast(v as ubigint)::varchar
-        when 'BIGINT' then try_cast(v as bigint)::varchar
-        when 'BOOLEAN' then if(v::varchar = 'true', 'True', 'False')
+    case v.t
+        when 'VARCHAR' then nullif(v.s, '')
+        when 'UBIGINT' then try_cast(v.s as ubigint)::varchar
+        when 'BIGINT' then try_cast(v.s as bigint)::varchar
+        when 'BOOLEAN' then if(v.s = 'true', 'True', 'False')
     end;
 
 -- canonical.py::_text on a raw custom_data value: str(value) ('' -> null); doubles as Python's repr.
 create or replace temp macro fx_str_ok(v) as
-    fx_text_ok(v) or json_type(v) = 'DOUBLE';
+    fx_text_ok(v) or v.t = 'DOUBLE';
 
 create or replace temp macro fx_str(v) as
-    if(json_type(v) = 'DOUBLE', try_cast(v as double)::varchar, fx_text(v));
+    if(v.t = 'DOUBLE', try_cast(v.s as double)::varchar, fx_text(v));
 
 -- Absent, JSON null and "" all mean "not sent" for times and values.
 create or replace temp macro fx_blank(v) as
-    v is null or json_type(v) = 'NULL' or v::varchar = '""';
+    v.t is null or v.t = 'NULL' or (v.t = 'VARCHAR' and v.s = '');
 
 -- Printable ASCII only: Python's strip()/lower() and DuckDB's trim()/lower() agree on it.
 create or replace temp macro fx_ascii(s) as
@@ -32,16 +66,16 @@ create or replace temp macro fx_ascii(s) as
 -- canonical.py::_int_or_none for integers that fit the integer column.
 create or replace temp macro fx_int_ok(v) as
     fx_blank(v)
-    or json_type(v) in ('OBJECT', 'ARRAY', 'BOOLEAN')
-    or (json_type(v) in ('UBIGINT', 'BIGINT') and coalesce(try_cast(v as hugeint) between -2147483648 and 2147483647, false))
-    or (json_type(v) = 'VARCHAR' and regexp_full_match(json_extract_string(v, '$'), '-?[0-9]{1,9}'));
+    or v.t in ('OBJECT', 'ARRAY', 'BOOLEAN')
+    or (v.t in ('UBIGINT', 'BIGINT') and coalesce(try_cast(v.s as hugeint) between -2147483648 and 2147483647, false))
+    or (v.t = 'VARCHAR' and regexp_full_match(v.s, '-?[0-9]{1,9}'));
 
 create or replace temp macro fx_int(v) as
     case
         when fx_blank(v) then null
-        when json_type(v) = 'BOOLEAN' then if(v::varchar = 'true', 1, 0)
-        when json_type(v) in ('UBIGINT', 'BIGINT') then try_cast(try_cast(v as hugeint) as integer)
-        when json_type(v) = 'VARCHAR' then try_cast(json_extract_string(v, '$') as integer)
+        when v.t = 'BOOLEAN' then if(v.s = 'true', 1, 0)
+        when v.t in ('UBIGINT', 'BIGINT') then try_cast(try_cast(v.s as hugeint) as integer)
+        when v.t = 'VARCHAR' then try_cast(v.s as integer)
     end;
 
 -- canonical.py::parse_event_time: epoch seconds below 1e11, milliseconds above; ISO text.
@@ -63,61 +97,60 @@ create or replace temp macro fx_iso(s) as
 
 create or replace temp macro fx_epoch(v) as
     case
-        when json_type(v) = 'UBIGINT' then try_cast(v as ubigint)
-        when json_type(v) = 'VARCHAR' and regexp_full_match(json_extract_string(v, '$'), '[0-9]{1,15}')
-            then try_cast(json_extract_string(v, '$') as ubigint)
+        when v.t = 'UBIGINT' then try_cast(v.s as ubigint)
+        when v.t = 'VARCHAR' and regexp_full_match(v.s, '[0-9]{1,15}') then try_cast(v.s as ubigint)
     end;
 
 create or replace temp macro fx_time_format(v) as
     case
         when fx_blank(v) then 'missing'
-        when json_type(v) in ('BIGINT', 'BOOLEAN', 'OBJECT', 'ARRAY') then 'invalid'
+        when v.t in ('BIGINT', 'BOOLEAN', 'OBJECT', 'ARRAY') then 'invalid'
         when fx_epoch(v) < 100000000000 then 'seconds'
         when fx_epoch(v) < 253402300800000 then 'milliseconds'
-        when json_type(v) = 'VARCHAR' and fx_iso_ok(json_extract_string(v, '$')) then 'iso'
+        when v.t = 'VARCHAR' and fx_iso_ok(v.s) then 'iso'
     end;
 
-create or replace temp macro fx_time(v) as
-    case fx_time_format(v)
+-- The time of v whose fx_time_format is fmt (computed once by the caller).
+create or replace temp macro fx_time(v, fmt) as
+    case fmt
         when 'seconds' then make_timestamp((fx_epoch(v) * 1000000)::bigint)
         when 'milliseconds' then make_timestamp((fx_epoch(v) * 1000)::bigint)
-        when 'iso' then fx_iso(json_extract_string(v, '$'))
+        when 'iso' then fx_iso(v.s)
     end;
 
 -- canonical.py::parse_value: a non-negative finite number is valid; raw text as Python's str().
 create or replace temp macro fx_value_ok(v) as
     fx_blank(v)
-    or json_type(v) in ('UBIGINT', 'BIGINT', 'DOUBLE', 'BOOLEAN')
-    or (json_type(v) = 'VARCHAR'
-        and regexp_full_match(json_extract_string(v, '$'), '-?[0-9]{1,15}(\.[0-9]{1,15})?'));
+    or v.t in ('UBIGINT', 'BIGINT', 'DOUBLE', 'BOOLEAN')
+    or (v.t = 'VARCHAR' and regexp_full_match(v.s, '-?[0-9]{1,15}(\.[0-9]{1,15})?'));
 
 create or replace temp macro fx_value_raw(v) as
     case
         when fx_blank(v) then null
-        when json_type(v) = 'VARCHAR' then left(json_extract_string(v, '$'), 64)
+        when v.t = 'VARCHAR' then left(v.s, 64)
         else left(fx_str(v), 64)
     end;
 
 create or replace temp macro fx_value_check(v) as
     case
         when fx_blank(v) then 'missing'
-        when json_type(v) = 'BOOLEAN' then 'malformed'
-        when json_type(v) = 'VARCHAR' and try_cast(json_extract_string(v, '$') as double) < 0 then 'malformed'
-        when json_type(v) <> 'VARCHAR' and try_cast(v as double) < 0 then 'malformed'
+        when v.t = 'BOOLEAN' then 'malformed'
+        when v.t = 'VARCHAR' and try_cast(v.s as double) < 0 then 'malformed'
+        when v.t <> 'VARCHAR' and try_cast(v.s as double) < 0 then 'malformed'
         else 'valid'
     end;
 
 create or replace temp macro fx_value(v) as
     case
         when fx_value_check(v) <> 'valid' then null
-        when json_type(v) = 'VARCHAR' then try_cast(json_extract_string(v, '$') as double)
-        else try_cast(v as double)
+        when v.t = 'VARCHAR' then try_cast(v.s as double)
+        else try_cast(v.s as double)
     end;
 
 -- canonical.py::check_currency (ISO 4217 codes in _fast_currencies).
 create or replace temp macro fx_currency_ok(v) as
-    v is null or json_type(v) in ('NULL', 'UBIGINT', 'BIGINT')
-    or (json_type(v) = 'VARCHAR' and fx_ascii(json_extract_string(v, '$')));
+    v.t is null or v.t in ('NULL', 'UBIGINT', 'BIGINT')
+    or (v.t = 'VARCHAR' and fx_ascii(v.s));
 
 create or replace temp macro fx_currency(v) as
     nullif(left(trim(fx_text(v)), 16), '');
@@ -131,18 +164,19 @@ create or replace temp macro fx_currency_check(v) as
 
 -- readers/server.py::consent_text then canonical.py::normalize_consent.
 create or replace temp macro fx_consent_value(v) as
-    if(json_type(v) = 'OBJECT',
-       if(json_exists(v, '$.ad_storage'), json_extract(v, '$.ad_storage'), json_extract(v, '$.marketing')),
+    if(v.t = 'OBJECT',
+       fx_leaf(if(json_exists(fx_object(v), '$.ad_storage'), json_extract(fx_object(v), '$.ad_storage'),
+                   json_extract(fx_object(v), '$.marketing'))),
        v);
 
 create or replace temp macro fx_consent_ok(v) as
-    fx_consent_value(v) is null
-    or json_type(fx_consent_value(v)) in ('NULL', 'UBIGINT', 'BIGINT', 'BOOLEAN')
-    or (json_type(fx_consent_value(v)) = 'VARCHAR' and fx_ascii(json_extract_string(fx_consent_value(v), '$')));
+    fx_consent_value(v).t is null
+    or fx_consent_value(v).t in ('NULL', 'UBIGINT', 'BIGINT', 'BOOLEAN')
+    or (fx_consent_value(v).t = 'VARCHAR' and fx_ascii(fx_consent_value(v).s));
 
 create or replace temp macro fx_consent_text(v) as
-    if(json_type(fx_consent_value(v)) = 'BOOLEAN',
-       fx_consent_value(v)::varchar,
+    if(fx_consent_value(v).t = 'BOOLEAN',
+       fx_consent_value(v).s,
        fx_text(fx_consent_value(v)));
 
 create or replace temp macro fx_consent(t) as
@@ -156,17 +190,17 @@ create or replace temp macro fx_consent(t) as
 
 -- canonical.py::_first: Meta accepts lists for user_data keys; the first non-empty element counts.
 create or replace temp macro fx_first(v) as
-    if(json_type(v) = 'ARRAY',
-       list_filter(json_extract(v, '$[*]'), lambda x: json_type(x) <> 'NULL' and x::varchar <> '""')[1],
+    if(v.t = 'ARRAY',
+       fx_leaf(list_filter(fx_items(v), lambda x: json_type(x) <> 'NULL' and x::varchar <> '""')[1]),
        v);
 
 -- normalize.py::assess_key for a hashed key sent as 64 hex characters (anything else: Python).
 create or replace temp macro fx_hashed_ok(f) as
     fx_blank(f)
-    or (json_type(f) = 'VARCHAR' and regexp_full_match(json_extract_string(f, '$'), '[0-9a-fA-F]{64}'));
+    or (f.t = 'VARCHAR' and regexp_full_match(f.s, '[0-9a-fA-F]{64}'));
 
 create or replace temp macro fx_hashed(f) as
-    if(fx_blank(f), null, lower(json_extract_string(f, '$')));
+    if(fx_blank(f), null, lower(f.s));
 
 create or replace temp macro fx_hashed_check(f) as
     if(fx_blank(f), 'missing', 'valid');
@@ -205,8 +239,8 @@ create or replace temp macro fx_plain_text_check(key, t) as
     end;
 
 create or replace temp macro fx_plain_ok(key, f) as
-    f is null or json_type(f) = 'NULL'
-    or (json_type(f) in ('UBIGINT', 'BIGINT', 'VARCHAR')
+    f.t is null or f.t = 'NULL'
+    or (f.t in ('UBIGINT', 'BIGINT', 'VARCHAR')
         and fx_ascii(coalesce(fx_text(f), ''))
         and (key <> 'client_ip_address'
              or coalesce(fx_plain_text(f), '') = ''
@@ -220,18 +254,19 @@ create or replace temp macro fx_plain_check(key, f) as
     if(fx_plain(f) is null, 'missing', fx_plain_text_check(key, fx_plain(f)));
 
 -- content_ids: a JSON array text of the ids as strings (canonical.py::_content_ids); ids must be plain.
+-- (x: a JSON list element; ids and contents: leaves.)
 create or replace temp macro fx_id_ok(x) as
     json_type(x) in ('UBIGINT', 'BIGINT')
     or (json_type(x) = 'VARCHAR' and not regexp_matches(json_extract_string(x, '$'), '[\x00-\x1f]'));
 
 create or replace temp macro fx_ids(ids, contents) as
     case
-        when ids is not null and json_type(ids) <> 'NULL'
-            then if(json_type(ids) = 'ARRAY', json_extract(ids, '$[*]'), [ids])
-        when json_type(contents) = 'ARRAY'
+        when ids.t is not null and ids.t <> 'NULL'
+            then if(ids.t = 'ARRAY', fx_items(ids), [if(ids.t = 'VARCHAR', to_json(ids.s), ids.s::json)])
+        when contents.t = 'ARRAY'
             then list_transform(
                 list_filter(
-                    json_extract(contents, '$[*]'),
+                    fx_items(contents),
                     lambda c: json_type(c) = 'OBJECT' and coalesce(json_type(c, '$.id'), 'NULL') <> 'NULL'
                 ),
                 lambda c: json_extract(c, '$.id')
@@ -239,23 +274,24 @@ create or replace temp macro fx_ids(ids, contents) as
     end;
 
 create or replace temp macro fx_content_ids_ok(ids, contents) as
-    fx_ids(ids, contents) is null or list_bool_and(list_transform(fx_ids(ids, contents), lambda x: fx_id_ok(x)));
+    (fx_ids(ids, contents) is null or list_bool_and(list_transform(fx_ids(ids, contents), lambda x: fx_id_ok(x))))
+    and fx_unique_keys(json_keys(if(contents.t = 'ARRAY', contents.s, null), '$[*]'));
 
 create or replace temp macro fx_content_ids(ids, contents) as
-    to_json(list_transform(fx_ids(ids, contents), lambda x: coalesce(fx_text(x), '')))::varchar;
+    to_json(list_transform(fx_ids(ids, contents), lambda x: coalesce(fx_text(fx_leaf(x)), '')))::varchar;
 
 -- data_processing_options: list items joined with ',' (readers/server.py::_dpo, canonical.py::_dpo).
 create or replace temp macro fx_dpo_ok(v) as
-    v is null or json_type(v) in ('NULL', 'UBIGINT', 'BIGINT')
-    or (json_type(v) = 'VARCHAR' and not starts_with(json_extract_string(v, '$'), '['))
-    or (json_type(v) = 'ARRAY'
-        and list_bool_and(list_transform(json_extract(v, '$[*]'), lambda x: json_type(x) in ('VARCHAR', 'UBIGINT', 'BIGINT'))));
+    v.t is null or v.t in ('NULL', 'UBIGINT', 'BIGINT')
+    or (v.t = 'VARCHAR' and not starts_with(v.s, '['))
+    or (v.t = 'ARRAY'
+        and list_bool_and(list_transform(fx_items(v), lambda x: json_type(x) in ('VARCHAR', 'UBIGINT', 'BIGINT'))));
 
 create or replace temp macro fx_dpo(v) as
     case
-        when v is null or json_type(v) = 'NULL' then null
-        when json_type(v) = 'ARRAY' then array_to_string(
-            list_transform(json_extract(v, '$[*]'), lambda x: coalesce(fx_text(x), '')), ',')
+        when v.t is null or v.t = 'NULL' then null
+        when v.t = 'ARRAY' then array_to_string(
+            list_transform(fx_items(v), lambda x: coalesce(fx_text(fx_leaf(x)), '')), ',')
         else coalesce(fx_text(v), '')
     end;
 

@@ -1,5 +1,7 @@
--- Lead funnel headline (continues leads_base.sql): one row: Lead events Meta counted -> matched CRM leads -> qualified -> won, event-level shares, time to qualify and the two gaps.
--- params: those of leads_base.sql
+-- Lead funnel headline (over fragments/leads_base.sql): one row: Lead events Meta counted -> matched CRM leads -> qualified -> won, event-level shares, time to qualify and the two gaps.
+-- params: those of fragments/leads_base.sql
+with
+-- @include fragments/leads_base
 ,
 event_totals as (
   select

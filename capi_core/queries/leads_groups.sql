@@ -1,8 +1,10 @@
--- Lead funnel per group (continues leads_base.sql): per utm_source + utm_campaign, and per form, of the CRM lead: Lead events, those whose lead qualified, matched leads, qualified, won, median hours to qualify, and CRM leads without a Lead event.
--- params: those of leads_base.sql
+-- Lead funnel per group (over fragments/leads_base.sql): per utm_source + utm_campaign, and per form, of the CRM lead: Lead events, those whose lead qualified, matched leads, qualified, won, median hours to qualify, and CRM leads without a Lead event.
+-- params: those of fragments/leads_base.sql
 --
 -- Groups come from the CRM lead (a Lead event carries no utm of its own), so Lead events with no CRM
 -- lead belong to no group: the funnel headline counts them.
+with
+-- @include fragments/leads_base
 ,
 population as (
   select

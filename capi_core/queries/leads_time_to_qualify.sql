@@ -1,5 +1,7 @@
--- Time to qualify (continues leads_base.sql): matched CRM leads that qualified, per bucket of hours from created_at to qualified_at (buckets without leads are absent).
--- params: those of leads_base.sql
+-- Time to qualify (over fragments/leads_base.sql): matched CRM leads that qualified, per bucket of hours from created_at to qualified_at (buckets without leads are absent).
+-- params: those of fragments/leads_base.sql
+with
+-- @include fragments/leads_base
 ,
 timed as (
   select

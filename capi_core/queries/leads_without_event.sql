@@ -1,5 +1,7 @@
--- CRM leads without a Lead event (continues leads_base.sql): leads created in scope that no counted Lead event links to, oldest first, at most $limit.
--- params: those of leads_base.sql, $limit
+-- CRM leads without a Lead event (over fragments/leads_base.sql): leads created in scope that no counted Lead event links to, oldest first, at most $limit.
+-- params: those of fragments/leads_base.sql, $limit
+with
+-- @include fragments/leads_base
 select
   truth_id, raw_id, created_at, status, qualified, utm_source, utm_campaign, form
 from leads_without_event

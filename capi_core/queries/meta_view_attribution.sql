@@ -1,5 +1,7 @@
--- Attribution settings, value bases and currencies of Meta's reporting in scope (continues meta_view_base.sql): one row per combination, with its ad rows and purchases.
--- params: those of meta_view_base.sql
+-- Attribution settings, value bases and currencies of Meta's reporting in scope (over fragments/meta_view_base.sql): one row per combination, with its ad rows and purchases.
+-- params: those of fragments/meta_view_base.sql
+with
+-- @include fragments/meta_view_base
 select
   attribution_setting,
   purchase_value_basis,

@@ -1,5 +1,7 @@
--- What Meta reported per reporting day (continues meta_view_base.sql): purchases, purchase value, spend and leads summed over ads.
--- params: those of meta_view_base.sql
+-- What Meta reported per reporting day (over fragments/meta_view_base.sql): purchases, purchase value, spend and leads summed over ads.
+-- params: those of fragments/meta_view_base.sql
+with
+-- @include fragments/meta_view_base
 select
   day,
   sum(purchases) as reported_purchases,

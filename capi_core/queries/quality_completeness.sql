@@ -13,7 +13,10 @@
 -- capi_core.metrics.completeness folds the days, pixel and names a scope covers (metrics.by_day) and sums
 -- pixels away when asked, so this runs once per data version instead of once per filter change.
 -- params: $date_from, $date_to, $pixel_id, $event_names (of copy_checks; null)
-with parameters (ordinal, parameter, requirement, applies_to, events, source) as (
+with
+-- @include fragments/copy_checks
+,
+parameters (ordinal, parameter, requirement, applies_to, events, source) as (
   values
     -- "event_name string Required", "event_time integer Required", "user_data object Required"
     (1, 'event_name', 'required', 'every copy', 'all',

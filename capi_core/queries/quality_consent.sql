@@ -2,6 +2,8 @@
 -- (carrying em, ph or external_id) with unknown consent, and copies with Limited Data Use on.
 -- Always per pixel: capi_core.metrics.consent sums pixels away when asked.
 -- params: $date_from, $date_to, $pixel_id, $event_names
+with
+-- @include fragments/copy_checks
 select
   c.pixel_id,
   c.event_name,

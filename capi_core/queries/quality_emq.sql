@@ -6,7 +6,10 @@
 -- params: $date_from, $date_to, $pixel_id, $event_names, $by_pixel, $key (null: no what-if),
 --   $coverage, $w_total (the points worth 10) and one weight per key: $w_em, $w_ph, $w_external_id, $w_fbc, $w_fbp,
 --   $w_client_ip_address, $w_client_user_agent, $w_fn_ln, $w_ct, $w_st, $w_zp, $w_country, $w_db, $w_ge
-with web_server as (
+with
+-- @include fragments/copy_checks
+,
+web_server as (
   select
     case when $by_pixel then c.pixel_id end as pixel_id,
     c.event_name,

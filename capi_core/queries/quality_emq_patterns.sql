@@ -3,6 +3,8 @@
 -- carrying it: enough to score an event with any weights (metrics/emq_fit.py fits them to Meta's EMQ).
 -- The copies are those quality_emq.sql scores.
 -- params: $date_from, $date_to, $pixel_id, $event_names, $by_pixel (false: pixel_id is null)
+with
+-- @include fragments/copy_checks
 select
   case when $by_pixel then c.pixel_id end as pixel_id,
   c.event_name,

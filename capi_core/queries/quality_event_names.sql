@@ -1,5 +1,7 @@
 -- Copies per pixel x channel x event_name as sent, with example ids (for near-miss standard names).
 -- params: $date_from, $date_to, $pixel_id, $event_names
+with
+-- @include fragments/copy_checks
 select
   c.pixel_id,
   c.channel,

@@ -3,7 +3,10 @@
 -- two channels. Run over the whole store (every scope parameter null): a scope's figures are the sums
 -- over the days, pixel and names it covers (capi_core.metrics.by_day), so this runs once per data version.
 -- params: $date_from, $date_to, $pixel_id, $event_names (of copy_checks; null)
-with pairs as (
+with
+-- @include fragments/copy_checks
+,
+pairs as (
   select
     k.pixel_id,
     k.event_name,

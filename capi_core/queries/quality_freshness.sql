@@ -2,7 +2,10 @@
 -- plus one total row (is_total); copies without sent_at or event_time are 'unknown'.
 -- Buckets follow Meta's data-freshness guidance: real time (< 1 h), 1-2 h, 2-24 h, 24 h or more.
 -- params: $date_from, $date_to, $pixel_id, $event_names, $by_pixel (false: pixel_id is null)
-with delays as (
+with
+-- @include fragments/copy_checks
+,
+delays as (
   select
     case when $by_pixel then c.pixel_id end as pixel_id,
     c.event_name,

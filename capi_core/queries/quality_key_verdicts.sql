@@ -1,7 +1,10 @@
 -- Problem verdicts of user_data keys per pixel x event_name x channel x key: raw_pii, malformed and
 -- hashed_forbidden copies with example ids, and the copies of the group (the share's denominator).
 -- params: $date_from, $date_to, $pixel_id, $event_names
-with combos as (
+with
+-- @include fragments/copy_checks
+,
+combos as (
   -- aggregate first: copies and example ids per distinct combination of key verdicts (a few hundred
   -- rows), then unpivot that small result; one pass over the copies instead of one per key
   select

@@ -1,6 +1,8 @@
 -- Match-key coverage: per event_name x channel, the share of copies carrying a valid value of each key
 -- (the shape of Meta's match_key_feedback coverage.percentage).
 -- params: $date_from, $date_to, $pixel_id, $event_names, $by_pixel (false: pixel_id is null)
+with
+-- @include fragments/copy_checks
 select
   case when $by_pixel then c.pixel_id end as pixel_id,
   c.event_name,

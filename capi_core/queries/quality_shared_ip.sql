@@ -2,7 +2,10 @@
 -- distinct users (external_id, else em, else fbp) and at least $min_share of the pixel's server copies.
 -- The IP itself is not returned: findings count them and show example event ids.
 -- params: $date_from, $date_to, $pixel_id, $event_names, $min_users, $min_share
-with server as (
+with
+-- @include fragments/copy_checks
+,
+server as (
   select
     c.pixel_id,
     c.client_ip_address,

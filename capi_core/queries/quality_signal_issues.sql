@@ -3,6 +3,8 @@
 -- latter, those with no customer information key at all (no_key: e.g. only partner_id / partner_name,
 -- which Meta's list does not name), whose finding quotes Meta's list.
 -- params: $date_from, $date_to, $pixel_id, $event_names
+with
+-- @include fragments/copy_checks
 select
   c.pixel_id,
   c.event_name,

@@ -1,5 +1,7 @@
 -- Copies carrying a test_event_code per pixel, against all copies of the pixel, with example ids.
 -- params: $date_from, $date_to, $pixel_id, $event_names
+with
+-- @include fragments/copy_checks
 select
   c.pixel_id,
   count(*) as copies,

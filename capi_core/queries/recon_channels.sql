@@ -1,5 +1,7 @@
--- Orders per sales channel (continues recon_base.sql): the records in scope from each channel, those whose status alone would make them eligible, and whether the channel is one no pixel sees (truth_current.channel_excluded).
--- params: those of recon_base.sql
+-- Orders per sales channel (over fragments/recon_base.sql): the records in scope from each channel, those whose status alone would make them eligible, and whether the channel is one no pixel sees (truth_current.channel_excluded).
+-- params: those of fragments/recon_base.sql
+with
+-- @include fragments/recon_base
 select
   sales_channel,
   count(*) as records,

@@ -1,9 +1,12 @@
--- Truth and estimated Meta values per currency (continues recon_base.sql): eligible records and counted copies in scope, grouped by currency code (trimmed, upper-cased; null when none is given), so no sum ever adds two currencies.
--- params: those of recon_base.sql
+-- Truth and estimated Meta values per currency (over fragments/recon_base.sql): eligible records and counted copies in scope, grouped by currency code (trimmed, upper-cased; null when none is given), so no sum ever adds two currencies.
+-- params: those of fragments/recon_base.sql
 --
 -- reconcile.py decides which currency the headline speaks in and which others it may convert (only with a
 -- rate the store was given); the other currencies are reported beside it, never added.
-, sides as (
+with
+-- @include fragments/recon_base
+,
+sides as (
   select
     nullif(upper(trim(r.currency)), '') as currency,
     1 as truth_count,

@@ -1,7 +1,9 @@
--- Join-key resolution (continues recon_base.sql): per candidate key, the copies in scope it links to a truth record (of the whole store), and whether it is the dataset's chosen key.
--- params: those of recon_base.sql
+-- Join-key resolution (over fragments/recon_base.sql): per candidate key, the copies in scope it links to a truth record (of the whole store), and whether it is the dataset's chosen key.
+-- params: those of fragments/recon_base.sql
 --
 -- lead_id (Meta's Lead Ads lead id in user_data) is a candidate for lead datasets only.
+with
+-- @include fragments/recon_base
 ,
 key_rates as (
   select

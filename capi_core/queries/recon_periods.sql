@@ -1,8 +1,10 @@
--- Truth vs estimated Meta per period and currency (continues recon_base.sql): eligible records by created_at, counted copies by event_time, per $grain ('day' | 'week') and currency code (trimmed, upper-cased; null when none is given).
--- params: those of recon_base.sql, $grain
+-- Truth vs estimated Meta per period and currency (over fragments/recon_base.sql): eligible records by created_at, counted copies by event_time, per $grain ('day' | 'week') and currency code (trimmed, upper-cased; null when none is given).
+-- params: those of fragments/recon_base.sql, $grain
 --
 -- One row per period and currency, so no sum adds two currencies: reconcile.py adds the counts of a
 -- period and only the values it may (the headline currency's, or those converted with the store's rate).
+with
+-- @include fragments/recon_base
 ,
 truth_periods as (
   select

@@ -1,5 +1,7 @@
--- Per-record reconciliation verdicts (continues recon_base.sql), filtered by verdict and flag, oldest first, at most $limit rows.
--- params: those of recon_base.sql, $verdict, $flag, $limit
+-- Per-record reconciliation verdicts (over fragments/recon_base.sql), filtered by verdict and flag, oldest first, at most $limit rows.
+-- params: those of fragments/recon_base.sql, $verdict, $flag, $limit
+with
+-- @include fragments/recon_base
 select
   truth_id, raw_id, created_at, paid_at, status, eligible, truth_value, currency, verdict,
   copies, browser_copies, server_copies, counted_copies, meta_value, sent_value_min, sent_value_max,

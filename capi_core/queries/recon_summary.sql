@@ -1,7 +1,9 @@
--- Reconciliation headline (continues recon_base.sql): one row of counts for the summary, the waterfall, the verdicts, the flags, the phantoms and the join key.
--- params: those of recon_base.sql
+-- Reconciliation headline (over fragments/recon_base.sql): one row of counts for the summary, the waterfall, the verdicts, the flags, the phantoms and the join key.
+-- params: those of fragments/recon_base.sql
 --
 -- No value here: values are summed per currency by recon_currency_values.sql (never across currencies).
+with
+-- @include fragments/recon_base
 ,
 record_totals as (
   select

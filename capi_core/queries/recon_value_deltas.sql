@@ -1,7 +1,10 @@
--- Distribution of Meta's booked value minus the backend value per record that reached Meta (a counted copy) with both values known, in $bins equal-width bins from the smallest to the largest delta (continues recon_base.sql).
--- params: those of recon_base.sql, $bins
+-- Distribution of Meta's booked value minus the backend value per record that reached Meta (a counted copy) with both values known, in $bins equal-width bins from the smallest to the largest delta (over fragments/recon_base.sql).
+-- params: those of fragments/recon_base.sql, $bins
 -- Only the bins come back (at most $bins rows), never the records: the page draws them as bars.
-, deltas as (
+with
+-- @include fragments/recon_base
+,
+deltas as (
   select r.meta_value - r.truth_value as delta
   from records as r
   where r.meta_value is not null

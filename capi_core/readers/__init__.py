@@ -23,8 +23,46 @@ from capi_core.readers import (
     shopify,
     woocommerce,
 )
-from capi_core.readers._io import head_bytes
-from capi_core.readers._json import head_record
+from capi_core.readers._csv import iter_records
+from capi_core.readers._io import (
+    MAX_LINE_BYTES,
+    head_bytes,
+    read_text,
+    refuse_huge_line,
+    require_regular_file,
+)
+from capi_core.readers._json import (
+    head_record,
+    line_record,
+    masked,
+    nests_deeper,
+    nul_line_error,
+    strip_record,
+)
+
+#: What the rest of capi_core takes from the readers' private helpers (the one face of this package for
+#: file reading: a file checked before it is read, its text and lines, and the JSON line helpers the
+#: DuckDB and Spark ingest paths share with the Python reader).
+__all__ = [
+    "MAX_LINE_BYTES",
+    "READERS",
+    "Item",
+    "ReadOptions",
+    "Reader",
+    "detect",
+    "formats_for",
+    "get_reader",
+    "iter_records",
+    "line_record",
+    "masked",
+    "nests_deeper",
+    "nul_line_error",
+    "read_text",
+    "refuse_huge_line",
+    "require_regular_file",
+    "server_marks",
+    "strip_record",
+]
 
 Item = IncomingEvent | IncomingTruth | RowError
 

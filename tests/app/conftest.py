@@ -12,29 +12,9 @@ import pytest
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
-from capi_core.demo_store import build_demo_store
-from capi_core.models import Scope
-from capi_core.report import Report, build_report
-from capi_core.store import Store
-
 APP = Path(__file__).resolve().parents[2] / "app.py"
 PAGES = ("pages/overview.py", "pages/reconciliation.py", "pages/signal_quality.py", "pages/data.py")
 TIMEOUT = 120  # the first run imports pandas/plotly and computes a report
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo store, built once (10-20 s) into a session folder; tests must not write to it."""
-    target = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    build_demo_store(target)
-    return target
-
-
-@pytest.fixture(scope="session")
-def demo_report(demo_db: Path) -> Report:
-    """The report over the whole demo store, as the CLI would compute it."""
-    with Store(demo_db) as store:
-        return build_report(store, Scope())
 
 
 @pytest.fixture

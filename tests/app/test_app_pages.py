@@ -9,6 +9,7 @@ from app_helpers import metrics, problems, texts
 from conftest import PAGES, AppFactory
 
 from capi_core import dashboard_api as api
+from capi_core import units
 from capi_core.report import Report
 
 
@@ -44,7 +45,7 @@ def test_overview_tiles_equal_the_report(open_app: AppFactory, demo_report: Repo
     assert tiles["emq"].value == emq.score
     bounds = next(r for r in demo_report.meta_count_ranges if r.event_name == recon.event_name)
     assert bounds.is_range and bounds.gap_pct_high == recon.gap_pct
-    assert tiles["gap_count"].display == f"{bounds.gap_pct_low:+.1%} to {bounds.gap_pct_high:+.1%}"
+    assert tiles["gap_count"].display == units.share_range(bounds.gap_pct_low, bounds.gap_pct_high)
 
 
 def test_overview_lists_top_findings(open_app: AppFactory, demo_report: Report) -> None:
@@ -61,7 +62,7 @@ def test_reconciliation_figures_equal_the_report(open_app: AppFactory, demo_repo
     shown = metrics(open_app("pages/reconciliation.py"))
     assert shown["Backend records (eligible)"] == f"{recon.truth_count:,}"
     assert shown["Meta count (estimated)"] == f"{bounds.meta_count_low:,}–{recon.meta_count:,}"
-    assert shown["Count gap (goal 0 %)"] == f"{bounds.gap_pct_low:+.1%} to {recon.gap_pct:+.1%}"
+    assert shown["Count gap (goal 0 %)"] == units.share_range(bounds.gap_pct_low, recon.gap_pct)
     assert shown["Phantom conversions (goal 0)"] == f"{recon.phantom_count:,}"
 
 

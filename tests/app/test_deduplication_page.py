@@ -10,7 +10,7 @@ from app_helpers import metrics, problems, texts
 from conftest import AppFactory
 
 from capi_core import dashboard_api as api
-from capi_core import inspector
+from capi_core import inspector, units
 from capi_core.metrics import dedup
 from capi_core.models import Scope
 from capi_core.report import Report
@@ -27,7 +27,7 @@ def test_renders_the_report_figures(open_app: AppFactory, demo_report: Report) -
     assert [t.value for t in app.title] == ["Deduplication"]
     shown = metrics(app)
     rows = demo_report.dedup
-    assert shown["Dedup health (goal 100 %)"] == api.fmt_pct(api.overall_dedup_health(demo_report))
+    assert shown["Dedup health (goal 100 %)"] == units.share(api.overall_dedup_health(demo_report))
     assert shown["Merged pairs (counted once)"] == f"{sum(d.merged_pairs for d in rows):,}"
     assert shown["Pairs counted twice (goal 0)"] == f"{sum(d.would_be_pairs for d in rows):,}"
     low = sum(d.estimated_meta_count_range[0] for d in rows)
@@ -46,7 +46,7 @@ def test_key_usage_in_meta_layout(open_app: AppFactory, demo_report: Report) -> 
     usage = next(df.value for df in app.dataframe if "Deduplication key" in df.value.columns)
     assert usage["Deduplication key"].tolist() == [u.key for u in first.key_usage]
     assert [None if pd.isna(v) else v for v in usage["overlap"]] == [u.overlap for u in first.key_usage]
-    assert metrics(app)["Rate of server events deduplicated"] == api.fmt_pct(first.dedup_rate_server)
+    assert metrics(app)["Rate of server events deduplicated"] == units.share(first.dedup_rate_server)
 
 
 def test_failure_reasons_with_counts(open_app: AppFactory, demo_db: Path) -> None:

@@ -11,10 +11,10 @@ from conftest import AppFactory
 from factories import copy, lead, load, load_truth
 
 from capi_core import settings
-from capi_core.dashboard_api import fmt_pct
 from capi_core.metrics.leads import LeadReport, lead_report
 from capi_core.models import Scope
 from capi_core.store import Store
+from capi_core.units import share as fmt_share
 from capi_core.weekly_review import md_text
 
 PAGE = "pages/lead_quality.py"
@@ -41,10 +41,10 @@ def test_renders_on_the_demo_store_with_the_report_figures(
     funnel = demo_leads.funnel
     shown = metrics(app)
     assert shown["Lead events (Meta)"] == f"{funnel.lead_events:,}"
-    assert shown["Became CRM leads"] == fmt_pct(funnel.match_rate)
-    assert shown["Qualified share (goal 20%)"] == fmt_pct(funnel.qualified_event_share)
-    assert fmt_pct(funnel.qualified_event_share) in demo_leads.headline
-    assert shown["CRM qualification rate"] == fmt_pct(funnel.qualification_rate)
+    assert shown["Became CRM leads"] == fmt_share(funnel.match_rate)
+    assert shown["Qualified share (goal 20 %)"] == fmt_share(funnel.qualified_event_share)
+    assert fmt_share(funnel.qualified_event_share) in demo_leads.headline
+    assert shown["CRM qualification rate"] == fmt_share(funnel.qualification_rate)
     assert shown["Time to qualify"] == f"{funnel.median_hours_to_qualify:,.1f} h"
     assert shown["CRM leads, no event"] == f"{funnel.crm_leads_without_event:,}"
 
@@ -106,6 +106,6 @@ def test_picking_the_lead_event_stores_it_and_recomputes(open_app: AppFactory, t
     picker.set_value("CompleteRegistration").run()
     assert problems(app) == []
     assert app.selectbox(key="lead_event_picker").value == "CompleteRegistration"
-    assert (metrics(app)["Lead events (Meta)"], metrics(app)["Became CRM leads"]) == ("2", "50.0%")
+    assert (metrics(app)["Lead events (Meta)"], metrics(app)["Became CRM leads"]) == ("2", "50.0 %")
     with Store(db) as store:  # the app holds a writable handle: the same configuration
         assert settings.lead_event(store) == "CompleteRegistration"

@@ -12,8 +12,7 @@ import pytest
 from app_helpers import metrics, problems
 from conftest import AppFactory
 
-from capi_core import dashboard_api as api
-from capi_core import dataset_quality
+from capi_core import dataset_quality, units
 from capi_core.demo import DemoConfig, generate
 from capi_core.demo.manifest import MetaReportingManifest
 from capi_core.ingest import ingest_file
@@ -50,8 +49,8 @@ def test_demo_store_shows_meta_view(open_app: AppFactory, demo_db: Path, meta: M
     assert shown["Purchase value Meta reported"] == f"{meta.reported_value:,.2f}"
     assert shown["Backend orders (eligible)"] == f"{totals.backend_orders:,}"
     assert shown["Meta count (our estimate)"] == f"{totals.estimated_meta_count:,}"
-    assert shown["Reported / backend (goal 100 %)"] == api.fmt_pct(totals.reported_vs_backend)
-    assert shown["Reported / our estimate (goal 100 %)"] == api.fmt_pct(totals.reported_vs_estimate)
+    assert shown["Reported / backend (goal 100 %)"] == units.share(totals.reported_vs_backend)
+    assert shown["Reported / our estimate (goal 100 %)"] == units.share(totals.reported_vs_estimate)
     captions = " ".join(c.value for c in app.caption)
     assert f"over the {meta.days} days of the export ({meta.first_day} to {meta.last_day})" in captions
     days = next(df.value for df in app.dataframe if "reported_vs_estimate" in df.value.columns)

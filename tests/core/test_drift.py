@@ -299,7 +299,7 @@ def test_without_truth_the_reconciliation_metrics_are_left_out(store: Store) -> 
 def test_thresholds_are_stated_for_every_metric() -> None:
     assert set(THRESHOLDS) == {spec.key for spec in drift.METRICS}
     assert THRESHOLDS["dedup_health"].describe("share") == "5 points"
-    assert THRESHOLDS["meta_count"].describe("count") == "20% relative"
+    assert THRESHOLDS["meta_count"].describe("count") == "20 % relative"
 
 
 # --- annotations ------------------------------------------------------------------------------------

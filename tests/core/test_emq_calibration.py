@@ -263,7 +263,7 @@ def test_report_page_helpers_and_cache_key_show_the_fit(store: Store) -> None:
     report = build_report(store, Scope(pixel_id=PIXEL))
     (fit,) = report.match_keys.emq_fits
     text = render_markdown(report)
-    assert "## Estimated EMQ against Meta's EMQ" in text
+    assert "Estimated EMQ against Meta's EMQ — Pixel" in text
     assert "mean difference between our estimate and Meta's EMQ 0.25 points" in text
     assert "(with the calibrated points: 1.00 points)" in text
     (finding,) = [f for f in report.findings if f.code == "EMQ_LOW"]

@@ -483,3 +483,72 @@ def test_deep_lines_are_quarantined_alike(tmp_path: Path) -> None:
     path = _write(tmp_path / "log.jsonl", "capi_events", _FIRST["capi_events"], lines)
     fast, _ = assert_parity(tmp_path, path)
     assert (fast.rows_stored, fast.rows_quarantined) == (1, 2)
+
+
+_EVENT = '"event_name": "Lead", "event_time": 1762000000'
+_DUPLICATE_KEY_LINES = [
+    # capi_events: the event, its user_data, custom_data, response, error, consent and contents items
+    ("capi_events", '{"event_name": "A", "event_name": "B", "event_time": 1762000000}'),
+    ("capi_events", f'{{{_EVENT}, "user_data": {{"em": "{HEX}", "em": "{EMAIL}"}}}}'),
+    (
+        "capi_events",
+        f'{{{_EVENT}, "user_data": {{"fbp": "fb.1.1762000000000.1"}}, "user_data": {{"em": "{EMAIL}"}}}}',
+    ),
+    ("capi_events", f'{{{_EVENT}, "custom_data": {{"value": 1, "value": -2}}}}'),
+    ("capi_events", f'{{{_EVENT}, "response": {{"events_received": 1, "events_received": 2}}}}'),
+    ("capi_events", f'{{{_EVENT}, "response": {{"error": {{"code": 1, "code": 2}}}}}}'),
+    ("capi_events", f'{{{_EVENT}, "consent": {{"ad_storage": "granted", "ad_storage": "denied"}}}}'),
+    ("capi_events", f'{{{_EVENT}, "custom_data": {{"contents": [{{"id": "a", "id": "b"}}]}}}}'),
+    # capi_log: the envelope, its request, its response and the response's error
+    ("capi_log", f'{{"pixel_id": "1", "pixel_id": "2", "request": {{"data": [{{{_EVENT}}}]}}}}'),
+    (
+        "capi_log",
+        f'{{"request": {{"data": [{{{_EVENT}}}], "test_event_code": "A", "test_event_code": "B"}}}}',
+    ),
+    ("capi_log", f'{{"request": {{"data": [{{{_EVENT}}}]}}, "request": {{"data": []}}}}'),
+    (
+        "capi_log",
+        f'{{"request": {{"data": [{{{_EVENT}}}]}}, "response": {{"fbtrace_id": "a", "fbtrace_id": "b"}}}}',
+    ),
+    (
+        "capi_log",
+        f'{{"request": {{"data": [{{{_EVENT}}}], "access_token": "{TOKEN}", "access_token": "x"}}}}',
+    ),
+    # capi_request: the request itself
+    ("capi_request", f'{{"data": [{{{_EVENT}}}], "pixel_id": "1", "pixel_id": 2}}'),
+]
+
+
+@pytest.mark.parametrize(("fmt", "line"), _DUPLICATE_KEY_LINES)
+def test_duplicate_keys_go_to_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, line: str
+) -> None:
+    """A repeated key in an object SQL reads: DuckDB's JSON reads its first value, orjson its last, so the
+    line is read by Python (both paths store the last value)."""
+    routed: list[int] = []
+    original = fast_ingest._python_items
+    monkeypatch.setattr(
+        fast_ingest, "_python_items", lambda r, n, text, o: routed.append(n) or original(r, n, text, o)
+    )
+    path = _write(tmp_path / "log.jsonl", fmt, _FIRST[fmt], [line])
+    assert detect(path, "server").format == fmt and fast_ingest.fast_format(detect(path, "server"), path)
+    assert_parity(tmp_path, path, pixel_id="999")
+    assert routed == [2]
+
+
+def test_events_without_user_data_are_decided_in_sql(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An event with no user_data (or user_data null) and a log line without a response are common shapes
+    SQL decides itself."""
+    routed: list[int] = []
+    original = fast_ingest._python_items
+    monkeypatch.setattr(
+        fast_ingest, "_python_items", lambda r, n, text, o: routed.append(n) or original(r, n, text, o)
+    )
+    lines = [
+        '{"event_name": "PageView", "event_time": 1762000001, "user_data": null}',
+        '{"event_name": "PageView", "event_time": 1762000002, "custom_data": {"value": 3}}',
+    ]
+    path = _write(tmp_path / "log.jsonl", "capi_events", _FIRST["capi_events"], lines)
+    fast, _ = assert_parity(tmp_path, path)
+    assert routed == []
+    assert fast.rows_stored == 3

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from capi_core.privacy import mask_url, url_keys_kept
-from capi_core.store import load_query
+from capi_core.queries import load_query
 
 
 @pytest.fixture(scope="module")

@@ -209,8 +209,8 @@ def test_report_headline_and_markdown(store: Store) -> None:
     assert report is not None
     assert report.optimizing_on == "qualified_leads"
     assert report.headline == (
-        "Of 5 Lead events Meta counted, 60% became CRM leads and 40.0% became qualified leads (goal 20%): "
-        "Meta is learning mostly from leads that qualify."
+        "Of 5 Lead events Meta counted, 60.0 % became CRM leads and 40.0 % became qualified leads "
+        "(goal 20 %): Meta is learning mostly from leads that qualify."
     )
     assert [g.label for g in report.by_source][:2] == ["facebook / broad", "google / search"]
     lines = leads.markdown_lines(report)
@@ -219,14 +219,14 @@ def test_report_headline_and_markdown(store: Store) -> None:
     # one ratio against the goal (2 of 5 events), the CRM-side rate (2 of 3 matched leads) without it
     assert any(
         line.startswith(
-            "Qualified share of Lead events: 40.0% (goal 20%: 2 of the 5 Lead events Meta counted"
+            "Qualified share of Lead events: 40.0 % (goal 20 %: 2 of the 5 Lead events Meta counted"
         )
-        and "qualification rate of matched CRM leads (CRM-side, no goal): 67% (2 of 3)" in line
+        and "qualification rate of matched CRM leads (CRM-side, no goal): 66.7 % (2 of 3)" in line
         for line in lines
     )
     # per campaign: 2 events, 2 leads, 1 qualified, 0 won, 1 of 2 events qualified, 1 of 2 leads, 0 without
     # event; L-4 (no utm, a phone lead) shows up through its CRM-leads-without-event column
-    assert "| facebook / broad | 2 | 2 | 1 | 0 | 50.0% | 50% | 0 |" in lines
+    assert "| facebook / broad | 2 | 2 | 1 | 0 | 50.0 % | 50.0 % | 0 |" in lines
     assert "| (not set) / (not set) | 0 | 0 | 0 | 0 | — | — | 1 |" in lines
 
 
@@ -241,7 +241,7 @@ def test_raw_form_fills_headline(store: Store) -> None:
     assert report is not None
     assert report.optimizing_on == "raw_form_fills"
     assert report.headline.endswith(
-        "33% became CRM leads and 0.0% became qualified leads (goal 20%): "
+        "33.3 % became CRM leads and 0.0 % became qualified leads (goal 20 %): "
         "Meta is optimizing on raw form fills."
     )
 
@@ -352,15 +352,15 @@ def test_low_qualification_judges_the_share_of_lead_events(store: Store) -> None
     )
     report = leads.lead_report(store, ALL)
     assert report is not None and report.optimizing_on == "raw_form_fills"
-    assert "16.7% became qualified leads (goal 20%)" in report.headline
+    assert "16.7 % became qualified leads (goal 20 %)" in report.headline
     text = "\n".join(leads.markdown_lines(report))
-    assert "Qualified share of Lead events: 16.7% (goal 20%: 1 of the 6 Lead events" in text
-    assert "qualification rate of matched CRM leads (CRM-side, no goal): 25% (1 of 4)" in text
+    assert "Qualified share of Lead events: 16.7 % (goal 20 %: 1 of the 6 Lead events" in text
+    assert "qualification rate of matched CRM leads (CRM-side, no goal): 25.0 % (1 of 4)" in text
     findings = [f for f in run_checks(store, ALL, LEAD_CODES) if f.code == "LEAD_LOW_QUALIFICATION"]
     (finding,) = findings
     assert (finding.count, finding.share) == (5, pytest.approx(5 / 6))
     assert finding.examples == ["L-2", "L-3", "L-4", "spam-1", "spam-2"]
-    assert finding.message.startswith("1 of 6 Lead events Meta counted became qualified CRM leads (16.7%")
+    assert finding.message.startswith("1 of 6 Lead events Meta counted became qualified CRM leads (16.7 %")
 
 
 def test_good_leads_fire_nothing(store: Store) -> None:
@@ -440,8 +440,8 @@ def test_funnel_of_a_complete_registration_store(store: Store) -> None:
     assert f.qualified_event_share == pytest.approx(0.5)
     assert f.qualification_rate == pytest.approx(2 / 3)
     assert report.headline == (
-        "Of 4 CompleteRegistration events Meta counted, 75% became CRM leads and 50.0% became qualified "
-        "leads (goal 20%): Meta is learning mostly from leads that qualify."
+        "Of 4 CompleteRegistration events Meta counted, 75.0 % became CRM leads and 50.0 % became qualified "
+        "leads (goal 20 %): Meta is learning mostly from leads that qualify."
     )
     assert "| CompleteRegistration events Meta counted | 4 | — |" in leads.markdown_lines(report)
     assert leads.lead_report(store, ALL, "complete registration") is not None  # a name variant

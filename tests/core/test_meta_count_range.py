@@ -212,7 +212,7 @@ def test_the_report_shows_the_ranges_with_the_reason(store: Store) -> None:
     ]
     text = render_markdown(report)
     assert "| 2–3 |" in text  # the dedup table's Meta count
-    assert "| 2–3 | 0–0.5 |" in text  # the reconciliation's Meta count and gap
+    assert "| 2–3 | +0.0 % to +50.0 % |" in text  # the reconciliation's Meta count and gap
     assert "1 server copies carry an event_id" in text and "remove duplicate events automatically" in text
     assert any("remove duplicate events automatically" in a for a in report.assumptions)
 
@@ -222,7 +222,7 @@ def test_the_overview_tile_shows_the_gap_as_a_range(store: Store) -> None:
     _redeploy_store(store)
     tiles = {t.key: t for t in api.headlines(build_report(store))}
     tile = tiles["gap_count"]
-    assert tile.display == "+0.0% to +50.0%"
+    assert tile.display == "+0.0 % to +50.0 %"
     assert tile.status == "unknown"
     assert tile.value == 0.5  # the point estimate
     assert "between 2 and 3" in tile.help and "does not document" in tile.help
@@ -234,7 +234,7 @@ def test_without_undocumented_merges_nothing_changes(store: Store) -> None:
     load_truth(store, [order("#1", 0)])
     report = build_report(store)
     tile = {t.key: t for t in api.headlines(report)}["gap_count"]
-    assert tile.display == "+0.0%" and tile.status == "good" and "between" not in tile.help
+    assert tile.display == "+0.0 %" and tile.status == "good" and "between" not in tile.help
     assert "server copies carry an event_id" not in render_markdown(report)
 
 

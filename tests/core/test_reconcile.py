@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from capi_core.ingest import delete_batch
 from capi_core.metrics import reconcile as rc
 from capi_core.models import Scope
-from capi_core.store import Store, load_query
+from capi_core.queries import load_query
+from capi_core.store import Store
 
 ALL = Scope()
 DAY = 24 * 60

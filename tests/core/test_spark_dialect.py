@@ -12,8 +12,7 @@ import pytest
 import sqlglot
 
 from capi_core.engines.dialect import stages, to_spark
-from capi_core.metrics.quality_sql import quality_sql
-from capi_core.store import load_query
+from capi_core.queries import load_query
 
 #: Server-ingest SQL (DuckDB macros over JSON) is not translated: Spark ingest is not built yet.
 NOT_TRANSLATED = ("ingest_fast_",)
@@ -110,6 +109,18 @@ def test_materialized_hint_is_dropped() -> None:
     assert "MATERIALIZED" not in text.upper()
 
 
+def test_nested_ctes_take_their_owners_name() -> None:
+    """Spark's writer lifts a CTE's own WITH into the statement's: two CTEs may each define ``x``."""
+    text = to_spark(
+        "with a as (with x as (select 1 as v) select v from x), "
+        "b as (with x as (select 2 as v) select x.v from x) select * from a, b"
+    ).text
+    assert text == (
+        "WITH a__x AS (SELECT 1 AS v), a AS (SELECT v FROM a__x AS x), b__x AS (SELECT 2 AS v), "
+        "b AS (SELECT x.v FROM b__x AS x) SELECT * FROM a, b"
+    )
+
+
 def test_stages_materialize_ctes_read_twice() -> None:
     """a is read twice (a view of its own); b once (inline where it is read); the last stage selects."""
     sql = "with a as (select 1 as x), b as (select x from a) select * from a join b on a.x = b.x"
@@ -126,29 +137,11 @@ def test_stages_keep_recursion_together() -> None:
     assert steps[0].view == "v_n" and steps[0].sql.startswith("WITH RECURSIVE n(i) AS")
 
 
-def _runnable(name: str) -> str:
-    """The query as run: quality files behind the copy_checks CTE, ``<x>_*`` fragments behind ``<x>_base``."""
-    if name.startswith("quality_") and name != "quality_copy_checks":
-        return quality_sql(name)
-    sql = load_query(name)
-    bases = [
-        base for base in _queries() if base.endswith("_base") and name.startswith(base.removesuffix("base"))
-    ]
-    if bases and name not in bases:
-        try:
-            sqlglot.parse_one(sql, read="duckdb")
-        except sqlglot.errors.ParseError:
-            return load_query(bases[0]) + "\n" + sql
-    return sql
-
-
 @pytest.mark.parametrize("name", _queries())
 def test_every_metric_query_translates(name: str) -> None:
-    """Every query (as run) and each of its stages translates; no DuckDB-only function name survives.
-    A ``*_base`` file is a WITH clause its continuations complete; it is translated with each of them."""
-    if name.endswith("_base"):
-        pytest.skip(f"{name} is translated with the files continuing it")
-    for step in stages(_runnable(name), "v_"):
+    """Every query (as run: its includes expanded) and each of its stages translates; no DuckDB-only
+    function name survives. Fragments (queries/fragments/) are translated with the queries including them."""
+    for step in stages(load_query(name), "v_"):
         text = to_spark(step.sql).text.lower()
         for duckdb_only in (
             "regexp_full_match(",

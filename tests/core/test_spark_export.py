@@ -74,9 +74,9 @@ def test_spark_remote_must_be_a_connect_url(tmp_path: Path, capsys: pytest.Captu
 
 def test_spark_errors_never_repeat_a_token() -> None:
     """A Spark Connect error quoting the URL keeps the token out of the one-line reason."""
-    from capi_core.engines.spark import _reason
+    from capi_core.engines.spark import failure_reason
 
     err = RuntimeError(
         "An error occurred while calling x\n: cannot reach sc://h:443/;use_ssl=true;token=s3cr3t"
     )
-    assert _reason(err) == "cannot reach sc://h:443/;use_ssl=true;token=***"
+    assert failure_reason(err) == "cannot reach sc://h:443/;use_ssl=true;token=***"

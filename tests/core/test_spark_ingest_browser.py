@@ -30,8 +30,8 @@ from capi_core.engines.spark_formats import SPARK_SQL_FORMATS
 from capi_core.models import EVENT_COLUMNS, MATCH_KEYS, IncomingEvent, RowError
 from capi_core.normalize import _country_code
 from capi_core.privacy import URL_KEYS_KEPT
+from capi_core.queries import load_query
 from capi_core.readers import ReadOptions, get_reader
-from capi_core.store import load_query
 from tests.beacon_lines import BEACON_CASES, HEX, TEXT, TR, VALUES, beacon_lines
 
 if TYPE_CHECKING:

@@ -28,9 +28,9 @@ from capi_core.fast_ingest import _python_items
 from capi_core.models import EVENT_COLUMNS, MATCH_KEYS, IncomingEvent
 from capi_core.normalize import hash_value
 from capi_core.privacy import URL_KEYS_KEPT
+from capi_core.queries import load_query
 from capi_core.readers import ReadOptions
 from capi_core.readers.server import CapiEventsReader, CapiLogReader, CapiRequestReader
-from capi_core.store import load_query
 from tests.conftest import SAMPLES
 from tests.core.test_fast_ingest import HEX, TOKEN, log_line
 

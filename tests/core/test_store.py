@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from capi_core.errors import SchemaVersionError, StoreError
-from capi_core.store import SCHEMA_VERSION, Store, quote_ident
+from capi_core.queries import quote_ident
+from capi_core.store import SCHEMA_VERSION, Store
 
 
 def test_new_store_has_current_schema(tmp_path: Path) -> None:

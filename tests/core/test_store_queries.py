@@ -1,4 +1,4 @@
-"""store.load_query: ``-- @include NAME`` lines expand to the named query file (nested, cycle-guarded)."""
+"""queries.load_query: ``-- @include NAME`` lines expand to the named query file (nested, cycle-guarded)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from capi_core import store
-from capi_core.store import load_query
+from capi_core import queries
+from capi_core.queries import load_query
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def fake_queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     def text(name: str) -> str:
         return files[name]
 
-    monkeypatch.setattr(store, "_query_text", text)
+    monkeypatch.setattr(queries, "_query_text", text)
     load_query.cache_clear()
     yield files
     load_query.cache_clear()

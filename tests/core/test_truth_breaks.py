@@ -26,9 +26,10 @@ from capi_core.ingest import ingest_file
 from capi_core.metrics import drift
 from capi_core.metrics import reconcile as rc
 from capi_core.models import IncomingEvent, IncomingTruth, Scope
+from capi_core.queries import load_query
 from capi_core.readers import ReadOptions
 from capi_core.report import build_report, recon_notes, render_markdown
-from capi_core.store import Store, load_query
+from capi_core.store import Store
 from capi_core.weekly_review import review_fails
 from tests.core.test_incremental_derived import assert_incremental_equals_rebuild
 from tests.factories import UA, copy, load, load_truth, order

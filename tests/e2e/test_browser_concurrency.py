@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +28,7 @@ from typing import Any
 import pytest
 
 from capi_core.demo_store import build_demo_store
+from tests.e2e.chromium import CHROMIUM_ARGS, chromium_path, free_port
 from tests.holder import held_by_another_process, release
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -38,10 +37,6 @@ REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app.py"
 SERVER_FILE = REPO / "tests" / "fixtures" / "server" / "events.jsonl"
 BROWSER_FILE = REPO / "tests" / "fixtures" / "browser" / "browser_events.jsonl"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync",
-]  # fmt: skip
 RUN_TIMEOUT_MS = 120_000
 #: Text a tab must never show: what the races and the lock used to put on screen.
 NEVER_SHOWN = (
@@ -51,27 +46,10 @@ NEVER_SHOWN = (
 NOTE = "An ingest is running on this store; these figures are from"
 
 
-def _chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does it)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.skip("the playwright Python package is not installed (pip install -e '.[dev]')")
-    return path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def _streamlit(env: dict[str, str], log: Path) -> Iterator[str]:
     """`streamlit run app.py` on a free loopback port with ``env``; yields its base URL, stops it after."""
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
@@ -107,7 +85,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        launched = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
             yield launched
         finally:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import pytest
 from capi_core.demo_store import build_demo_store
 from capi_core.ingest import ingest_file
 from capi_core.store import Store
+from tests.e2e.chromium import CHROMIUM_ARGS, chromium_path, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -43,28 +43,7 @@ PAGES = {
 }
 SCRIPT_NAME = "<script>alert(1)</script>"
 IMG_URL = 'https://shop.example/<img src=x onerror="alert(2)">'
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync",
-]  # fmt: skip
 RUN_TIMEOUT_MS = 120_000
-
-
-def _chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does it)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.skip("the playwright Python package is not installed (pip install -e '.[dev]')")
-    return path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +65,7 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @contextmanager
 def _streamlit(db: Path, log: Path) -> Iterator[str]:
     """`streamlit run app.py` on a free loopback port over ``db``; yields its base URL, stops it after."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CAPI_DESK_DB": str(db), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     command = [
         sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
@@ -120,7 +99,7 @@ def _streamlit(db: Path, log: Path) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def server(hostile_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One dashboard server for the module, over the hostile demo store."""
-    _chromium()
+    chromium_path()
     with _streamlit(hostile_db, tmp_path_factory.mktemp("server") / "streamlit.log") as base:
         yield base
 
@@ -141,7 +120,7 @@ def browser_page() -> Iterator[tuple[object, list[str]]]:
 
     dialogs: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from capi_core import units
 from capi_core.demo import DemoConfig, DemoManifest, generate
 from capi_core.demo_store import build_demo_store
 from capi_core.diagnostics import Finding
@@ -509,9 +510,9 @@ def test_low_qualification_is_the_account_and_broad_audience(demo: Demo) -> None
     assert (overall.count, overall.share) == (missed, pytest.approx(missed / events))
     assert overall.message.startswith(f"{len(qualified)} of {events} Lead events Meta counted")
     assert demo.leads is not None
-    share = f"{len(qualified) / events:.1%}"
-    assert f"and {share} became qualified leads (goal 20%)" in demo.leads.headline
-    assert f"({share}, goal 20%)" in overall.message
+    share = units.share(len(qualified) / events)
+    assert f"and {share} became qualified leads (goal 20 %)" in demo.leads.headline
+    assert f"({share}, goal 20 %)" in overall.message
 
 
 def test_lead_funnel_recounted_from_the_files(demo: Demo) -> None:

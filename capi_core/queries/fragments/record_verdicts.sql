@@ -1,6 +1,6 @@
 -- Each truth record against the copies linked to it, as CTEs `record_copies` and `record_verdicts`: verdict,
 -- flags, eligibility. Included by derived_recon_records.sql (every record, every linked copy: the derived
--- table `truth_verdicts`) and fragments/scoped_records.sql (a pixel's copies only). The including query
+-- table `truth_verdicts`) and fragments/scoped_records_pixel.sql (a pixel's copies only). The including query
 -- defines `record_links` (rows of copy_truth_links to count) and `record_truth` (rows of truth_current)
 -- first; the fragment ends without a comma.
 --

@@ -24,7 +24,7 @@
 -- * raw user data as in ingest_pixel_beacons.sql (same steps): ph, db, st/country names, US-region zips,
 --   non-IPv4 IPs, non-ASCII text; and a URL with an email that is not printable ASCII (masked in Python).
 -- Shared with ingest_fbq_jsonl.sql / ingest_pixel_beacons.sql: the spark/_json_*.sql and spark/_browser_*.sql
--- fragments that the include lines below pull in (store.load_query expands them).
+-- fragments that the include lines below pull in (queries.load_query expands them).
 with
 -- @include spark/_json_records
 

@@ -17,7 +17,7 @@
 -- Also to Python: a record without a call list, a call without an event name, parameters or options that
 -- are not objects, a ts that is not a time (all quarantined by Python), non-empty object/array urls.
 -- Shared with ingest_browser_events.sql / ingest_pixel_beacons.sql: the spark/_json_*.sql and spark/_browser_*.sql
--- fragments that the include lines below pull in (store.load_query expands them).
+-- fragments that the include lines below pull in (queries.load_query expands them).
 with
 -- @include spark/_json_records
 

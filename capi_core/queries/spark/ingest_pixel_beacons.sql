@@ -28,7 +28,7 @@
 --   value (which parse_json ignores and orjson refuses) fails the size/sentinel check; NaN, huge
 --   exponents, \u escapes of surrogates or NUL and control characters route the line.
 -- Shared with ingest_browser_events.sql / ingest_fbq_jsonl.sql: the spark/_browser_*.sql fragments that the
--- include lines below pull in (store.load_query expands them).
+-- include lines below pull in (queries.load_query expands them).
 with lines as (
     select
         line_no,

@@ -1,13 +1,12 @@
--- Lead-quality scope, a CTE chain continued by the other leads_*.sql: the lead event's counted copies (by the scope) with the CRM lead each links to, and every CRM lead with its stage facts, read from the derived tables copy_truth_links and truth_current.
+-- Lead-quality scope, CTEs (`lead_events`, `crm_leads`, `matched_leads`, `leads_without_event` ...) that every other leads_*.sql query (but leads_event_names.sql) includes first in its WITH list: the lead event's counted copies (by the scope) with the CRM lead each links to, and every CRM lead with its stage facts, read from the derived tables copy_truth_links and truth_current.
 -- params: $date_from, $date_to, $pixel_id (scope; event names are not filtered: the report is about one event), $event_name (the lead dataset's event: reconcile.datasets(store), Lead unless the store sets another)
 --
--- Not a statement on its own: Python prepends it to the query that continues the chain. Links come from
+-- A fragment (ends without a comma: an including query goes on with `,` or its select). Links come from
 -- the reconciliation (derived_recon_links.sql), so a Lead event links to a CRM lead by the same rules as
 -- a Purchase to an order. A Lead event is a copy Meta counts (the dedup model's verdict): a merged
 -- browser + server pair is one event. Qualified: stage qualified or won, or a qualified_at date (a lead
 -- qualified and later lost still qualified); won: stage won or a won_at date. Hours to qualify count
 -- from created_at to qualified_at, and only when qualified_at is not before created_at.
-with
 lead_events as (
   select
     l.fingerprint, l.occurrence, l.channel, l.pixel_id, l.event_name, l.event_id, l.event_time,

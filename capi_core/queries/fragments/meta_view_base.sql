@@ -1,10 +1,9 @@
--- Meta's reporting in scope, a CTE chain continued by meta_view_daily.sql / meta_view_attribution.sql: Ads Manager rows (source meta) by reporting day, each ad-day read from the latest batch that exported it.
+-- Meta's reporting in scope, CTEs `latest` and `reported` that meta_view_daily.sql and meta_view_attribution.sql include first in their WITH list: Ads Manager rows (source meta) by reporting day, each ad-day read from the latest batch that exported it.
 -- params: $date_from, $date_to (scope; on the reporting day), $pixel_id (rows ingested without --pixel-id match every pixel)
 --
--- Not a statement on its own: Python prepends it to the query that continues the chain. Ads Manager
+-- A fragment (ends without a comma: an including query goes on with `,` or its select). Ads Manager
 -- revises past days as attribution windows close, so a later export of the same ad-day replaces the
 -- earlier one instead of adding to it (overlapping exports do not double count).
-with
 latest as (
   select
     r.day, r.pixel_id, r.campaign, r.adset, r.ad, r.ad_id,

@@ -1,14 +1,13 @@
--- Reconciliation scope, a CTE chain continued by the other recon_*.sql: one dataset's truth records (by created_at) and copies (by the scope predicate), read from the derived tables truth_verdicts and copy_truth_links.
+-- Reconciliation scope, CTEs `scoped_records`, `records` and `copies` that every other recon_*.sql query includes first in its WITH list: one dataset's truth records (by created_at) and copies (by the scope predicate), read from the derived tables truth_verdicts and copy_truth_links.
 -- params: $date_from, $date_to, $pixel_id, $event_names (scope), $event_name (the dataset's event, as in reconcile.DATASETS), $kind, $value_policy ('total' | 'subtotal')
 --
--- Not a statement on its own: Python prepends it to the query that continues the chain. Every link, verdict
+-- A fragment (ends without a comma: an including query goes on with `,` or its select). Every link, verdict
 -- and flag is computed once per change of the store (derived_recon_*.sql); here they are only filtered, so
 -- a record keeps the copies linked to it whatever their date, and a copy keeps its record whatever the
 -- record's date. A pixel filter narrows the records' facts to that pixel's copies: reconcile.chained_query
 -- then puts fragments/scoped_records_pixel.sql in place of fragments/scoped_records.sql. `pair_disagrees`
 -- is the record's PAIR_VALUE_DISAGREES flag: its browser and server copies carry different values or
 -- currencies.
-with
 -- @include fragments/scoped_records
 ,
 records as (

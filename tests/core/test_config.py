@@ -1,0 +1,49 @@
+"""One settings object: a flag over the environment over the dashboard's secrets; blank means unset; a
+token is never shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from capi_core.config import ENV_CONTRACTS, ENV_DB, ENV_TOKEN, DeskConfig
+from capi_core.contracts import DEFAULT_DIR, contracts_dir
+from capi_core.meta_api import resolve_token
+from capi_core.store import DEFAULT_DB, default_db_path
+
+SECRETS = {ENV_TOKEN: "from-secrets", "engine": {"name": "spark", "spark_path": "/lake"}}
+
+
+def test_a_flag_wins_over_the_environment_which_wins_over_secrets() -> None:
+    env = {ENV_TOKEN: "from-env", ENV_DB: "/env.duckdb"}
+    config = DeskConfig.load(SECRETS, env=env, db=Path("/flag.duckdb"))
+    assert config.db == Path("/flag.duckdb")
+    assert config.token() == "from-env"
+    assert (config.engine, config.spark_path) == ("spark", "/lake")
+    assert DeskConfig.load(SECRETS, env={}).token() == "from-secrets"
+    assert DeskConfig.load(SECRETS, env=env).token(" typed ") == "typed"  # the page's password field
+
+
+def test_blank_values_set_nothing() -> None:
+    config = DeskConfig.load({ENV_TOKEN: "   "}, env={ENV_TOKEN: "", ENV_DB: " "})
+    assert (config.token(), config.db) == (None, None)
+
+
+def test_a_token_is_never_in_the_repr() -> None:
+    config = DeskConfig.load(env={ENV_TOKEN: "EAAB-secret", "SPARK_REMOTE": "sc://h:1/;token=abc"})
+    assert "EAAB-secret" not in repr(config) and "abc" not in repr(config) and "abc" not in str(config)
+    assert config.remote() == "sc://h:1/;token=abc"
+
+
+def test_the_modules_read_their_settings_through_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(ENV_DB, raising=False)
+    monkeypatch.delenv(ENV_CONTRACTS, raising=False)
+    monkeypatch.delenv(ENV_TOKEN, raising=False)
+    assert (default_db_path(), contracts_dir(), resolve_token(None)) == (DEFAULT_DB, DEFAULT_DIR, None)
+    monkeypatch.setenv(ENV_DB, str(tmp_path / "s.duckdb"))
+    monkeypatch.setenv(ENV_CONTRACTS, str(tmp_path))
+    monkeypatch.setenv(ENV_TOKEN, " env-token ")
+    assert default_db_path() == tmp_path / "s.duckdb"
+    assert contracts_dir() == tmp_path
+    assert resolve_token(None, "from-secrets") == "env-token"
