@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from capi_core.errors import InputError
 
 ENV_DB = "CAPI_DESK_DB"
 ENV_DEMO_DB = "CAPI_DESK_DEMO_DB"
@@ -75,9 +77,13 @@ class DeskConfig(BaseSettings):
         values = {name: getattr(from_env, name) for name in cls.model_fields}
         for name, path in _SECRET_KEYS.items():
             if values[name] is None and secrets:
-                values[name] = _secret(secrets, path)
+                values[name] = _secret_text(secrets, path)
         values.update({name: value for name, value in flags.items() if value is not None})
-        return cls.model_validate({_alias(name): _plain(value) for name, value in values.items()})
+        try:
+            return cls.model_validate({_alias(name): _plain(value) for name, value in values.items()})
+        except ValidationError as err:  # pydantic's message repeats the value: it may be a token
+            fields = ", ".join(str(e["loc"][0]) for e in err.errors(include_input=False) if e["loc"])
+            raise InputError(f"unusable setting: {fields}", hint="give it as text") from None
 
     def token(self, session_token: str | None = None) -> str | None:
         """The access token to use: this session's password-field value, else the configured one."""
@@ -110,10 +116,17 @@ def _plain(value: Any) -> Any:
     return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
-def _secret(secrets: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+def _secret_text(secrets: Mapping[str, Any], path: tuple[str, ...]) -> str | None:
+    """The secret at ``path`` as text (a number in the TOML is read as its digits); anything else, such as
+    a table where a value belongs, is refused naming the key only (its content may be a token)."""
     found: Any = secrets
     for key in path:
         if not isinstance(found, Mapping):
             return None
         found = found.get(key)
-    return found
+    if found is None or isinstance(found, str):
+        return found
+    if isinstance(found, int | float) and not isinstance(found, bool):
+        return str(found)
+    where = "[" + "] [".join(path[:-1]) + f"] {path[-1]}" if len(path) > 1 else path[0]
+    raise InputError(f"the secret {where} is not text", hint="write it as a quoted string in secrets.toml")

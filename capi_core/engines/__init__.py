@@ -87,8 +87,9 @@ def resolve_engine(
     config = DeskConfig.load({"engine": secrets} if secrets else None, env=env)
     name = (config.engine or "duckdb").lower()
     if name not in ENGINES:
+        shown = f" {name!r}" if name.isalpha() and len(name) <= 20 else ""  # other text may be a token
         raise InputError(
-            f"unknown engine {name[:40]!r}",
+            f"unknown engine{shown}",
             hint=f"set {ENV_ENGINE} (or [engine] name in secrets) to duckdb or spark",
         )
     if name == "duckdb":

@@ -8,7 +8,7 @@ store holds an Ads Manager export or a Dataset Quality snapshot.
 from __future__ import annotations
 
 from capi_core.diagnostics import run_checks
-from capi_core.metrics import count_range, leads, meta_quality, meta_view, quality, reconcile
+from capi_core.metrics import count_range, leads, memo, meta_quality, meta_view, quality, reconcile
 from capi_core.metrics.dedup import dedup_by_event
 from capi_core.metrics.drift import drift_report
 from capi_core.models import Scope
@@ -55,8 +55,13 @@ def _daily(store: Store, scope: Scope, recon: list[reconcile.ReconSummary]) -> l
 
 
 def build_report(store: Store, scope: Scope | None = None) -> Report:
-    """Compute every metric and finding for ``scope`` (the whole store by default)."""
-    scope = scope or Scope()
+    """Compute every metric and finding for ``scope`` (the whole store by default), all at one data version
+    (read once: every memoized section of this report keys on it)."""
+    with memo.pinned(store):
+        return _build(store, scope or Scope())
+
+
+def _build(store: Store, scope: Scope) -> Report:
     window, counts = window_and_counts(store, scope)
     dedup = dedup_by_event(store, scope)
     recon = reconcile.reconcile_all(store, scope)

@@ -10,6 +10,7 @@ imported on first use: the CLI's JSON and Markdown never pay for it.
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,6 +22,7 @@ from capi_core.metrics.meta_view import MetaView
 from capi_core.metrics.reconcile import ReconSummary
 from capi_core.report import text
 from capi_core.report.model import DailySeries
+from capi_core.weekly_review import plain
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -61,7 +63,10 @@ def _svg(figure: Figure) -> str:
 def _draw(width: float, height: float, paint: Any) -> str:
     import matplotlib
 
-    with matplotlib.rc_context(cast(Any, _RC)):
+    with matplotlib.rc_context(cast(Any, _RC)), warnings.catch_warnings():
+        # a name in a script the font lacks is drawn as a box; matplotlib's warning would print the
+        # name on the user's terminal, once per chart
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
         figure, axes = _figure(width, height)
         paint(axes)
         return _svg(figure)
@@ -121,7 +126,12 @@ def coverage(rows: Sequence[DedupEventStats]) -> str:
     shown.sort(key=lambda r: (r.event_coverage or 0.0, text.name(r.event_name)))
 
     def label(row: DedupEventStats) -> str:
-        return f"{text.name(row.event_name)} · {row.pixel_id}" if pixels else text.name(row.event_name)
+        # a pixel id is read as sent (a file may hold any text): shown like a name, control codes escaped
+        return (
+            f"{text.name(row.event_name)} · {plain(str(row.pixel_id))}"
+            if pixels
+            else text.name(row.event_name)
+        )
 
     def paint(axes: Any) -> None:  # matplotlib Axes (its stubs reject dates)
         values = [r.event_coverage or 0.0 for r in shown]

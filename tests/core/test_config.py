@@ -47,3 +47,30 @@ def test_the_modules_read_their_settings_through_it(monkeypatch: pytest.MonkeyPa
     assert default_db_path() == tmp_path / "s.duckdb"
     assert contracts_dir() == tmp_path
     assert resolve_token(None, "from-secrets") == "env-token"
+
+
+def test_a_setting_that_is_not_text_is_refused_without_its_value() -> None:
+    """A table or a list where the secrets file should hold text is a one-line error naming the key,
+    never pydantic's message (which repeats the value: it may be a token); a number reads as its digits."""
+    from capi_core.engines import resolve_engine
+    from capi_core.errors import InputError
+
+    with pytest.raises(InputError) as raised:
+        DeskConfig.load({ENV_TOKEN: ["EAAsecretTOKEN"]}, env={})
+    assert "EAAsecret" not in str(raised.value) and ENV_TOKEN in str(raised.value)
+    remote = {"name": "spark", "spark_path": "/x", "spark_remote": {"url": "sc://h/;token=SECRETXYZ"}}
+    with pytest.raises(InputError) as raised:
+        resolve_engine({}, remote)
+    assert "SECRETXYZ" not in str(raised.value) and "[engine] spark_remote" in str(raised.value)
+    assert resolve_engine({}, {"name": "spark", "spark_path": 5}).spark_path == "5"
+
+
+def test_an_unknown_engine_is_named_only_when_it_is_a_plain_word() -> None:
+    from capi_core.engines import resolve_engine
+    from capi_core.errors import InputError
+
+    with pytest.raises(InputError, match="unknown engine 'hive'"):
+        resolve_engine({"CAPI_DESK_ENGINE": "hive"})
+    with pytest.raises(InputError) as raised:
+        resolve_engine({"CAPI_DESK_ENGINE": "sc://h/;token=SECRETXYZ"})
+    assert "secretxyz" not in str(raised.value).lower()

@@ -193,6 +193,25 @@ def test_hostile_names_stay_text_in_charts_and_tables(store: Store, tmp_path: Pa
     assert "\\<script\\>" in md
 
 
+def test_a_hostile_pixel_id_in_a_chart_stays_text_and_says_nothing_on_stderr(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Pixel ids are read as sent: with several pixels the coverage chart labels carry them, escaped like
+    names (no raw ESC in the file, no markup), and matplotlib's missing-glyph warning never reaches the
+    terminal."""
+    from capi_core.metrics.dedup import DedupEventStats
+    from capi_core.report import charts
+
+    rows = [
+        DedupEventStats.model_construct(event_name="Purchase", pixel_id=pixel, event_coverage=0.5)
+        for pixel in ("111", "222\x1b[31m<x>&")
+    ]
+    svg = charts.coverage(rows)
+    assert "<svg" in svg and "\x1b" not in svg and "<x>" not in svg
+    assert "\\x1b[31m&lt;x&gt;&amp;" in svg
+    assert "\x1b" not in capfd.readouterr().err
+
+
 def test_finding_costs_use_the_average_eligible_order(report: Report) -> None:
     recon = report.reconciliation[0]
     finding = Finding(
