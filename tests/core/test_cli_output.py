@@ -8,8 +8,8 @@ import io
 
 import pytest
 
-from capi_core.cli import _ingest_line, ingest_summary, report_format
-from capi_core.cli_output import READ_SHARE, IngestPhases, print_table
+from capi_core.cli.main import _ingest_line, ingest_summary, report_format
+from capi_core.cli.output import READ_SHARE, IngestPhases, print_table
 from capi_core.ingest import IngestResult
 
 

@@ -128,7 +128,7 @@ def test_a_bad_base_url_is_refused_before_sending_or_logging(store: Store, base_
 
 def test_error_lines_print_only_the_parts_that_exist() -> None:
     """A network error has a message only; a Graph error without subcode or title names code and HTTP."""
-    from capi_core.cli_push import error_lines
+    from capi_core.cli.push import error_lines
     from capi_core.meta_api import GraphErrorInfo
 
     network = error_lines("request 1/1 (1 events)", GraphErrorInfo(message="connection refused"), 4)

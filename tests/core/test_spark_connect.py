@@ -183,7 +183,7 @@ def _run(command: list[str], timeout: int = CLIENT_TIMEOUT) -> subprocess.Comple
 
 def _capi_desk() -> list[str]:
     script = Path(sys.executable).parent / "capi-desk"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "capi_core.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "capi_core"]
 
 
 def test_open_spark_store_over_connect_equals_duckdb(

@@ -3,6 +3,7 @@ the streamlit process is not started: ``subprocess.call`` is replaced by a recor
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ def launched(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         calls.append({"command": command, "env": env})
         return 0
 
-    monkeypatch.setattr(cli.subprocess, "call", record)
+    monkeypatch.setattr(subprocess, "call", record)  # the one capi_core.cli.main calls
     for name in ("CAPI_DESK_ENGINE", "CAPI_DESK_SPARK_PATH", "SPARK_REMOTE"):
         monkeypatch.delenv(name, raising=False)
     return calls

@@ -493,7 +493,7 @@ def test_json_body_sent_with_a_form_content_type(sandbox: Sandbox) -> None:
     ],
 )
 def test_read_events_shapes(tmp_path: Path, text: str, count: int) -> None:
-    from capi_core.cli_push import read_events
+    from capi_core.cli.push import read_events
 
     path = tmp_path / "events.json"
     path.write_text(text, encoding="utf-8")

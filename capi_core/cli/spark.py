@@ -1,7 +1,7 @@
 """`capi-desk export-spark`: put a DuckDB store's canonical tables on Spark as Parquet folders.
 
 The report itself needs no command of its own: `capi-desk --engine spark --spark-path DIR report` runs
-the usual `report` on Spark (cli.open_store picks the engine).
+the usual `report` on Spark (capi_core.cli.common.open_store picks the engine).
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 from typing import Any
+
+from capi_core.cli.common import busy_progress
 
 _EPILOG = """\
 examples:
@@ -37,7 +39,6 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Export the DuckDB store named by --db (an export always reads DuckDB)."""
-    from capi_core.cli import busy_progress
     from capi_core.engines.export import export_store
     from capi_core.store import Store
 

@@ -8,8 +8,6 @@ nowhere else; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import importlib
 import os
 import shlex
 import subprocess
@@ -20,31 +18,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capi_core import __version__
+from capi_core.cli.common import (
+    DEFAULT_WAIT,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    SEVERITIES,
+    check_report_out,
+    open_store,
+    parse_date,
+    write_out,
+)
 from capi_core.config import DeskConfig
 from capi_core.errors import CapiDeskError, InputError, MappingError, StoreBusyError
-from capi_core.store import DEFAULT_DB, PROJECT_ROOT, Store, default_db_path, is_duckdb_file
+from capi_core.store import DEFAULT_DB, PROJECT_ROOT, Store, default_db_path
 
 if TYPE_CHECKING:
     from capi_core.ingest import IngestResult
     from capi_core.readers import ReadOptions
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-#: Seconds a command waits for a store another capi-desk holds (``--wait``); waits shorter than
-#: WAIT_QUIET (a dashboard read) print nothing, longer ones a progress line every WAIT_REPORT_EVERY.
-DEFAULT_WAIT, WAIT_QUIET, WAIT_REPORT_EVERY = 60.0, 1.0, 10.0
-#: Modules that add their own subcommands: each exposes ``register(sub)`` taking the subparsers object;
-#: a command sets ``run=`` to a function ``(args) -> exit code`` and opens the store with ``open_store``.
-COMMAND_MODULES: tuple[str, ...] = (
-    "capi_core.cli_drift",
-    "capi_core.cli_contracts",
-    "capi_core.cli_meta",
-    "capi_core.cli_leads",
-    "capi_core.cli_url_keys",
-    "capi_core.cli_truth",
-    "capi_core.cli_inspect",
-    "capi_core.engines.cli_spark",
-)
-SEVERITIES = ("critical", "high", "medium", "low")
 
 _EPILOG = """\
 examples:
@@ -107,13 +99,6 @@ examples:
 """
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-02") from err
-
-
 def _mapping(items: Sequence[str]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for item in items:
@@ -155,46 +140,6 @@ def _progress_printer(name: str) -> Callable[[int], None] | None:
     update.stop = status.stop  # type: ignore[attr-defined]
     update.stage = stage  # type: ignore[attr-defined]
     return update
-
-
-def busy_progress(limit: float) -> Callable[[float], None]:
-    """Progress on stderr while the store is busy: a line after WAIT_QUIET s, then each WAIT_REPORT_EVERY."""
-    shown: list[float] = []
-
-    def show(waited: float) -> None:
-        if waited < WAIT_QUIET or (shown and waited - shown[-1] < WAIT_REPORT_EVERY):
-            return
-        so_far = f"{waited:.0f} s" if shown else f"up to {limit:.0f} s"
-        shown.append(waited)
-        print(f"store busy (another capi-desk is writing); waiting… {so_far}", file=sys.stderr)
-
-    return show
-
-
-def rebuild_progress(text: str) -> None:
-    """One line on stderr per derived table rebuilt on opening a store after an upgrade (minutes at 10 M
-    events: a silent command would look hung)."""
-    print(f"this store was built by another capi-desk version; rebuilding {text} (once)…", file=sys.stderr)
-
-
-def open_store(args: argparse.Namespace, *, read_only: bool = False, create: bool = False) -> Store:
-    """The store the global options name: the DuckDB file ``--db`` (default) or, with ``--engine spark``,
-    the Spark tables (see capi_core.engines).
-
-    Only commands that store what they are given pass ``create=True``: any other command on a missing
-    ``--db`` (a typo) is an error, never a new empty store that a scheduled check would pass on. A store
-    another capi-desk holds (an ingest, the dashboard reading) is waited for, up to ``--wait`` seconds.
-    """
-    from capi_core.engines import EngineConfig, open_configured_store
-
-    if getattr(args, "engine", "duckdb") == "spark":
-        config = EngineConfig("spark", args.spark_path, args.spark_remote)
-        return open_configured_store(config)
-    wait = getattr(args, "wait", DEFAULT_WAIT)
-    return open_configured_store(
-        EngineConfig(), args.db, read_only=read_only, create=create, wait=wait, on_wait=busy_progress(wait),
-        on_rebuild=rebuild_progress,
-    )  # fmt: skip
 
 
 @contextmanager
@@ -263,7 +208,7 @@ def _ingest_spark(args: argparse.Namespace, options: ReadOptions) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from capi_core.cli_output import IngestProgress
+    from capi_core.cli.output import IngestProgress
     from capi_core.ingest import ingest_file
     from capi_core.readers import ReadOptions, require_regular_file
 
@@ -394,29 +339,6 @@ def _mapping_notes(path: Path, args: argparse.Namespace, options: ReadOptions) -
     return lines
 
 
-def _check_report_out(out: str, db: Path) -> Path:
-    """``--out``: never the store or its .wal, nor any other DuckDB file (the output would replace it)."""
-    target = Path(out)
-    store_files = {db.resolve(), Path(f"{db}.wal").resolve()}
-    if target.resolve() in store_files or is_duckdb_file(target):
-        raise InputError(
-            f"--out {out} is a DuckDB store; writing there would destroy it",
-            hint="give a new file name, e.g. --out report.md",
-        )
-    if target.is_dir():
-        raise InputError(f"--out {out} is a folder", hint="give a file name, e.g. --out report.md")
-    return target
-
-
-def _write_out(target: Path, text: str) -> None:
-    try:
-        target.write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise InputError(
-            f"cannot write {target}: {err.strerror}", hint="check that the folder exists and is writable"
-        ) from None
-
-
 def report_format(*, to_terminal: bool) -> str:
     """``report``'s format when ``--format`` is not given: the Markdown summary for a person at a
     terminal, the JSON for a pipe or a file (so scripts that read the JSON keep working)."""
@@ -435,7 +357,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         event_names=tuple(args.event or ()),
     )
     check_dates(scope)
-    target = _check_report_out(args.out, Path(args.db)) if args.out else None
+    target = check_report_out(args.out, Path(args.db)) if args.out else None
     fmt = args.format or report_format(to_terminal=target is None and sys.stdout.isatty())
     if args.week is not None:
         # the weekly review (capi_core/weekly_review.py): md / html, or the drift JSON with --format json;
@@ -459,7 +381,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         threshold = SEVERITIES.index(args.fail_on) if args.fail_on else -1
         failed = any(SEVERITIES.index(f.severity) <= threshold for f in report.findings)
     if target is not None:
-        _write_out(target, text)
+        write_out(target, text)
         print(f"report written to {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -544,7 +466,7 @@ def cmd_batches(args: argparse.Namespace) -> int:
     if not rows:
         print("no batches yet: run `capi-desk ingest --source ... FILE`")
         return EXIT_OK
-    from capi_core.cli_output import print_table
+    from capi_core.cli.output import print_table
 
     print_table(_BATCH_COLUMNS, rows)
     return EXIT_OK
@@ -683,8 +605,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_REPORT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    report.add_argument("--from", dest="date_from", type=_date, help="first day (event time, UTC)")
-    report.add_argument("--to", dest="date_to", type=_date, help="last day, inclusive")
+    report.add_argument("--from", dest="date_from", type=parse_date, help="first day (event time, UTC)")
+    report.add_argument("--to", dest="date_to", type=parse_date, help="last day, inclusive")
     report.add_argument("--pixel-id", help="only this pixel")
     report.add_argument("--event", action="append", help="only these event names (repeatable)")
     report.add_argument(
@@ -749,8 +671,20 @@ def build_parser() -> argparse.ArgumentParser:
         "they change; this gives the same tables, the slow way)",
     )
     rebuild.set_defaults(run=cmd_rebuild)
-    for module in COMMAND_MODULES:
-        importlib.import_module(module).register(sub)
+    # the other subcommands, each module's register(sub): imported here, as the parser is built, so that
+    # importing capi_core.cli stays light; a command sets ``run=`` to a function ``(args) -> exit code``
+    # and opens the store with common.open_store
+    from capi_core.cli import contracts, drift, inspect, leads, meta, push, spark, truth, url_keys
+
+    drift.register(sub)
+    contracts.register(sub)
+    push.register(sub)
+    meta.register(sub)
+    leads.register(sub)
+    url_keys.register(sub)
+    truth.register(sub)
+    inspect.register(sub)
+    spark.register(sub)
     return parser
 
 

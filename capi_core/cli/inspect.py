@@ -16,12 +16,12 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from capi_core.cli.common import EXIT_OK, open_store, parse_date
 from capi_core.errors import InputError
 
 if TYPE_CHECKING:
     from capi_core.inspector import InspectorCopy, InspectorResult, ProblemPair
 
-EXIT_OK = 0
 KIND_LABELS = {
     "auto": "anything",
     "event_id": "event_id",
@@ -73,7 +73,6 @@ def _read_id(given: str) -> str:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from capi_core.cli import open_store
     from capi_core.inspector import search
 
     text = _read_id(args.id)
@@ -89,7 +88,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def _print_result(result: InspectorResult, *, payload: bool) -> None:
-    from capi_core.cli_output import print_table
+    from capi_core.cli.output import print_table
 
     print(f"Searched {KIND_LABELS[result.kind]}: {_text(result.query)}")
     if not result.copies and not result.records:
@@ -136,7 +135,6 @@ def _print_copy(index: int, copy: InspectorCopy, *, payload: bool) -> None:
 
 
 def cmd_pairs(args: argparse.Namespace) -> int:
-    from capi_core.cli import open_store
     from capi_core.inspector import problem_pairs
     from capi_core.models import Scope
     from capi_core.scope_check import check_dates, check_scope
@@ -167,7 +165,7 @@ def cmd_pairs(args: argparse.Namespace) -> int:
 
 
 def _print_pair(index: int, pair: ProblemPair, *, every_field: bool) -> None:
-    from capi_core.cli_output import print_table
+    from capi_core.cli.output import print_table
 
     p = pair.pair
     print(f"\n{index}. {p.browser_received_at:%Y-%m-%d %H:%M} · {p.reason} · found as one by {p.matched_on}")
@@ -187,7 +185,6 @@ def _print_pair(index: int, pair: ProblemPair, *, every_field: bool) -> None:
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add ``inspect`` and ``pairs`` to the `capi-desk` parser."""
-    from capi_core.cli import _date
     from capi_core.inspector import COPY_LIMIT, SEARCH_KINDS
 
     inspect = sub.add_parser(
@@ -226,8 +223,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         epilog=_PAIRS_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    pairs.add_argument("--from", dest="date_from", type=_date, help="first day (event time, UTC)")
-    pairs.add_argument("--to", dest="date_to", type=_date, help="last day, inclusive")
+    pairs.add_argument("--from", dest="date_from", type=parse_date, help="first day (event time, UTC)")
+    pairs.add_argument("--to", dest="date_to", type=parse_date, help="last day, inclusive")
     pairs.add_argument("--pixel-id", help="only this pixel")
     pairs.add_argument("--event", action="append", help="only these event names (repeatable)")
     pairs.add_argument("--limit", type=int, default=20, help="at most this many pairs (default %(default)s)")

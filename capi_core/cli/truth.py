@@ -14,7 +14,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-EXIT_OK = 0
+from capi_core.cli.common import EXIT_OK, open_store
+
 _RULES = {
     "web": "eligible (a web checkout)",
     "no_pixel": "not eligible (no pixel sees this channel)",
@@ -26,8 +27,7 @@ _RULES = {
 
 def cmd_channels_list(args: argparse.Namespace) -> int:
     from capi_core import settings
-    from capi_core.cli import open_store
-    from capi_core.cli_output import print_table
+    from capi_core.cli.output import print_table
     from capi_core.metrics import reconcile
     from capi_core.models import Scope
     from capi_core.weekly_review import plain
@@ -49,7 +49,6 @@ def cmd_channels_list(args: argparse.Namespace) -> int:
 
 def _changed(args: argparse.Namespace, **wishes: list[str]) -> int:
     from capi_core import settings
-    from capi_core.cli import open_store
 
     with open_store(args) as store:
         excluded, included = settings.set_order_channels(store, **wishes)
@@ -72,7 +71,6 @@ def cmd_channels_reset(args: argparse.Namespace) -> int:
 
 def cmd_currency_show(args: argparse.Namespace) -> int:
     from capi_core import settings
-    from capi_core.cli import open_store
 
     with open_store(args, read_only=True) as store:
         currency, rates = settings.report_currency(store)
@@ -94,7 +92,6 @@ def _rate(text: str) -> tuple[str, float]:
 
 def cmd_currency_set(args: argparse.Namespace) -> int:
     from capi_core import settings
-    from capi_core.cli import open_store
 
     with open_store(args) as store:
         settings.set_report_currency(store, args.currency, dict(args.rate or []))
@@ -103,7 +100,6 @@ def cmd_currency_set(args: argparse.Namespace) -> int:
 
 def cmd_currency_clear(args: argparse.Namespace) -> int:
     from capi_core import settings
-    from capi_core.cli import open_store
 
     with open_store(args) as store:
         settings.set_report_currency(store, None)

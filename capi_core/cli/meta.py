@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from capi_core import dataset_quality
+from capi_core.cli.common import EXIT_OK, open_store
 from capi_core.config import ENV_TOKEN, DeskConfig
 from capi_core.errors import InputError
 from capi_core.store import Store
@@ -46,7 +47,6 @@ def _pixel(store: Store, given: str | None) -> str:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from capi_core.cli import EXIT_OK, open_store
 
     with open_store(args, create=True) as store:
         snapshot = dataset_quality.load_file(
@@ -57,7 +57,6 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from capi_core.cli import EXIT_OK, open_store
     from capi_core.meta_api import check_base_url
 
     if args.base_url:
@@ -77,7 +76,6 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from capi_core.cli import EXIT_OK, open_store
 
     with open_store(args) as store:
         found = dataset_quality.snapshots(store, args.pixel_id)
@@ -87,7 +85,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             "or `capi-desk meta-quality fetch --pixel-id ID`"
         )
         return EXIT_OK
-    from capi_core.cli_output import print_table
+    from capi_core.cli.output import print_table
 
     print_table(
         ("snapshot_id", "fetched_at", "pixel_id", "source", "source_name", "events"),

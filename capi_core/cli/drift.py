@@ -13,13 +13,11 @@ import argparse
 import sys
 from typing import Any
 
+from capi_core.cli.common import EXIT_OK, open_store
 from capi_core.errors import InputError
-
-EXIT_OK = 0
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
-    from capi_core.cli import open_store
     from capi_core.metrics.drift import drift_report
     from capi_core.models import Scope
     from capi_core.scope_check import check_scope
@@ -38,7 +36,6 @@ def cmd_drift(args: argparse.Namespace) -> int:
 
 def cmd_annotate_add(args: argparse.Namespace) -> int:
     from capi_core import annotations
-    from capi_core.cli import open_store
 
     with open_store(args, create=True) as store:
         added = annotations.add(store, args.day, args.note)
@@ -48,8 +45,7 @@ def cmd_annotate_add(args: argparse.Namespace) -> int:
 
 def cmd_annotate_list(args: argparse.Namespace) -> int:
     from capi_core import annotations
-    from capi_core.cli import open_store
-    from capi_core.cli_output import print_table
+    from capi_core.cli.output import print_table
 
     with open_store(args) as store:
         rows = annotations.list_annotations(store)
@@ -62,7 +58,6 @@ def cmd_annotate_list(args: argparse.Namespace) -> int:
 
 def cmd_annotate_delete(args: argparse.Namespace) -> int:
     from capi_core import annotations
-    from capi_core.cli import open_store
 
     with open_store(args) as store:
         if not annotations.delete(store, args.annotation_id):

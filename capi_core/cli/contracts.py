@@ -1,5 +1,5 @@
-"""Subcommands of `capi-desk` for event contracts: `contracts validate` and `contracts fix` (here) and
-the test push commands `push` / `sandbox` (implemented in capi_core.cli_push).
+"""Subcommands of `capi-desk` for event contracts: `contracts validate` and `contracts fix` (the test
+push commands `push` / `sandbox` that send what `fix` writes are in capi_core.cli.push).
 
 `contracts fix` is the Event contracts page's "Fix and push" for every violating copy at once: the stored
 copies that break the contract, with the automatic corrections (``contract_editor.fix_copies``), written
@@ -14,6 +14,17 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from capi_core.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    SEVERITIES,
+    check_report_out,
+    open_store,
+    parse_date,
+    write_out,
+)
+
 if TYPE_CHECKING:
     from capi_core.contract_editor import CopyFix
     from capi_core.contract_models import Contract
@@ -24,15 +35,6 @@ if TYPE_CHECKING:
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add this module's subcommands to the `capi-desk` parser."""
     _register_contracts(sub)
-    _register_push_and_sandbox(sub)
-
-
-def _register_push_and_sandbox(sub: argparse._SubParsersAction[Any]) -> None:
-    """`capi-desk push` and `capi-desk sandbox` (implemented in capi_core.cli_push)."""
-    from capi_core.cli_push import register_push, register_sandbox
-
-    register_push(sub)
-    register_sandbox(sub)
 
 
 # --- capi-desk contracts validate ---------------------------------------------------------------------
@@ -62,8 +64,6 @@ Meta's 7-day window, since the events are pushed as test events now.
 
 def _register_contracts(sub: argparse._SubParsersAction[Any]) -> None:
     """`capi-desk contracts validate` and `capi-desk contracts fix`."""
-    from capi_core.cli import SEVERITIES, _date
-
     contracts = sub.add_parser(
         "contracts",
         help="event contracts: validate them, list the copies that break them, fix those copies for a push",
@@ -77,8 +77,10 @@ def _register_contracts(sub: argparse._SubParsersAction[Any]) -> None:
     )
     validate.add_argument("--pixel-id", help="the pixel whose contract to check (default: every pixel)")
     validate.add_argument("--file", type=Path, help="a contract YAML file (default: the contract in force)")
-    validate.add_argument("--from", dest="date_from", type=_date, help="first day (UTC), e.g. 2026-11-02")
-    validate.add_argument("--to", dest="date_to", type=_date, help="last day (UTC), inclusive")
+    validate.add_argument(
+        "--from", dest="date_from", type=parse_date, help="first day (UTC), e.g. 2026-11-02"
+    )
+    validate.add_argument("--to", dest="date_to", type=parse_date, help="last day (UTC), inclusive")
     validate.add_argument(
         "--fail-on", choices=SEVERITIES, help="exit 1 when a violation is at or above this severity"
     )
@@ -97,8 +99,8 @@ def _register_contracts(sub: argparse._SubParsersAction[Any]) -> None:
     )
     fix.add_argument("--pixel-id", help="the pixel whose copies to fix (default: the store's only pixel)")
     fix.add_argument("--file", type=Path, help="a contract YAML file (default: the contract in force)")
-    fix.add_argument("--from", dest="date_from", type=_date, help="first day (UTC), e.g. 2026-11-02")
-    fix.add_argument("--to", dest="date_to", type=_date, help="last day (UTC), inclusive")
+    fix.add_argument("--from", dest="date_from", type=parse_date, help="first day (UTC), e.g. 2026-11-02")
+    fix.add_argument("--to", dest="date_to", type=parse_date, help="last day (UTC), inclusive")
     fix.add_argument("--limit", type=int, default=100, help="at most this many copies (default %(default)s)")
     fix.add_argument("--out", type=Path, help="write the JSON to this file instead of stdout")
     fix.add_argument(
@@ -160,7 +162,6 @@ def _require_pixel(store: Store, pixel: str) -> None:
 
 def cmd_contracts_validate(args: argparse.Namespace) -> int:
     """Validate the contract(s), print the violations; exit 2 on an invalid contract, 1 with --fail-on."""
-    from capi_core.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, open_store
     from capi_core.contracts import ContractError, at_or_above, contract_violations
     from capi_core.models import Scope
 
@@ -197,7 +198,6 @@ def _print_violations(found: list[Violation]) -> None:
 
 def cmd_contracts_fix(args: argparse.Namespace) -> int:
     """Write the corrected violating copies as JSON; report each copy's corrections on stderr."""
-    from capi_core.cli import EXIT_OK, EXIT_USAGE, _check_report_out, _write_out, open_store
     from capi_core.contract_editor import fix_copies
     from capi_core.contracts import ContractError, contract_violations
     from capi_core.errors import InputError
@@ -205,7 +205,7 @@ def cmd_contracts_fix(args: argparse.Namespace) -> int:
 
     if args.limit < 1:
         raise InputError(f"--limit {args.limit} fixes nothing", hint="give 1 or more, e.g. --limit 20")
-    target = _check_report_out(str(args.out), Path(args.db)) if args.out else None
+    target = check_report_out(str(args.out), Path(args.db)) if args.out else None
     with open_store(args) as store:
         try:
             checked = _contracts_to_check(store, args)
@@ -227,7 +227,7 @@ def cmd_contracts_fix(args: argparse.Namespace) -> int:
         _print_fix(fixed, kept=fixed in kept)
     text = json.dumps([f.fix.correction.after for f in kept], indent=2, ensure_ascii=False) + "\n"
     if target is not None:
-        _write_out(target, text)
+        write_out(target, text)
     else:
         sys.stdout.write(text)
     print(_fix_summary(fixes, kept, contract.pixel_id, args.out), file=sys.stderr)

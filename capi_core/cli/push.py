@@ -1,4 +1,4 @@
-"""The ``capi-desk push`` and ``capi-desk sandbox`` subcommands (registered by ``cli_contracts``).
+"""The ``capi-desk push`` and ``capi-desk sandbox`` subcommands (registered by capi_core.cli.main).
 
 Owns: reading server events from a JSON/JSONL file, pushing them as test events with the token from
 ``META_ACCESS_TOKEN`` (never a flag: flags end up in shell history and process lists), printing Meta's
@@ -15,12 +15,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from capi_core.cli.common import EXIT_OK, EXIT_USAGE, open_store
 from capi_core.config import DeskConfig
 from capi_core.errors import InputError, UnreadableFileError
 from capi_core.meta_api import DEFAULT_BASE_URL, DEFAULT_VERSION, GraphErrorInfo, check_base_url
 
-EXIT_OK, EXIT_REFUSED = 0, 2
+EXIT_REFUSED = EXIT_USAGE  # Meta refused the events: the exit of unusable input
 DEFAULT_SANDBOX_PORT = 8787
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    """Add `push` and `sandbox` to the `capi-desk` parser."""
+    register_push(sub)
+    register_sandbox(sub)
 
 
 def register_push(sub: argparse._SubParsersAction[Any]) -> None:
@@ -133,7 +140,6 @@ def _events_of(value: Any, where: str) -> list[dict[str, Any]]:
 
 
 def run_push(args: argparse.Namespace) -> int:
-    from capi_core.cli import open_store
     from capi_core.push import push_test_events
 
     check_base_url(args.base_url)  # a bad URL is a usage error, before the token or the events are read

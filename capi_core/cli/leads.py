@@ -12,17 +12,17 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from capi_core.cli.common import EXIT_OK, open_store
+
 if TYPE_CHECKING:
     from capi_core.store import Store
 
-EXIT_OK = 0
 SHOWN_NAMES = 20
 
 
 def cmd_leads_show(args: argparse.Namespace) -> int:
     from capi_core import settings
-    from capi_core.cli import open_store
-    from capi_core.cli_output import print_table
+    from capi_core.cli.output import print_table
     from capi_core.metrics import leads
     from capi_core.weekly_review import plain
 
@@ -60,7 +60,6 @@ def _require_stored_event(store: Store, name: str) -> None:
 
 def cmd_leads_set_event(args: argparse.Namespace) -> int:
     from capi_core import settings
-    from capi_core.cli import open_store
     from capi_core.weekly_review import plain
 
     with open_store(args) as store:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-EXIT_OK = 0
+from capi_core.cli.common import EXIT_OK, open_store
 
 
 def _show(keys: tuple[str, ...]) -> str:
@@ -20,7 +20,6 @@ def _show(keys: tuple[str, ...]) -> str:
 
 def cmd_url_keys_list(args: argparse.Namespace) -> int:
     from capi_core import privacy, settings
-    from capi_core.cli import open_store
 
     with open_store(args, read_only=True) as store:
         own = settings.url_keys(store)
@@ -33,7 +32,6 @@ def cmd_url_keys_list(args: argparse.Namespace) -> int:
 
 def cmd_url_keys_add(args: argparse.Namespace) -> int:
     from capi_core import privacy, settings
-    from capi_core.cli import open_store
 
     with open_store(args) as store:
         kept = settings.set_url_keys(store, [*settings.url_keys(store), *args.keys])
@@ -46,7 +44,6 @@ def cmd_url_keys_add(args: argparse.Namespace) -> int:
 
 def cmd_url_keys_remove(args: argparse.Namespace) -> int:
     from capi_core import privacy, settings
-    from capi_core.cli import open_store
     from capi_core.errors import InputError
 
     with open_store(args) as store:
