@@ -12,9 +12,13 @@ import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from capi_core.errors import InputError
 from capi_core.store import Store, is_duckdb_file
+
+if TYPE_CHECKING:
+    from capi_core.models import Scope
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 #: Seconds a command waits for a store another capi-desk holds (``--wait``); waits shorter than
@@ -29,6 +33,22 @@ def parse_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-02") from err
+
+
+def scope_from(args: argparse.Namespace) -> Scope:
+    """The scope the command's filter options name (``--from``/``--to``, and ``--pixel-id``/``--event``
+    where the command has them), its dates checked before any store is opened."""
+    from capi_core.models import Scope
+    from capi_core.scope_check import check_dates
+
+    scope = Scope(
+        date_from=args.date_from,
+        date_to=args.date_to,
+        pixel_id=getattr(args, "pixel_id", None),
+        event_names=tuple(getattr(args, "event", None) or ()),
+    )
+    check_dates(scope)
+    return scope
 
 
 def busy_progress(limit: float) -> Callable[[float], None]:

@@ -28,7 +28,7 @@ from capi_core.cli.common import (
 if TYPE_CHECKING:
     from capi_core.contract_editor import CopyFix
     from capi_core.contract_models import Contract
-    from capi_core.contracts import Violation
+    from capi_core.contracts import ContractError, Violation
     from capi_core.store import Store
 
 
@@ -169,9 +169,7 @@ def cmd_contracts_validate(args: argparse.Namespace) -> int:
         try:
             checked = _contracts_to_check(store, args)
         except ContractError as err:
-            for line in err.errors:
-                print(f"capi-desk: error: {err.source}: {line}", file=sys.stderr)
-            return EXIT_USAGE
+            return _contract_error(err)
         scope = Scope(date_from=args.date_from, date_to=args.date_to)
         found = [v for contract in checked for v in contract_violations(store, scope, contract)]
     for contract in checked:
@@ -181,6 +179,13 @@ def cmd_contracts_validate(args: argparse.Namespace) -> int:
     _print_violations(found)
     failing = at_or_above(found, args.fail_on) if args.fail_on else []
     return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _contract_error(err: ContractError) -> int:
+    """An invalid contract: each of its errors on its own line (the field named), then exit 2."""
+    for line in err.errors:
+        print(f"capi-desk: error: {err.source}: {line}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _print_violations(found: list[Violation]) -> None:
@@ -210,9 +215,7 @@ def cmd_contracts_fix(args: argparse.Namespace) -> int:
         try:
             checked = _contracts_to_check(store, args)
         except ContractError as err:
-            for line in err.errors:
-                print(f"capi-desk: error: {err.source}: {line}", file=sys.stderr)
-            return EXIT_USAGE
+            return _contract_error(err)
         if len(checked) != 1:
             listed = ", ".join(str(c.pixel_id) for c in checked)
             raise InputError(

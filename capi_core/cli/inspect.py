@@ -16,7 +16,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from capi_core.cli.common import EXIT_OK, open_store, parse_date
+from capi_core.cli.common import EXIT_OK, open_store, parse_date, scope_from
 from capi_core.errors import InputError
 
 if TYPE_CHECKING:
@@ -136,16 +136,9 @@ def _print_copy(index: int, copy: InspectorCopy, *, payload: bool) -> None:
 
 def cmd_pairs(args: argparse.Namespace) -> int:
     from capi_core.inspector import problem_pairs
-    from capi_core.models import Scope
-    from capi_core.scope_check import check_dates, check_scope
+    from capi_core.scope_check import check_scope
 
-    scope = Scope(
-        date_from=args.date_from,
-        date_to=args.date_to,
-        pixel_id=args.pixel_id,
-        event_names=tuple(args.event or ()),
-    )
-    check_dates(scope)
+    scope = scope_from(args)
     if args.limit < 1:
         raise InputError(f"--limit {args.limit} lists nothing", hint="give 1 or more, e.g. --limit 50")
     with open_store(args, read_only=True) as store:

@@ -27,6 +27,7 @@ from capi_core.cli.common import (
     check_report_out,
     open_store,
     parse_date,
+    scope_from,
     write_out,
 )
 from capi_core.config import DeskConfig
@@ -346,17 +347,10 @@ def report_format(*, to_terminal: bool) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from capi_core.models import Scope
     from capi_core.report import build_report, render
-    from capi_core.scope_check import check_dates, check_scope
+    from capi_core.scope_check import check_scope
 
-    scope = Scope(
-        date_from=args.date_from,
-        date_to=args.date_to,
-        pixel_id=args.pixel_id,
-        event_names=tuple(args.event or ()),
-    )
-    check_dates(scope)
+    scope = scope_from(args)
     target = check_report_out(args.out, Path(args.db)) if args.out else None
     fmt = args.format or report_format(to_terminal=target is None and sys.stdout.isatty())
     if args.week is not None:

@@ -17,9 +17,10 @@ from typing import Any
 from capi_core import units
 from capi_core.diagnostics.registry import CHECKS, Finding, check
 from capi_core.metrics import by_day
-from capi_core.metrics.dedup import COVERAGE_GOAL, dedup_facts, facts_by_event, with_would_be_pairs
+from capi_core.metrics.dedup import COVERAGE_GOAL, dedup_facts, facts_by_event
 from capi_core.metrics.memo import memoized
 from capi_core.models import Scope
+from capi_core.queries import load_query
 from capi_core.store import Store
 
 #: Browser copies of an event name from which missing server coverage matters even with no server copy.
@@ -142,7 +143,7 @@ def _name_mismatches(store: Store, scope: Scope) -> list[dict[str, Any]]:
 )
 def event_id_mismatch(store: Store, scope: Scope) -> list[Finding]:
     """Would-be pairs with reason id_mismatch, showing both id forms."""
-    sql = with_would_be_pairs("dedup_pairs_in_scope")
+    sql = load_query("dedup_pairs_in_scope")  # reads the derived table would_be_pairs
     pairs = [
         p
         for p in store.query("dedup id mismatch", sql, {**scope.params(), "limit": None}).dicts()

@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict
 from capi_core.metrics import by_day
 from capi_core.metrics.memo import memoized
 from capi_core.models import Scope
-from capi_core.queries import load_query
 from capi_core.store import Store
 
 FailureReason = Literal["missing_id", "name_mismatch", "id_mismatch", "outside_window", "different_pixel"]
@@ -158,18 +157,8 @@ def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def with_would_be_pairs(query: str) -> str:
-    """The SQL of ``queries/<query>.sql``, which reads the derived table ``would_be_pairs``.
-
-    The pairs are computed once per change of the store (``derived.py``), not per call.
-    """
-    return load_query(query)
-
-
 def _pair_counts(store: Store, scope: Scope) -> list[dict[str, Any]]:
-    return store.query(
-        "dedup_pairs_by_event", with_would_be_pairs("dedup_pairs_by_event"), scope.params()
-    ).dicts()
+    return store.query_file("dedup_pairs_by_event", scope.params()).dicts()
 
 
 def _key_usage(store: Store, scope: Scope) -> dict[tuple[Any, Any], list[KeyUsage]]:
@@ -313,7 +302,7 @@ def dedup_by_event(store: Store, scope: Scope, *, key_usage: bool = True) -> lis
 def would_be_pairs(store: Store, scope: Scope, limit: int | None = 100) -> list[WouldBePair]:
     """Would-be pairs whose browser copy is in scope, most recent first (all when ``limit`` is None)."""
     params = {**scope.params(), "limit": limit}
-    rows = store.query("dedup_pairs_in_scope", with_would_be_pairs("dedup_pairs_in_scope"), params).dicts()
+    rows = store.query_file("dedup_pairs_in_scope", params).dicts()
     return [WouldBePair(**row) for row in rows]
 
 
