@@ -23,8 +23,9 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
-from capi_core import contracts, units
+from capi_core import units
 from capi_core.canonical import canonical_event, canonical_truth
+from capi_core.contracts import library as contracts
 from capi_core.diagnostics import Finding, run_checks
 from capi_core.metrics import count_range, memo, quality, reconcile
 from capi_core.metrics.completeness import CompletenessRow

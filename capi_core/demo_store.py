@@ -26,10 +26,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from capi_core import dataset_quality
 from capi_core.demo import DemoConfig, DemoManifest, generate, scaled_config
 from capi_core.errors import InputError, StoreBusyError
 from capi_core.ingest import ingest_file
+from capi_core.meta import dataset_quality
 from capi_core.store import Store
 
 #: (source, file name written by demo.generate) in the order a user would load them.

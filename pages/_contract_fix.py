@@ -1,7 +1,7 @@
 """The "Fix and push a test event" part of the Event contracts page: pick a violating copy, see the
 automatic corrections as a before/after diff, edit the payload, push it to Test Events, read Meta's answer
 and the push history. The token is read from this session's password field, else the environment or
-secrets (``meta_api.resolve_token``), and is never shown or stored."""
+secrets (``graph_api.resolve_token``), and is never shown or stored."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Any
 
 import streamlit as st
 
-from capi_core import contract_editor as ce
-from capi_core import push
-from capi_core.contract_models import Contract
-from capi_core.contracts import Violation
+from capi_core.contracts import editor as ce
+from capi_core.contracts.library import Violation
+from capi_core.contracts.models import Contract
 from capi_core.errors import CapiDeskError
-from capi_core.meta_api import DEFAULT_BASE_URL, resolve_token
+from capi_core.meta import push
+from capi_core.meta.graph_api import DEFAULT_BASE_URL, resolve_token
 from capi_core.store import Store
 from pages import _shared
 

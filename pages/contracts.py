@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from capi_core import contract_editor as ce
-from capi_core import contracts
-from capi_core.contract_models import contract_from_rows, event_rows, is_pixel_id
+from capi_core.contracts import editor as ce
+from capi_core.contracts import library as contracts
+from capi_core.contracts.models import contract_from_rows, event_rows, is_pixel_id
 from capi_core.errors import CapiDeskError
 from pages import _contract_fix, _shared
 

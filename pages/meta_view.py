@@ -10,10 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from capi_core import dashboard_api as api
-from capi_core import dataset_quality, units
+from capi_core import units
 from capi_core.errors import CapiDeskError
 from capi_core.ingest import ingest_file
-from capi_core.meta_api import resolve_token
+from capi_core.meta import dataset_quality
+from capi_core.meta.graph_api import resolve_token
 from capi_core.metrics import meta_quality, meta_view
 from pages import _charts, _shared
 

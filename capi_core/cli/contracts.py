@@ -2,7 +2,7 @@
 push commands `push` / `sandbox` that send what `fix` writes are in capi_core.cli.push).
 
 `contracts fix` is the Event contracts page's "Fix and push" for every violating copy at once: the stored
-copies that break the contract, with the automatic corrections (``contract_editor.fix_copies``), written
+copies that break the contract, with the automatic corrections (``contracts.editor.fix_copies``), written
 as the JSON array `push --events` reads; what was corrected and what still fails goes to stderr."""
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from capi_core.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from capi_core.contract_editor import CopyFix
-    from capi_core.contract_models import Contract
-    from capi_core.contracts import ContractError, Violation
+    from capi_core.contracts.editor import CopyFix
+    from capi_core.contracts.library import ContractError, Violation
+    from capi_core.contracts.models import Contract
     from capi_core.store import Store
 
 
@@ -110,8 +110,8 @@ def _register_contracts(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _contracts_to_check(store: Store, args: argparse.Namespace) -> list[Contract]:
-    from capi_core.contract_models import is_pixel_id
-    from capi_core.contracts import current_contract, read_contract_file, require_pixel_id
+    from capi_core.contracts.library import current_contract, read_contract_file, require_pixel_id
+    from capi_core.contracts.models import is_pixel_id
     from capi_core.dashboard_api import pixels
     from capi_core.errors import InputError
     from capi_core.weekly_review import plain
@@ -162,7 +162,7 @@ def _require_pixel(store: Store, pixel: str) -> None:
 
 def cmd_contracts_validate(args: argparse.Namespace) -> int:
     """Validate the contract(s), print the violations; exit 2 on an invalid contract, 1 with --fail-on."""
-    from capi_core.contracts import ContractError, at_or_above, contract_violations
+    from capi_core.contracts.library import ContractError, at_or_above, contract_violations
     from capi_core.models import Scope
 
     with open_store(args) as store:
@@ -203,8 +203,8 @@ def _print_violations(found: list[Violation]) -> None:
 
 def cmd_contracts_fix(args: argparse.Namespace) -> int:
     """Write the corrected violating copies as JSON; report each copy's corrections on stderr."""
-    from capi_core.contract_editor import fix_copies
-    from capi_core.contracts import ContractError, contract_violations
+    from capi_core.contracts.editor import fix_copies
+    from capi_core.contracts.library import ContractError, contract_violations
     from capi_core.errors import InputError
     from capi_core.models import Scope
 

@@ -13,10 +13,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from capi_core import dataset_quality
 from capi_core.cli.common import EXIT_OK, open_store
 from capi_core.config import ENV_TOKEN, DeskConfig
 from capi_core.errors import InputError
+from capi_core.meta import dataset_quality
 from capi_core.store import Store
 
 TOKEN_ENV = ENV_TOKEN
@@ -57,7 +57,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from capi_core.meta_api import check_base_url
+    from capi_core.meta.graph_api import check_base_url
 
     if args.base_url:
         check_base_url(args.base_url)  # a bad URL is a usage error, whatever the token

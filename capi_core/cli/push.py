@@ -18,7 +18,7 @@ from typing import Any
 from capi_core.cli.common import EXIT_OK, EXIT_USAGE, open_store
 from capi_core.config import DeskConfig
 from capi_core.errors import InputError, UnreadableFileError
-from capi_core.meta_api import DEFAULT_BASE_URL, DEFAULT_VERSION, GraphErrorInfo, check_base_url
+from capi_core.meta.graph_api import DEFAULT_BASE_URL, DEFAULT_VERSION, GraphErrorInfo, check_base_url
 
 EXIT_REFUSED = EXIT_USAGE  # Meta refused the events: the exit of unusable input
 DEFAULT_SANDBOX_PORT = 8787
@@ -140,7 +140,7 @@ def _events_of(value: Any, where: str) -> list[dict[str, Any]]:
 
 
 def run_push(args: argparse.Namespace) -> int:
-    from capi_core.push import push_test_events
+    from capi_core.meta.push import push_test_events
 
     check_base_url(args.base_url)  # a bad URL is a usage error, before the token or the events are read
     token = DeskConfig.load().token()
@@ -213,7 +213,7 @@ def error_lines(label: str, err: GraphErrorInfo, attempts: int) -> str:
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
-    from capi_core.sandbox import FailureSpec, serve
+    from capi_core.meta.sandbox import FailureSpec, serve
 
     if not 0 <= args.port <= 65535:  # checked here: the socket layer raises OverflowError, not OSError
         raise InputError(f"--port {args.port} is not a port", hint="give 1024-65535, e.g. --port 8787")

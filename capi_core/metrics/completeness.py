@@ -8,8 +8,8 @@ sums over the days, pixel and names it covers (``metrics.by_day``), and their ex
 covered days' ones. The all-pixel figures are sums of the per-pixel ones in the same way.
 
 "Required" is Meta's requirement (the SQL's ``requirement`` column) or the pixel's event contract's
-(``capi_core.contracts``; the default contract when the pixel has none): a parameter Meta only recommends
-becomes required where the contract requires it for that event. A contract cannot lower what Meta
+(``capi_core.contracts.library``; the default contract when the pixel has none): a parameter Meta only
+recommends becomes required where the contract requires it for that event. A contract cannot lower what Meta
 requires. Across pixels a parameter is required when any pixel requires it.
 """
 
@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from capi_core.contracts import contracts_for, default_contract, requirements
+from capi_core.contracts.library import contracts_for, default_contract, requirements
 from capi_core.metrics import by_day
 from capi_core.metrics.memo import hashable, memoized
 from capi_core.metrics.quality_sql import examples, run_quality

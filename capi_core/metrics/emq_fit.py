@@ -1,10 +1,10 @@
 """The EMQ estimate's points fitted to Meta's own Event Match Quality, per pixel (issue 13, case 4).
 
-When the store holds Dataset Quality snapshots of a pixel (``capi_core.dataset_quality``), each snapshot's
-web events give Meta's EMQ (``composite_score``) beside our server website copies of that pixel and event
-in the 7 days the snapshot covers (``comparison_window``, the days ``meta_quality`` compares on). The fit
-looks for the points per key (``EmqWeights``) that bring our estimate closest to Meta's figures while
-staying near the published calibration (``match_keys.CALIBRATED``) where the snapshots say little:
+When the store holds Dataset Quality snapshots of a pixel (``capi_core.meta.dataset_quality``), each
+snapshot's web events give Meta's EMQ (``composite_score``) beside our server website copies of that pixel
+and event in the 7 days the snapshot covers (``comparison_window``, the days ``meta_quality`` compares on).
+The fit looks for the points per key (``EmqWeights``) that bring our estimate closest to Meta's figures
+while staying near the published calibration (``match_keys.CALIBRATED``) where the snapshots say little:
 
     minimize   sum over (snapshot, event) of (estimate(w) - Meta's EMQ)^2  +  FIT_PRIOR_STRENGTH x |w - w0|^2
     subject to w >= 0,  w0 = the calibrated points
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
-from capi_core.dataset_quality import snapshot_version
+from capi_core.meta.dataset_quality import snapshot_version
 from capi_core.metrics.match_keys import CALIBRATED, EMQ_SCALE, WEIGHT_KEYS, EmqWeights, PixelWeights
 from capi_core.metrics.memo import memoized
 from capi_core.metrics.quality_sql import run_quality

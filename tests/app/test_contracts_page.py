@@ -14,11 +14,11 @@ from app_helpers import problems
 from conftest import AppFactory
 from streamlit.testing.v1 import AppTest
 
-from capi_core.contracts import contract_violations, read_contract_file
-from capi_core.corrections import RAW_HIDDEN
+from capi_core.contracts.library import contract_violations, read_contract_file
+from capi_core.meta.corrections import RAW_HIDDEN
+from capi_core.meta.sandbox import Sandbox
 from capi_core.models import Scope
 from capi_core.normalize import hash_value
-from capi_core.sandbox import Sandbox
 from capi_core.store import PROJECT_ROOT, Store
 
 PAGE = "pages/contracts.py"

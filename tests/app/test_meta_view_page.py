@@ -12,10 +12,11 @@ import pytest
 from app_helpers import metrics, problems
 from conftest import AppFactory
 
-from capi_core import dataset_quality, units
+from capi_core import units
 from capi_core.demo import DemoConfig, generate
 from capi_core.demo.manifest import MetaReportingManifest
 from capi_core.ingest import ingest_file
+from capi_core.meta import dataset_quality
 from capi_core.metrics.meta_quality import meta_quality_trend
 from capi_core.metrics.meta_view import meta_view
 from capi_core.models import Scope

@@ -9,7 +9,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE = (
-    "from capi_core.meta_api import resolve_token\n"
+    "from capi_core.meta.graph_api import resolve_token\n"
     "from pages import _shared\n"
     "print(resolve_token(None, _shared.secret('META_ACCESS_TOKEN')))\n"
 )

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from capi_core.config import ENV_CONTRACTS, ENV_DB, ENV_TOKEN, DeskConfig
-from capi_core.contracts import DEFAULT_DIR, contracts_dir
-from capi_core.meta_api import resolve_token
+from capi_core.contracts.library import DEFAULT_DIR, contracts_dir
+from capi_core.meta.graph_api import resolve_token
 from capi_core.store import DEFAULT_DB, default_db_path
 
 SECRETS = {ENV_TOKEN: "from-secrets", "engine": {"name": "spark", "spark_path": "/lake"}}

@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from capi_core import contract_editor as ce
-from capi_core import contracts
-from capi_core.contract_models import Contract, EventContract, contract_from_rows, event_rows
-from capi_core.contracts import (
+from capi_core.contracts import editor as ce
+from capi_core.contracts import library as contracts
+from capi_core.contracts.library import (
     ContractError,
     contract_history,
     contract_violations,
@@ -26,6 +25,7 @@ from capi_core.contracts import (
     save_contract,
     violations_preview,
 )
+from capi_core.contracts.models import Contract, EventContract, contract_from_rows, event_rows
 from capi_core.diagnostics.param_checks import param_missing_required
 from capi_core.metrics import completeness as completeness_module
 from capi_core.metrics.completeness import completeness

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from capi_core.contract_models import EventContract
-from capi_core.corrections import (
+from capi_core.contracts.models import EventContract
+from capi_core.errors import InputError
+from capi_core.meta.corrections import (
     RAW_HIDDEN,
     TEST_USER_AGENT,
     Change,
@@ -23,7 +24,6 @@ from capi_core.corrections import (
     stored_payload,
     stored_row,
 )
-from capi_core.errors import InputError
 from capi_core.normalize import hash_value
 from capi_core.store import Store
 from tests.factories import FBP, T0, UA, copy, load, load_truth, order

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from capi_core import annotations, contracts, dashboard_api, settings
-from capi_core.contract_models import Contract
+from capi_core import annotations, dashboard_api, settings
+from capi_core.contracts import library as contracts
+from capi_core.contracts.models import Contract
 from capi_core.metrics import memo
 from capi_core.store import Store
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from capi_core import dataset_quality, demo_store
+from capi_core import demo_store
 from capi_core.demo_store import DEMO_FILES, build_demo_store, needs_build
+from capi_core.meta import dataset_quality
 from capi_core.store import Store
 
 

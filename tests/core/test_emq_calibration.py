@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from capi_core import dashboard_api as api
-from capi_core import dataset_quality as dq
 from capi_core.diagnostics import CHECKS
+from capi_core.meta import dataset_quality as dq
 from capi_core.metrics import emq_fit, match_keys, quality
 from capi_core.metrics.emq_fit import Observation, estimate, fit_weights
 from capi_core.metrics.match_keys import CALIBRATED, EMQ_GOAL, WEIGHT_KEYS, EmqWeights

@@ -1,6 +1,6 @@
 """The core of ``capi-desk pairs`` and ``capi-desk contracts fix`` on hand-built stores:
 ``inspector.problem_pairs`` (each pair Meta counts twice, why, and its fields compared) and
-``contract_editor.fix_copies`` (every violating copy once, corrected)."""
+``contracts.editor.fix_copies`` (every violating copy once, corrected)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import datetime as dt
 
 import pytest
 
-from capi_core import contract_editor as ce
 from capi_core import inspector
-from capi_core.contract_models import Contract, EventContract
-from capi_core.contracts import contract_violations
+from capi_core.contracts import editor as ce
+from capi_core.contracts.library import contract_violations
+from capi_core.contracts.models import Contract, EventContract
 from capi_core.models import Scope
 from capi_core.store import Store
 from tests.factories import FBP, PIXEL, UA, copy, load, load_truth, order

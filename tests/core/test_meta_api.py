@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from capi_core.errors import CapiDeskError, InputError
-from capi_core.meta_api import (
+from capi_core.meta.graph_api import (
     DEFAULT_BASE_URL,
     DEFAULT_VERSION,
     GraphClient,

@@ -16,17 +16,17 @@ import httpx
 import pytest
 
 from capi_core.diagnostics import CHECKS
-from capi_core.meta_api import (
+from capi_core.meta.graph_api import (
     MAX_EVENT_AGE_S,
     MAX_PHYSICAL_STORE_AGE_S,
     RETRYABLE_CODES,
     GraphClient,
     max_event_age_s,
 )
+from capi_core.meta.preflight import check_event
 from capi_core.metrics import dedup
 from capi_core.metrics.dedup import DedupEventStats
 from capi_core.models import IncomingEvent, Scope
-from capi_core.preflight import check_event
 from capi_core.store import Store
 from tests.factories import PIXEL, T0, copy, load
 

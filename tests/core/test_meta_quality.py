@@ -13,14 +13,14 @@ import httpx
 import pytest
 from factories import UA, copy, load
 
-from capi_core import dataset_quality as dq
 from capi_core.cli import main
 from capi_core.errors import InputError, UnreadableFileError
-from capi_core.meta_api import GraphError
+from capi_core.meta import dataset_quality as dq
+from capi_core.meta.graph_api import GraphError
+from capi_core.meta.sandbox import Sandbox
 from capi_core.metrics import quality
 from capi_core.metrics.meta_quality import has_snapshots, meta_quality_trend
 from capi_core.models import Scope
-from capi_core.sandbox import Sandbox
 from capi_core.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "meta" / "dataset_quality.json"
@@ -212,7 +212,7 @@ def test_fetch_error_never_shows_the_token(store: Store) -> None:
 def test_cli_fetch_against_the_sandbox(
     store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The local Graph stand-in (capi_core.sandbox) answers GET dataset_quality on loopback: its canned
+    """The local Graph stand-in (capi_core.meta.sandbox) answers GET dataset_quality on loopback: its canned
     Purchase row has EMQ 7.8 and coverage 81.5 % -> stored as 7.8 and 0.815."""
     db = store.path
     store.close()

@@ -25,12 +25,12 @@ import orjson
 import pytest
 
 from capi_core import fast_ingest
-from capi_core.contract_models import Contract, EventContract
-from capi_core.contracts import contract_violations, save_contract
-from capi_core.corrections import correct, payload_from_row
+from capi_core.contracts.library import contract_violations, save_contract
+from capi_core.contracts.models import Contract, EventContract
 from capi_core.diagnostics import CHECKS, Finding
 from capi_core.diagnostics.match_checks import CUSTOMER_INFORMATION_KEYS, CUSTOMER_INFORMATION_PAGE
 from capi_core.ingest import ingest_file
+from capi_core.meta.corrections import correct, payload_from_row
 from capi_core.metrics.completeness import completeness
 from capi_core.models import Scope
 from capi_core.store import Store

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from capi_core.preflight import FUTURE_SKEW_S, Problem, check_event, check_events
+from capi_core.meta.preflight import FUTURE_SKEW_S, Problem, check_event, check_events
 
 NOW = 1_795_000_000
 DAY = 86_400

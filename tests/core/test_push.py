@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from capi_core.errors import InputError
-from capi_core.push import push_history, push_test_events
+from capi_core.meta.push import push_history, push_test_events
 from capi_core.store import Store
 
 NOW = 1_795_000_000
@@ -129,7 +129,7 @@ def test_a_bad_base_url_is_refused_before_sending_or_logging(store: Store, base_
 def test_error_lines_print_only_the_parts_that_exist() -> None:
     """A network error has a message only; a Graph error without subcode or title names code and HTTP."""
     from capi_core.cli.push import error_lines
-    from capi_core.meta_api import GraphErrorInfo
+    from capi_core.meta.graph_api import GraphErrorInfo
 
     network = error_lines("request 1/1 (1 events)", GraphErrorInfo(message="connection refused"), 4)
     assert network == "request 1/1 (1 events): after 4 attempt(s)\n  message: connection refused"

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from capi_core.sandbox import Sandbox
+from capi_core.meta.sandbox import Sandbox
 from capi_core.store import Store
 
 REPO = Path(__file__).resolve().parents[2]

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from capi_core.meta.preflight import check_events
 from capi_core.normalize import hash_value
-from capi_core.preflight import check_events
 
 PIXEL = "1234567890123456"  # the demo's main pixel (a second one sends a few events too)
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -21,9 +21,9 @@ import httpx
 import pytest
 
 from capi_core.cli import main
-from capi_core.meta_api import GraphClient, GraphError
-from capi_core.push import push_history, push_test_events
-from capi_core.sandbox import Sandbox
+from capi_core.meta.graph_api import GraphClient, GraphError
+from capi_core.meta.push import push_history, push_test_events
+from capi_core.meta.sandbox import Sandbox
 from capi_core.store import Store
 
 TOKEN = "sandbox-test-token"

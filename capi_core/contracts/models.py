@@ -4,7 +4,7 @@ A contract says, per event, which business milestone triggers it, which system i
 how its ``event_id`` is built (a machine-usable rule plus a note), the parameters it must and should
 carry, the match keys it should carry, its value policy and allowed currencies, its consent requirement
 and the backend truth it maps to. Only the shape and its validation live here: loading, saving and
-checking stored events against a contract are ``capi_core.contracts``.
+checking stored events against a contract are ``capi_core.contracts.library``.
 
 Validation errors name the field the way a person finds it in the YAML, e.g.
 ``events.Purchase.allowed_currencies[1]: 'usd ' is not an ISO 4217 code`` (``field_errors``).

@@ -4,7 +4,7 @@ Owns: an HTTP server bound to 127.0.0.1 only that answers like Meta (reference Â
 
 - ``POST /{version}/{pixel_id}/events`` â€” token required (``Authorization: Bearer``, or an
   ``access_token`` query/form/JSON field as Meta accepts); body as JSON or form fields (``data`` as a
-  JSON array); validated with Meta's documented rules (``capi_core.preflight``: required fields, website
+  JSON array); validated with Meta's documented rules (``capi_core.meta.preflight``: required fields, website
   rules, 7-day limit (62 days for ``physical_store`` events) rejecting the whole request, > 1,000
   events, baseline invalid key combinations, hashed/unhashed fields, currency, fbc/fbp format);
   answers ``{"events_received", "messages", "fbtrace_id"}`` or a Graph error body (``{"error":
@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from capi_core.meta_api import MAX_EVENTS_PER_REQUEST, RETRYABLE_CODES, scrub
-from capi_core.preflight import Problem, check_events
+from capi_core.meta.graph_api import MAX_EVENTS_PER_REQUEST, RETRYABLE_CODES, scrub
+from capi_core.meta.preflight import Problem, check_events
 from capi_core.privacy import strip_secrets
 from capi_core.readers import nests_deeper
 

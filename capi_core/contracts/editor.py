@@ -1,12 +1,12 @@
 """What the Event contracts page needs beyond one core call: editor rows, previews keyed by text, the
 fix-a-violating-event flow and display tables.
 
-Owns: turning the editor table into a draft contract (``capi_core.contract_models.contract_from_rows``),
+Owns: turning the editor table into a draft contract (``capi_core.contracts.models.contract_from_rows``),
 the violations preview of a draft given as YAML text (a string caches well), the list of violations a
 person can fix and push, and the prepared fix of one stored copy (its payload, the automatic
 corrections, what Meta's pre-flight still finds and what of the contract it still breaks), or of every
 example copy at once (``fix_copies``, for ``capi-desk contracts fix``). Must not depend on the UI layer
-or send anything: the push is ``capi_core.push``.
+or send anything: the push is ``capi_core.meta.push``.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from capi_core.contract_models import EVENT_ID_RULES, Contract, EventContract
-from capi_core.contracts import RULES, SEVERITY_ORDER, Violation, contract_violations, parse_contract
-from capi_core.corrections import (
+from capi_core.contracts.library import RULES, SEVERITY_ORDER, Violation, contract_violations, parse_contract
+from capi_core.contracts.models import EVENT_ID_RULES, Contract, EventContract
+from capi_core.meta.corrections import (
     Change,
     Correction,
     LinkedRecord,
@@ -30,8 +30,8 @@ from capi_core.corrections import (
     payload_from_row,
     stored_row,
 )
+from capi_core.meta.preflight import Problem, check_events
 from capi_core.models import Scope
-from capi_core.preflight import Problem, check_events
 from capi_core.store import Store
 
 #: Choices of the editor's select columns ("" = not set).

@@ -31,7 +31,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from capi_core.canonical import EPOCH_MS_THRESHOLD, check_currency, parse_value
-from capi_core.meta_api import MAX_EVENTS_PER_REQUEST, max_event_age_s
+from capi_core.meta.graph_api import MAX_EVENTS_PER_REQUEST, max_event_age_s
 from capi_core.models import HASHED_KEYS
 from capi_core.normalize import assess_key, is_sha256
 

@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from capi_core.config import DeskConfig
-from capi_core.contract_models import Contract, EventContract, field_errors, is_pixel_id
+from capi_core.contracts.models import Contract, EventContract, field_errors, is_pixel_id
 from capi_core.errors import InputError, StoreError
 from capi_core.models import Scope
 from capi_core.queries import load_query

@@ -8,7 +8,7 @@ The push log keeps: when, pixel, test_event_code, the endpoint (base URL + versi
 the HTTP status and Meta's answer (with ``fbtrace_id``) — never the token, never the events themselves
 (they carry hashed customer data; the count is enough to find the push in Events Manager).
 
-Must not: talk HTTP itself (``meta_api``) or re-implement Meta's rules (``preflight``).
+Must not: talk HTTP itself (``graph_api``) or re-implement Meta's rules (``preflight``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from capi_core.errors import InputError
-from capi_core.meta_api import (
+from capi_core.meta.graph_api import (
     DEFAULT_BASE_URL,
     DEFAULT_VERSION,
     GraphClient,
@@ -32,7 +32,7 @@ from capi_core.meta_api import (
     message_hint,
     scrub,
 )
-from capi_core.preflight import Problem, check_events
+from capi_core.meta.preflight import Problem, check_events
 from capi_core.store import Store
 
 __all__ = ["PushOutcome", "push_history", "push_test_events"]
@@ -102,7 +102,7 @@ def push_test_events(
 
     Raises:
         InputError: no test_event_code, no token, a pixel id that is not a number, or a base URL that is
-            not a plain http(s) address (``meta_api.check_base_url``).
+            not a plain http(s) address (``graph_api.check_base_url``).
     """
     code = (test_event_code or "").strip()
     if not code:

@@ -8,7 +8,7 @@
 "data_freshness": {"upload_frequency"}, "acr": {"percentage"}}, ...]}``.
 
 Owns: parsing that body (``parse_body``; lenient: a field Meta did not send is None, unknown fields are
-ignored), reading it from a saved file, fetching it through ``meta_api.GraphClient`` (the push's client:
+ignored), reading it from a saved file, fetching it through ``graph_api.GraphClient`` (the push's client:
 token in the ``Authorization`` header only), and storing each answer as one snapshot: the token-free body
 in ``meta_quality_snapshots`` and its figures per event and per key in ``meta_quality_events`` /
 ``meta_quality_dedupe_keys`` / ``meta_quality_match_keys``. Trending them next to our estimates is
@@ -311,17 +311,19 @@ def fetch(
 ) -> Snapshot:
     """Fetch the dataset's quality now (token in the Authorization header only) and store the snapshot.
 
-    Raises ``meta_api.GraphError`` when Meta says no (its text never holds the token).
+    Raises ``graph_api.GraphError`` when Meta says no (its text never holds the token).
     """
-    from capi_core import meta_api  # the push's client; imported here so parsing works without httpx use
+    from capi_core.meta import (
+        graph_api,  # the push's client; imported here so parsing works without httpx use
+    )
 
     pixel = _check_pixel(pixel_id)
     options: dict[str, Any] = {"transport": transport, "max_retries": 2}
     if base_url:
-        options["base_url"] = meta_api.check_base_url(base_url)  # before the token is checked
+        options["base_url"] = graph_api.check_base_url(base_url)  # before the token is checked
     if version:
         options["version"] = version
-    with meta_api.GraphClient(token, **options) as client:
+    with graph_api.GraphClient(token, **options) as client:
         body = client.get(ENDPOINT, {"dataset_id": pixel, "fields": FIELDS})
         source_name = f"{client.base_url}/{client.version}/{ENDPOINT}"
     return save_snapshot(

@@ -33,7 +33,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from capi_core.canonical import EPOCH_MS_THRESHOLD, check_currency, parse_value
-from capi_core.contract_models import EventContract
+from capi_core.contracts.models import EventContract
 from capi_core.diagnostics.param_checks import intended_standard_name
 from capi_core.errors import InputError
 from capi_core.models import HASHED_KEYS
