@@ -34,7 +34,7 @@ from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # `pages` is imported from the repo, as app.py imports it
+sys.path.insert(0, str(ROOT))  # `ui` is imported from the repo, as app.py imports it
 
 from streamlit.runtime.scriptrunner import script_runner  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -226,10 +226,10 @@ def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def instrument() -> None:
     """Time the cached wrappers' core calls (on a cache miss), the direct core calls and every query."""
-    from pages import _shared
+    from ui import cached
 
-    for name, fn in list(_shared._CALLS.items()):
-        _shared._CALLS[name] = _timed(f"_shared.{name}", fn)
+    for name, fn in list(cached._CALLS.items()):
+        cached._CALLS[name] = _timed(f"cached.{name}", fn)
     for module, attr in DIRECT_CALLS:
         short = module.__name__.rsplit(".", 1)[-1]
         setattr(module, attr, _timed(f"{short}.{attr}", getattr(module, attr)))

@@ -1,6 +1,96 @@
 """CAPI Signal Desk core: readers, canonical DuckDB store, Meta's dedup model, metrics and report.
 
 This package never imports streamlit; pages and the CLI sit on top of it.
+
+The face: code outside the package (the dashboard's ``pages/`` and ``ui/``, ``app.py``) imports only the
+names in ``__all__``, straight from ``capi_core`` (``from capi_core import Scope, dashboard_api``); a test
+reads their imports to hold them to it. Each name is loaded from the module that owns it on first use
+(``FACE`` says which), so ``import capi_core.units`` stays as cheap as that one module. Inside the
+package, modules import the owner directly.
 """
 
+# no ``from __future__ import annotations`` here: it would bind the name ``annotations`` in this
+# module, and ``from capi_core import annotations`` would get that instead of the annotations module
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+#: Public name -> (owning module, attribute; None when the name is the module itself).
+FACE: dict[str, tuple[str, str | None]] = {
+    # what the dashboard computes through: one module of page-shaped calls, and the report
+    "dashboard_api": ("capi_core.dashboard_api", None),
+    "build_report": ("capi_core.report", "build_report"),
+    "recon_notes": ("capi_core.report", "recon_notes"),
+    "Report": ("capi_core.report", "Report"),
+    # the store, its scope, its engines and its errors
+    "Store": ("capi_core.store", "Store"),
+    "DEFAULT_DB": ("capi_core.store", "DEFAULT_DB"),
+    "default_db_path": ("capi_core.store", "default_db_path"),
+    "Scope": ("capi_core.models", "Scope"),
+    "SourceKind": ("capi_core.models", "SourceKind"),
+    "EngineConfig": ("capi_core.engines", "EngineConfig"),
+    "open_configured_store": ("capi_core.engines", "open_configured_store"),
+    "resolve_engine": ("capi_core.engines", "resolve_engine"),
+    "CapiDeskError": ("capi_core.errors", "CapiDeskError"),
+    "StoreBusyError": ("capi_core.errors", "StoreBusyError"),
+    "demo_store": ("capi_core.demo_store", None),
+    # ingest and undo
+    "ingest_file": ("capi_core.ingest", "ingest_file"),
+    "delete_batch": ("capi_core.ingest", "delete_batch"),
+    "ReadOptions": ("capi_core.readers", "ReadOptions"),
+    # the metrics, one module per report section
+    "dedup": ("capi_core.metrics.dedup", None),
+    "DedupEventStats": ("capi_core.metrics.dedup", "DedupEventStats"),
+    "reconcile": ("capi_core.metrics.reconcile", None),
+    "recon_views": ("capi_core.metrics.recon_views", None),
+    "quality": ("capi_core.metrics.quality", None),
+    "leads": ("capi_core.metrics.leads", None),
+    "meta_quality": ("capi_core.metrics.meta_quality", None),
+    "meta_view": ("capi_core.metrics.meta_view", None),
+    "DriftReport": ("capi_core.metrics.drift", "DriftReport"),
+    "MetricDrift": ("capi_core.metrics.drift", "MetricDrift"),
+    "drift_report": ("capi_core.metrics.drift", "drift_report"),
+    "format_change": ("capi_core.metrics.drift", "format_change"),
+    "format_value": ("capi_core.metrics.drift", "format_value"),
+    "Finding": ("capi_core.diagnostics", "Finding"),
+    "inspector": ("capi_core.inspector", None),
+    # what people set and write beside the data
+    "settings": ("capi_core.settings", None),
+    "annotations": ("capi_core.annotations", None),
+    "Annotation": ("capi_core.annotations", "Annotation"),
+    "contract_library": ("capi_core.contracts.library", None),
+    "contract_editor": ("capi_core.contracts.editor", None),
+    "Contract": ("capi_core.contracts.models", "Contract"),
+    "Violation": ("capi_core.contracts.library", "Violation"),
+    "contract_from_rows": ("capi_core.contracts.models", "contract_from_rows"),
+    "event_rows": ("capi_core.contracts.models", "event_rows"),
+    "is_pixel_id": ("capi_core.contracts.models", "is_pixel_id"),
+    # Meta
+    "push": ("capi_core.meta.push", None),
+    "dataset_quality": ("capi_core.meta.dataset_quality", None),
+    "resolve_token": ("capi_core.meta.graph_api", "resolve_token"),
+    "DEFAULT_BASE_URL": ("capi_core.meta.graph_api", "DEFAULT_BASE_URL"),
+    # showing figures and browser strings
+    "units": ("capi_core.units", None),
+    "md_text": ("capi_core.weekly_review", "md_text"),
+    "plain": ("capi_core.weekly_review", "plain"),
+}
+
+__all__ = sorted(FACE)
+
+
+def __getattr__(name: str) -> Any:
+    """Load a face name from its owner on first use (PEP 562), then keep it as a plain attribute."""
+    try:
+        module_name, attribute = FACE[name]
+    except KeyError:
+        raise AttributeError(f"module 'capi_core' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,7 +1,7 @@
 """Small functions the dashboard pages call: store facts for the filters, the report's sections one at a
 time, batch history, quarantine, the upload preview, the headline tiles, and the bytes of table downloads.
 
-Pages stay thin by calling these (through cached wrappers in ``pages/_shared.py``); every figure here is
+Pages stay thin by calling these (through the cached wrappers in ``ui/cached.py``); every figure here is
 derived from the store or from a ``Report``, never computed differently from the report. A page asks only
 for the sections it shows (``dedup_section``, ``recon_section``, ``quality_section``, ``findings`` ...):
 each is built by the same function ``build_report`` calls, so a page and the report cannot disagree, and a

@@ -6,23 +6,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from capi_core.contracts import editor as ce
-from capi_core.contracts import library as contracts
-from capi_core.contracts.models import contract_from_rows, event_rows, is_pixel_id
-from capi_core.errors import CapiDeskError
-from pages import _contract_fix, _shared
+import ui
+from capi_core import CapiDeskError, contract_from_rows, event_rows, is_pixel_id
+from capi_core import contract_editor as ce
+from capi_core import contract_library as contracts
+from ui import contract_fix
 
-_shared.require_frame()
+ui.require_frame()
 
 PERCENT = st.column_config.NumberColumn(format="percent")
-store = _shared.store()
+store = ui.store()
 
 st.title("Event contracts")
-_shared.demo_banner()
-scope = _shared.scope()
-pixels = _shared.cached_call(ce.store_pixels)
+ui.demo_banner()
+scope = ui.scope()
+pixels = ui.cached_call(ce.store_pixels)
 if not pixels:
-    _shared.empty_state("No events yet: load Pixel or server logs on the Data page.")
+    ui.empty_state("No events yet: load Pixel or server logs on the Data page.")
     st.stop()
 if skipped := [p for p in pixels if not is_pixel_id(p)]:  # e.g. a sender left "dummyPixelId" in place
     st.warning(
@@ -44,7 +44,7 @@ pixel = st.selectbox(
 try:
     current = contracts.current_contract(store, pixel)
 except CapiDeskError as err:
-    _shared.show_error(err)
+    ui.show_error(err)
     st.stop()
 origin = {
     "file": f"file `{current.path}`",
@@ -81,12 +81,12 @@ if errors:
     )
 
 checked = draft or current.contract
-violations = _shared.cached_call(ce.preview, scope, body=contracts.dump_contract(checked))
+violations = ui.cached_call(ce.preview, scope, body=contracts.dump_contract(checked))
 st.subheader("Copies that break " + ("this draft" if draft and draft != current.contract else "the contract"))
 counts = ce.severity_counts(violations)
 for tile, (severity, n) in zip(st.columns(len(counts)), counts.items(), strict=True):
     tile.metric(f"{severity.capitalize()}-severity rules broken (goal 0)", n)
-_shared.table(
+ui.table(
     ce.violations_frame(violations),
     "contract_violations",
     empty="No stored copy breaks it.",
@@ -97,7 +97,7 @@ if st.button("Save as a new version", key="contracts_save", disabled=draft is No
     try:
         saved = contracts.save_contract(store, draft)  # type: ignore[arg-type]
     except CapiDeskError as err:
-        _shared.show_error(err)
+        ui.show_error(err)
     else:
         st.session_state["contracts_saved"] = saved.version
         st.rerun()
@@ -125,4 +125,4 @@ with st.expander(f"Saved versions ({len(history)})"):
         st.caption("Nothing saved yet for this pixel.")
 
 # --- fix and push a test event ----------------------------------------------------------------------
-_contract_fix.render(store, pixel, checked, violations)
+contract_fix.render(store, pixel, checked, violations)

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+import ui
+from capi_core import CapiDeskError, ReadOptions, SourceKind, delete_batch, ingest_file
 from capi_core import dashboard_api as api
-from capi_core.errors import CapiDeskError
-from capi_core.ingest import delete_batch, ingest_file
-from capi_core.models import SourceKind
-from capi_core.readers import ReadOptions
-from pages import _shared
 
-_shared.require_frame()
+ui.require_frame()
 
 SOURCES: dict[SourceKind, str] = {
     "server": "Conversions API (server) events",
@@ -25,7 +22,7 @@ SOURCES: dict[SourceKind, str] = {
 st.title("Data")
 for line in st.session_state.pop("data_messages", []):
     st.success(line, icon=":material/check_circle:")
-if _shared.is_demo():
+if ui.is_demo():
     st.warning(
         "This is the demo store: files you load here are added to the demo data. To keep your own data "
         "apart, start the dashboard on a store of your own: `capi-desk --db my_shop.duckdb app`.",
@@ -33,7 +30,7 @@ if _shared.is_demo():
     )
 
 # lake-scale files are not uploaded through a browser, and this process holds the tables it read at start
-read_only = _shared.engine().is_spark
+read_only = ui.engine().is_spark
 if read_only:
     st.info(
         "This dashboard reads Spark tables, so uploads are off here: Spark ingests files where they live. "
@@ -69,10 +66,10 @@ ready = []
 for upload in uploads or []:
     with st.expander(f"Preview: {upload.name}", expanded=True):
         try:
-            with _shared.upload_on_disk(upload) as path:
+            with ui.upload_on_disk(upload) as path:
                 preview = api.preview_file(path, source, fmt, options)
         except CapiDeskError as err:
-            _shared.show_error(err)
+            ui.show_error(err)
             continue
         st.text(f"Detected format: {preview.format} — {preview.description}")
         st.caption("What each stored field is read from, and how many preview rows fill it:")
@@ -93,7 +90,7 @@ if ready and st.button(f"Ingest {len(ready)} file(s)", type="primary", key="inge
         bar = st.progress(0.0, text=f"Reading {upload.name}…")
         try:
             # the upload's bytes exist on disk only inside this block (deleted however it ends)
-            with _shared.upload_on_disk(upload) as path:
+            with ui.upload_on_disk(upload) as path:
                 total = api.estimate_records(path)
 
                 def advance(
@@ -105,11 +102,11 @@ if ready and st.button(f"Ingest {len(ready)} file(s)", type="primary", key="inge
                     bar.progress(1.0, text=text)
 
                 result = ingest_file(
-                    _shared.store(), path, source, fmt=detected, options=options, progress=advance,
+                    ui.store(), path, source, fmt=detected, options=options, progress=advance,
                     stage=step,
                 )  # fmt: skip
         except CapiDeskError as err:
-            _shared.show_error(err)
+            ui.show_error(err)
             st.stop()
         messages.append(result.summary)
     st.session_state["data_messages"] = messages
@@ -117,7 +114,7 @@ if ready and st.button(f"Ingest {len(ready)} file(s)", type="primary", key="inge
     st.rerun()
 
 st.subheader("Batch history")
-batches = api.batch_history(_shared.store())
+batches = api.batch_history(ui.store())
 if not batches:
     st.caption("No file loaded yet. Drop your CAPI log, Pixel export and shop export above.")
 for batch in batches[:50]:
@@ -132,14 +129,12 @@ for batch in batches[:50]:
         disabled=read_only,
     ):
         with st.status(f"Removing batch {batch.batch_id}…") as removing:
-            delete_batch(
-                _shared.store(), batch.batch_id, stage=lambda text, box=removing: box.update(label=text)
-            )
+            delete_batch(ui.store(), batch.batch_id, stage=lambda text, box=removing: box.update(label=text))
         st.session_state["data_messages"] = [f"Batch {batch.batch_id} ({batch.file_name}) removed."]
         st.rerun()
 if batches:
-    _shared.downloads(api.frame(batches), "batches", key="dl_batches")
+    ui.downloads(api.frame(batches), "batches", key="dl_batches")
 
 st.subheader("Quarantine")
 st.caption("Rows that could not be read, with the reason (personal data masked). Good: empty.")
-_shared.table(api.frame(api.quarantine(_shared.store())), "quarantine", empty="No quarantined rows.")
+ui.table(api.frame(api.quarantine(ui.store())), "quarantine", empty="No quarantined rows.")

@@ -7,13 +7,12 @@ from typing import Any
 
 import streamlit as st
 
+import ui
+from capi_core import Scope, dedup, inspector, units
 from capi_core import dashboard_api as api
-from capi_core import inspector, units
-from capi_core.metrics import dedup
-from capi_core.models import Scope
-from pages import _charts, _shared
+from ui import charts
 
-_shared.require_frame()
+ui.require_frame()
 
 PERCENT = st.column_config.NumberColumn(format="percent")
 COVERAGE_COLUMNS = {
@@ -51,7 +50,7 @@ RANGE_COLUMNS = {
 
 @st.cache_data(show_spinner="Computing…", max_entries=64)
 def _facts(path: str, version: str, scope: Scope) -> tuple[Any, ...]:
-    store, stats = _shared.open_store(path), _shared.dedup_stats(scope)
+    store, stats = ui.open_store(path), ui.dedup_stats(scope)
     return (
         inspector.dedup_outcomes(store, scope, stats),
         dedup.failure_reasons(store, scope),
@@ -65,14 +64,14 @@ def _label(name: str | None, pixel: str | None, pixels: int) -> str:
 
 
 st.title("Deduplication")
-_shared.demo_banner()
-scope = _shared.scope()
-stats = _shared.dedup_stats(scope)  # the report's dedup section only
+ui.demo_banner()
+scope = ui.scope()
+stats = ui.dedup_stats(scope)  # the report's dedup section only
 if not stats:
-    _shared.empty_state("No Pixel or CAPI copies in this window: load both on the Data page.")
+    ui.empty_state("No Pixel or CAPI copies in this window: load both on the Data page.")
     st.stop()
 
-outcomes, reasons, pairs = _facts(_shared.store_path(), _shared.version(), scope)
+outcomes, reasons, pairs = _facts(ui.store_path(), ui.version(), scope)
 health = api.overall_dedup_health(stats)
 tiles = st.columns(4)
 tiles[0].metric(
@@ -92,15 +91,15 @@ pixels = len({d.pixel_id for d in stats})
 with tabs[0]:
     frame = api.frame(outcomes)
     frame.insert(0, "event", [_label(o.event_name, o.pixel_id, pixels) for o in outcomes])
-    shown = frame[frame[list(_charts.DEDUP_OUTCOMES)].sum(axis=1) > 0]
-    st.plotly_chart(_charts.dedup_outcomes(shown), key="dedup_outcomes")
+    shown = frame[frame[list(charts.DEDUP_OUTCOMES)].sum(axis=1) > 0]
+    st.plotly_chart(charts.dedup_outcomes(shown), key="dedup_outcomes")
     st.caption("A pair counted twice is shown on its browser copy's event and pixel.")
     per_event = api.frame(stats, exclude={"key_usage", "key_merge_examples"})
     per_event["event_name"] = [_label(d.event_name, None, 1) for d in stats]
     per_event["estimated_meta_count_range"] = [api.count_text(*d.estimated_meta_count_range) for d in stats]
     rates = ("dedup_health", "dedup_rate_browser", "dedup_rate_server")
     config = {**dict.fromkeys(rates, PERCENT), **COVERAGE_COLUMNS, **RANGE_COLUMNS}
-    _shared.table(per_event, "dedup_by_event", empty="", column_config=config)
+    ui.table(per_event, "dedup_by_event", empty="", column_config=config)
     if high > low:
         st.caption(f"Meta's count is a range for {high - low:,} server copies. {dedup.KEY_MERGE_REASON}")
 
@@ -120,12 +119,12 @@ with tabs[1]:
     )
     config = {"Browser": PERCENT, "Server": PERCENT}
     config["overlap"] = st.column_config.NumberColumn("Overlap", format="percent", help=overlap)
-    _shared.table(usage, "dedup_key_usage", empty="No copies for this event.", column_config=config)
+    ui.table(usage, "dedup_key_usage", empty="No copies for this event.", column_config=config)
 
 with tabs[2]:
     counts = api.frame_from_counts(reasons, "reason", "pairs")
-    st.plotly_chart(_charts.failure_reasons(counts), key="dedup_reasons")
-    _shared.table(counts, "dedup_failure_reasons", empty="")
+    st.plotly_chart(charts.failure_reasons(counts), key="dedup_reasons")
+    ui.table(counts, "dedup_failure_reasons", empty="")
 
 with tabs[3]:
     if not pairs:
@@ -133,7 +132,7 @@ with tabs[3]:
         st.stop()
     st.caption(f"{len(pairs):,} pairs Meta counts twice, latest first (up to 200).")
     refs = {f"{side}_{part}" for side in ("browser", "server") for part in ("fingerprint", "occurrence")}
-    _shared.table(api.frame(pairs, exclude=refs), "dedup_problem_pairs", empty="")
+    ui.table(api.frame(pairs, exclude=refs), "dedup_problem_pairs", empty="")
     pick = st.selectbox(
         "Open a pair", range(len(pairs)), key="dedup_pair",
         format_func=lambda i: f"{pairs[i].browser_received_at:%Y-%m-%d %H:%M} · {pairs[i].reason} · "
@@ -141,7 +140,7 @@ with tabs[3]:
     )  # fmt: skip
     pair = pairs[pick]
     st.text(inspector.pair_verdict(pair))
-    diffs = api.frame(_shared.compare(
+    diffs = api.frame(ui.compare(
         (pair.browser_fingerprint, pair.browser_occurrence), (pair.server_fingerprint, pair.server_occurrence)
     ))  # fmt: skip
     shown = diffs.rename(columns={"a": "browser copy", "b": "server copy"}).assign(

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+import ui
 from capi_core import dashboard_api as api
 from capi_core import inspector
-from pages import _charts, _shared
+from ui import charts
 
-_shared.require_frame()
+ui.require_frame()
 
 KINDS = {"auto": "anything", "event_id": "event_id", "order_id": "order id", "fbp": "fbp", "email": "email"}
 
@@ -29,7 +30,7 @@ def _submit() -> None:
 
 
 st.title("Event inspector")
-_shared.demo_banner()
+ui.demo_banner()
 with st.form("inspector_form"):
     left, right = st.columns([3, 1])
     left.text_input(
@@ -44,10 +45,10 @@ with st.form("inspector_form"):
 kind, text = st.session_state.get("inspector_search", ("auto", ""))
 if not text:
     st.info("Type an event_id, an order id, an fbp or an email above, or open a pair from Deduplication.")
-    _shared.page_link("deduplication", label="Go to the Deduplication page")
+    ui.page_link("deduplication", label="Go to the Deduplication page")
     st.stop()
 
-result = _shared.search(text, kind)
+result = ui.search(text, kind)
 st.text(f"Searched {KINDS[result.kind]}: {result.query}")
 if not result.copies and not result.records:
     st.info("Nothing found: no copy or backend record carries this value.", icon=":material/search_off:")
@@ -61,14 +62,14 @@ if records.empty:
     st.caption("No backend record: no order or lead carries this value, and no copy found links to one.")
 else:
     records["flags"] = records["flags"].map(", ".join)
-    _shared.table(records, "inspector_records", empty="")
+    ui.table(records, "inspector_records", empty="")
 
 st.subheader("Timeline")
 copies = api.frame(result.copies, exclude={"payload", "key_checks", "fingerprint", "occurrence"})
 if not copies.empty:
     moments = [r.created_at for r in result.records if r.created_at is not None]
-    st.plotly_chart(_charts.copy_timeline(copies, moments), key="inspector_timeline")
-    _shared.table(copies, "inspector_copies", empty="")
+    st.plotly_chart(charts.copy_timeline(copies, moments), key="inspector_timeline")
+    ui.table(copies, "inspector_copies", empty="")
 
     st.subheader("One copy: its dedup verdict and payload")
     pick = st.selectbox(

@@ -7,21 +7,20 @@ from __future__ import annotations
 
 import streamlit as st
 
+import ui
 from capi_core import dashboard_api as api
-from capi_core import settings, units
-from capi_core.metrics import leads
-from capi_core.weekly_review import md_text, plain
-from pages import _lead_charts, _shared
+from capi_core import leads, md_text, plain, settings, units
+from ui import lead_charts
 
-_shared.require_frame()
+ui.require_frame()
 
 PERCENT = st.column_config.NumberColumn(format="percent")
 HOURS = st.column_config.NumberColumn(format="%.1f h")
 
 st.title("Lead quality")
-_shared.demo_banner()
-scope = _shared.scope()
-lead_event: leads.LeadEventSetting = _shared.cached_call(leads.lead_event_setting)
+ui.demo_banner()
+scope = ui.scope()
+lead_event: leads.LeadEventSetting = ui.cached_call(leads.lead_event_setting)
 options = lead_event.options
 picked = st.selectbox(
     "Which event marks a lead?",
@@ -34,11 +33,11 @@ picked = st.selectbox(
     "`capi-desk leads set-event NAME`.",
 )
 if picked != lead_event.event_name:
-    settings.set_lead_event(_shared.store(), picked)
+    settings.set_lead_event(ui.store(), picked)
     st.rerun()
-report: leads.LeadReport | None = _shared.cached_call(leads.lead_report, scope)
+report: leads.LeadReport | None = ui.cached_call(leads.lead_report, scope)
 if report is None:
-    _shared.empty_state(
+    ui.empty_state(
         "No CRM leads loaded: load a leads export (Salesforce, HubSpot, or a CSV with lead_id, created_at, "
         "email, stage, qualified_at, utm_source, utm_campaign) on the Data page to see which Lead events "
         "became qualified leads."
@@ -98,21 +97,21 @@ tiles[5].metric(
     border=True,
 )
 
-st.plotly_chart(_lead_charts.funnel(report), key="lead_funnel")
+st.plotly_chart(lead_charts.funnel(report), key="lead_funnel")
 
 sources, forms, timing, gaps = st.tabs(["By source", "By form", "Time to qualify", "Unmatched"])
 columns = {"qualified_event_share": PERCENT, "qualification_rate": PERCENT, "median_hours_to_qualify": HOURS}
 with sources:
-    chart = _lead_charts.qualification_by_source(report)
+    chart = lead_charts.qualification_by_source(report)
     if chart is not None:
         st.plotly_chart(chart, key="lead_sources_chart")
-    by_source = _lead_charts.groups_frame(report.by_source)
-    _shared.table(by_source, "lead_quality_by_source", empty="No CRM lead here.", column_config=columns)
+    by_source = lead_charts.groups_frame(report.by_source)
+    ui.table(by_source, "lead_quality_by_source", empty="No CRM lead here.", column_config=columns)
 with forms:
-    by_form = _lead_charts.groups_frame(report.by_form)
-    _shared.table(by_form, "lead_quality_by_form", empty="No CRM lead here.", column_config=columns)
+    by_form = lead_charts.groups_frame(report.by_form)
+    ui.table(by_form, "lead_quality_by_form", empty="No CRM lead here.", column_config=columns)
 with timing:
-    st.plotly_chart(_lead_charts.time_to_qualify(report), key="lead_timing")
+    st.plotly_chart(lead_charts.time_to_qualify(report), key="lead_timing")
 with gaps:
     st.subheader("Lead events with no CRM lead")
     st.caption(
@@ -121,7 +120,7 @@ with gaps:
         "expected): spam, "
         f"test or lost form fills Meta still optimizes on. Up to {leads.DEFAULT_LIMIT}, oldest first."
     )
-    _shared.table(
+    ui.table(
         api.frame(report.unmatched_events, exclude={"fingerprint", "occurrence"}),
         "lead_events_without_crm_lead",
         empty="Every Lead event matches a CRM lead.",
@@ -130,7 +129,7 @@ with gaps:
     st.caption(
         f"Leads Meta never heard of: it cannot learn from them. Up to {leads.DEFAULT_LIMIT}, oldest first."
     )
-    _shared.table(
+    ui.table(
         api.frame(report.leads_without_event),
         "crm_leads_without_lead_event",
         empty="Every CRM lead in this window has a Lead event.",

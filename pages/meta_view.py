@@ -9,16 +9,20 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+import ui
+from capi_core import (
+    CapiDeskError,
+    dataset_quality,
+    ingest_file,
+    meta_quality,
+    meta_view,
+    resolve_token,
+    units,
+)
 from capi_core import dashboard_api as api
-from capi_core import units
-from capi_core.errors import CapiDeskError
-from capi_core.ingest import ingest_file
-from capi_core.meta import dataset_quality
-from capi_core.meta.graph_api import resolve_token
-from capi_core.metrics import meta_quality, meta_view
-from pages import _charts, _shared
+from ui import charts
 
-_shared.require_frame()
+ui.require_frame()
 
 PERCENT = st.column_config.NumberColumn(format="percent")
 SCORE = st.column_config.NumberColumn(format="%.1f")
@@ -43,8 +47,8 @@ def _number(value: float | None, money: bool = False) -> str:
 
 
 st.title("Meta's view")
-_shared.demo_banner()
-scope = _shared.scope()
+ui.demo_banner()
+scope = ui.scope()
 st.caption(
     "Meta's own figures next to the backend and this tool's estimates. Good: Meta's reported purchases "
     "close to the backend and to our estimate of what Meta counted; Meta's EMQ and coverage close to ours."
@@ -54,10 +58,10 @@ reported_tab, quality_tab, load_tab = st.tabs(
 )
 
 with reported_tab:
-    view: meta_view.MetaView = _shared.cached_call(meta_view.meta_view, scope)
+    view: meta_view.MetaView = ui.cached_call(meta_view.meta_view, scope)
     totals = view.totals
     if totals is None:
-        _shared.empty_state(NO_EXPORT, page=None)
+        ui.empty_state(NO_EXPORT, page=None)
     else:
         st.caption(
             f"{view.event_name} over the {totals.days} days of the export ({totals.first_day} to "
@@ -90,7 +94,7 @@ with reported_tab:
             else {"reported_value": "Meta reported", "backend_value": "backend",
                   "estimated_meta_value": "Meta (our estimate)"}
         )  # fmt: skip
-        per_day = _charts.lines(
+        per_day = charts.lines(
             days,
             "day",
             series,
@@ -107,7 +111,7 @@ with reported_tab:
         )
         ratios = ("reported_vs_backend", "reported_vs_estimate", "value_reported_vs_backend")
         ratio_config = {c: PERCENT for c in (*ratios, "value_reported_vs_estimate")}
-        _shared.table(days, "meta_reported_vs_backend", empty="", column_config=ratio_config)
+        ui.table(days, "meta_reported_vs_backend", empty="", column_config=ratio_config)
         st.caption("How Meta's figures were reported (attribution setting, value basis, currency):")
         bases = api.frame(view.bases)
         if any(b.purchase_value_basis == "roas_x_spend" for b in view.bases):
@@ -115,15 +119,15 @@ with reported_tab:
                 "Value basis roas_x_spend: the export has no Purchases conversion value column, so the "
                 "value is Purchase ROAS × Amount spent."
             )
-        _shared.table(bases, "meta_reporting_bases", empty="")
+        ui.table(bases, "meta_reporting_bases", empty="")
 
 with quality_tab:
-    version = dataset_quality.snapshot_version(_shared.store())
-    trend: list[meta_quality.QualityTrendRow] = _shared.cached_call(
+    version = dataset_quality.snapshot_version(ui.store())
+    trend: list[meta_quality.QualityTrendRow] = ui.cached_call(
         meta_quality.meta_quality_trend, scope, snapshot_version=version
     )
     if not trend:
-        _shared.empty_state(NO_SNAPSHOT, page=None)
+        ui.empty_state(NO_SNAPSHOT, page=None)
     else:
         frame = api.frame(trend, exclude={"dedupe_keys"})
         latest = frame[frame["snapshot_id"] == frame.groupby("pixel_id")["snapshot_id"].transform("max")]
@@ -142,13 +146,13 @@ with quality_tab:
             for c in ("meta_event_coverage", "our_event_coverage", "coverage_goal", "our_real_time_share",
                       "meta_acr")
         }  # fmt: skip
-        _shared.table(latest[columns], "meta_quality_latest", empty="", column_config=config)
+        ui.table(latest[columns], "meta_quality_latest", empty="", column_config=config)
         events = sorted(frame["event_name"].unique())
         event = st.selectbox(
             "Event", events, index=events.index("Purchase") if "Purchase" in events else 0, key="meta_q_event"
         )
         chosen = frame[frame["event_name"] == event].sort_values("fetched_at")
-        emq = _charts.lines(
+        emq = charts.lines(
             chosen,
             "fetched_at",
             {"meta_emq": "Meta's EMQ", "our_emq": "our estimate"},
@@ -157,9 +161,9 @@ with quality_tab:
             y_title="EMQ (0–10)",
         )
         emq.update_xaxes(tickformat="%b %d, %H:%M")
-        emq.add_hline(y=6.0, line_dash="dash", line_color=_charts.GOOD, annotation_text="Meta's advice: 6")
+        emq.add_hline(y=6.0, line_dash="dash", line_color=charts.GOOD, annotation_text="Meta's advice: 6")
         st.plotly_chart(emq, key="meta_q_emq")
-        coverage = _charts.lines(
+        coverage = charts.lines(
             chosen,
             "fetched_at",
             {"meta_event_coverage": "Meta's event coverage", "our_event_coverage": "our event coverage"},
@@ -167,7 +171,7 @@ with quality_tab:
             x_title="snapshot (UTC)",
             y_title="event coverage",
         )
-        coverage.add_hline(y=0.75, line_dash="dash", line_color=_charts.GOOD, annotation_text="goal 75 %")
+        coverage.add_hline(y=0.75, line_dash="dash", line_color=charts.GOOD, annotation_text="goal 75 %")
         coverage.update_yaxes(tickformat=".0%")
         coverage.update_xaxes(tickformat="%b %d, %H:%M")
         st.plotly_chart(coverage, key="meta_q_coverage")
@@ -178,7 +182,7 @@ with quality_tab:
         )
         keys = pd.DataFrame([k.model_dump() for k in last.dedupe_keys])
         key_config = {c: PERCENT for c in keys.columns if c != "key"}
-        _shared.table(
+        ui.table(
             keys, "meta_dedupe_keys", empty="No dedup-key feedback for this event.", column_config=key_config
         )
 
@@ -192,29 +196,29 @@ with load_tab:
     )
     if exports is not None and st.button("Load the export", type="primary", key="meta_load_export"):
         try:
-            with _shared.upload_on_disk(exports) as path:
-                result = ingest_file(_shared.store(), path, "meta")
+            with ui.upload_on_disk(exports) as path:
+                result = ingest_file(ui.store(), path, "meta")
         except CapiDeskError as err:
-            _shared.show_error(err)
+            ui.show_error(err)
         else:
             st.session_state["meta_view_messages"] = [result.summary]
             st.session_state["meta_upload_round"] = round_no + 1
             st.rerun()
 
     st.subheader("Dataset Quality (Meta's EMQ and coverage)")
-    pixels = api.pixels(_shared.store())
+    pixels = api.pixels(ui.store())
     pixel = st.selectbox("Dataset (pixel)", pixels, key="meta_q_pixel", accept_new_options=True)
     saved = st.file_uploader("A saved dataset_quality answer (JSON)", type=["json"], key=f"meta_q_{round_no}")
     when = st.date_input("Fetched on (UTC)", value=dt.datetime.now(dt.UTC).date(), key="meta_q_day")
     if saved is not None and st.button("Load the snapshot", key="meta_load_snapshot"):
         try:
             at = dt.datetime.combine(when, dt.time(12, 0), tzinfo=dt.UTC)
-            with _shared.upload_on_disk(saved) as path:
+            with ui.upload_on_disk(saved) as path:
                 snapshot = dataset_quality.load_file(
-                    _shared.store(), path, pixel_id=str(pixel or ""), fetched_at=at
+                    ui.store(), path, pixel_id=str(pixel or ""), fetched_at=at
                 )
         except CapiDeskError as err:
-            _shared.show_error(err)
+            ui.show_error(err)
         else:
             st.session_state["meta_view_messages"] = [snapshot.summary]
             st.session_state["meta_upload_round"] = round_no + 1
@@ -227,21 +231,21 @@ with load_tab:
         token = st.text_input("Access token", type="password", key="meta_q_token")
         base_url = st.text_input("Graph API base URL", value="https://graph.facebook.com", key="meta_q_base")
         if st.form_submit_button("Fetch now"):
-            chosen_token = resolve_token(token, _shared.secret("META_ACCESS_TOKEN"))
+            chosen_token = resolve_token(token, ui.secret("META_ACCESS_TOKEN"))
             if not chosen_token:
                 st.warning("No access token: enter one, or set META_ACCESS_TOKEN.", icon=":material/key:")
             else:
                 try:
                     snapshot = dataset_quality.fetch(
-                        _shared.store(), pixel_id=str(pixel or ""), token=chosen_token, base_url=base_url
+                        ui.store(), pixel_id=str(pixel or ""), token=chosen_token, base_url=base_url
                     )
                 except CapiDeskError as err:
-                    _shared.show_error(err)
+                    ui.show_error(err)
                 else:
                     st.session_state["meta_view_messages"] = [snapshot.summary]
                     st.rerun()
-    known = dataset_quality.snapshots(_shared.store())
-    _shared.table(
+    known = dataset_quality.snapshots(ui.store())
+    ui.table(
         api.frame(known, exclude={"already_stored"}),
         "meta_quality_snapshots",
         empty="No snapshot stored yet.",

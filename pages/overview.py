@@ -7,23 +7,24 @@ from typing import Literal
 
 import streamlit as st
 
+import ui
 from capi_core import dashboard_api as api
-from pages import _charts, _shared
+from ui import charts
 
-_shared.require_frame()
+ui.require_frame()
 
 COLORS: dict[str, Literal["green", "red", "gray"]] = {"good": "green", "bad": "red", "unknown": "gray"}
 
 st.title("Overview")
-_shared.demo_banner()
-scope = _shared.scope()
-if _shared.counts(scope).counts.total == 0 and not _shared.recon_summaries(scope):
-    _shared.empty_state(
+ui.demo_banner()
+scope = ui.scope()
+if ui.counts(scope).counts.total == 0 and not ui.recon_summaries(scope):
+    ui.empty_state(
         "Nothing to show yet for these filters. Load a CAPI log, a Pixel export and a shop export on the "
         "Data page (or widen the filters in the sidebar)."
     )
     st.stop()
-report = _shared.overview(scope)  # the report's sections the Overview shows, each cached on its own
+report = ui.overview(scope)  # the report's sections the Overview shows, each cached on its own
 
 window = report.window
 
@@ -67,18 +68,18 @@ for column, tile in zip(columns, tiles, strict=False):
 st.subheader("Meta vs backend, day by day")
 recon = report.reconciliation[0] if report.reconciliation else None
 if recon is None:
-    _shared.empty_state("Load your orders (or CRM leads) on the Data page to compare Meta with the backend.")
+    ui.empty_state("Load your orders (or CRM leads) on the Data page to compare Meta with the backend.")
 else:
-    days = api.frame(_shared.periods(scope, "day", recon.event_name, recon.kind))
+    days = api.frame(ui.periods(scope, "day", recon.event_name, recon.kind))
     if days.empty:
         st.caption("No days with backend records or Meta copies in this window.")
     else:
-        st.plotly_chart(_charts.meta_vs_backend(days, recon.event_name), key="trend")
+        st.plotly_chart(charts.meta_vs_backend(days, recon.event_name), key="trend")
 
 st.subheader("Top findings")
 st.caption("Most severe first. Each row says what is wrong, how many copies it touches, and the fix.")
 findings = api.findings_frame(report.findings[:15])
-_shared.table(
+ui.table(
     findings,
     "findings",
     empty="No findings: nothing in this window breaks a rule we check.",
@@ -86,4 +87,4 @@ _shared.table(
 )
 pages = [p for p in dict.fromkeys(api.finding_page(f.code) for f in report.findings[:15])]
 for page in pages:
-    _shared.page_link(page, label=f"Explained on the {_shared.PAGES[page][1]} page")
+    ui.page_link(page, label=f"Explained on the {ui.PAGES[page][1]} page")

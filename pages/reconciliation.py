@@ -5,29 +5,28 @@ from __future__ import annotations
 
 import streamlit as st
 
+import ui
 from capi_core import dashboard_api as api
-from capi_core import units
-from capi_core.metrics import dedup, reconcile
-from capi_core.report import recon_notes
-from pages import _charts, _shared
+from capi_core import dedup, recon_notes, reconcile, units
+from ui import charts
 
-_shared.require_frame()
+ui.require_frame()
 
 PERCENT = st.column_config.NumberColumn(format="percent")
 
 st.title("Reconciliation")
-_shared.demo_banner()
-scope = _shared.scope()
-summaries = {s.event_name: s for s in _shared.recon_summaries(scope)}  # the report's section only
+ui.demo_banner()
+scope = ui.scope()
+summaries = {s.event_name: s for s in ui.recon_summaries(scope)}  # the report's section only
 if not summaries:
-    _shared.empty_state("No backend records to reconcile against: load your shop orders on the Data page.")
+    ui.empty_state("No backend records to reconcile against: load your shop orders on the Data page.")
     st.stop()
 
 event = st.selectbox(
     "Conversion", list(summaries), key="recon_event", help="The event matched to the backend."
 )
 recon = summaries[event]
-bounds = api.meta_count_range(recon, _shared.dedup_stats(scope, key_usage=False))
+bounds = api.meta_count_range(recon, ui.dedup_stats(scope, key_usage=False))
 st.caption(
     f"Joined on `{recon.join_key or 'nothing'}`: {units.share(recon.join_match_rate)} of {event} copies "
     f"link to {'an' if recon.kind[0] in 'aeiou' else 'a'} {recon.kind}. "
@@ -67,18 +66,18 @@ trend, waterfall, records, phantoms = st.tabs(["Day and week", "Waterfall", "Per
 with trend:
     grain = st.radio("Period", ["day", "week"], horizontal=True, key="recon_grain")
     measure = st.radio("Measure", ["count", "value"], horizontal=True, key="recon_measure")
-    periods = api.frame(_shared.periods(scope, grain, event, recon.kind))
+    periods = api.frame(ui.periods(scope, grain, event, recon.kind))
     if periods.empty:
         st.caption("No backend records or Meta copies in this window.")
     else:
-        st.plotly_chart(_charts.meta_vs_backend(periods, event, measure, grain), key="recon_trend")
+        st.plotly_chart(charts.meta_vs_backend(periods, event, measure, grain), key="recon_trend")
         config = {c: PERCENT for c in ("gap_pct", "value_gap_pct", "accuracy")}
-        _shared.table(periods, f"reconciliation_{grain}", empty="", column_config=config)
+        ui.table(periods, f"reconciliation_{grain}", empty="", column_config=config)
 
 with waterfall:
     steps = api.frame(recon.waterfall)
-    st.plotly_chart(_charts.waterfall(steps), key="recon_waterfall")
-    _shared.table(
+    st.plotly_chart(charts.waterfall(steps), key="recon_waterfall")
+    ui.table(
         steps, "waterfall", empty="", column_config={"share_of_previous": PERCENT, "share_of_truth": PERCENT}
     )
 
@@ -90,25 +89,25 @@ with records:
     flag = right.selectbox(
         "Flag", [None, *reconcile.FLAGS, "missing"], key="recon_flag", format_func=api.option_label
     )
-    listed = _shared.verdicts(scope, event_name=event, kind=recon.kind, verdict=verdict, flag=flag, limit=500)
+    listed = ui.verdicts(scope, event_name=event, kind=recon.kind, verdict=verdict, flag=flag, limit=500)
     st.caption(
         "Good: every record reached Meta on both channels, once, with its value. Up to 500, oldest first."
     )
-    _shared.table(api.frame(listed), "verdicts", empty="No record matches these filters.")
-    deltas = _shared.value_deltas(scope, event, recon.kind)  # binned in SQL: no record leaves the store
+    ui.table(api.frame(listed), "verdicts", empty="No record matches these filters.")
+    deltas = ui.value_deltas(scope, event, recon.kind)  # binned in SQL: no record leaves the store
     if deltas.records:
-        st.plotly_chart(_charts.value_deltas(api.frame(deltas.bins)), key="recon_deltas")
+        st.plotly_chart(charts.value_deltas(api.frame(deltas.bins)), key="recon_deltas")
         st.caption(
             f"{deltas.exact:,} of {deltas.records:,} records that reached Meta with a value are booked at "
             f"exactly the backend value ({units.share(deltas.exact / deltas.records)})."
         )
 
 with phantoms:
-    found = _shared.phantoms(scope, event, recon.kind)
+    found = ui.phantoms(scope, event, recon.kind)
     st.metric(
         "Phantom conversions (goal 0)", f"{found.total:,}", help="Counted by Meta, unknown to the backend."
     )
     if found.total:
         reasons = api.frame_from_counts(found.by_reason, "reason", "copies")
-        st.plotly_chart(_charts.phantom_reasons(reasons), key="recon_phantoms")
-    _shared.table(api.frame(found.copies), "phantoms", empty="No phantom conversions in this window.")
+        st.plotly_chart(charts.phantom_reasons(reasons), key="recon_phantoms")
+    ui.table(api.frame(found.copies), "phantoms", empty="No phantom conversions in this window.")

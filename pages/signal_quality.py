@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import streamlit as st
 
+import ui
 from capi_core import dashboard_api as api
-from capi_core.metrics import quality
-from pages import _charts, _shared
+from capi_core import quality
+from ui import charts
 
-_shared.require_frame()
+ui.require_frame()
 
 st.title("Signal quality")
-_shared.demo_banner()
-scope = _shared.scope()
-if _shared.counts(scope).counts.total == 0:
-    _shared.empty_state(
+ui.demo_banner()
+scope = ui.scope()
+if ui.counts(scope).counts.total == 0:
+    ui.empty_state(
         "No Pixel or CAPI copies in this window: load a CAPI log or a Pixel export on the Data page."
     )
     st.stop()
-report = _shared.signal_quality(scope)  # the report's signal-quality sections only
+report = ui.signal_quality(scope)  # the report's signal-quality sections only
 
 channel = st.radio(
     "Channel",
@@ -35,16 +36,16 @@ with tabs[0]:
     if rows.empty:
         st.caption(f"No {channel} copies in this window.")
     else:
-        st.plotly_chart(_charts.completeness(rows, channel), key="completeness")
-        _shared.table(rows.drop(columns=["examples"]), f"completeness_{channel}", empty="")
+        st.plotly_chart(charts.completeness(rows, channel), key="completeness")
+        ui.table(rows.drop(columns=["examples"]), f"completeness_{channel}", empty="")
 
 with tabs[1]:
     coverage = api.coverage_frame(r for r in report.match_keys.coverage if r.channel == channel)
     if coverage.empty:
         st.caption(f"No {channel} copies in this window.")
     else:
-        st.plotly_chart(_charts.match_keys(coverage, channel), key="match_keys")
-        _shared.table(coverage, f"match_keys_{channel}", empty="")
+        st.plotly_chart(charts.match_keys(coverage, channel), key="match_keys")
+        ui.table(coverage, f"match_keys_{channel}", empty="")
 
 with tabs[2]:
     st.caption(
@@ -57,30 +58,30 @@ with tabs[2]:
     if scores.empty:
         st.caption("No server copies to score in this window.")
     else:
-        st.plotly_chart(_charts.emq(scores, quality.EMQ_GOAL), key="emq")
+        st.plotly_chart(charts.emq(scores, quality.EMQ_GOAL), key="emq")
         left, right = st.columns(2)
         key = left.selectbox("What if this key's coverage were…", quality.COVERAGE_KEYS, key="whatif_key")
         level = right.slider("…this share of server copies (%)", 0, 100, 100, step=5, key="whatif_level")
-        what_if = api.frame(_shared.emq_what_if(scope, key, level / 100))
-        st.plotly_chart(_charts.what_if(what_if, key, level, quality.EMQ_GOAL), key="whatif")
+        what_if = api.frame(ui.emq_what_if(scope, key, level / 100))
+        st.plotly_chart(charts.what_if(what_if, key, level, quality.EMQ_GOAL), key="whatif")
     for fit in report.match_keys.emq_fits:
         st.caption(fit.summary())
-        _shared.table(api.emq_fit_frame(fit), f"emq_fit_{fit.pixel_id}", empty="")
+        ui.table(api.emq_fit_frame(fit), f"emq_fit_{fit.pixel_id}", empty="")
     st.caption("Points per valid key (calibrated: a copy with every key valid scores 10):")
-    _shared.table(api.emq_weights_frame(report.match_keys), "emq_weights", empty="")
+    ui.table(api.emq_weights_frame(report.match_keys), "emq_weights", empty="")
 
 with tabs[3]:
     delays = api.frame([r for r in report.freshness if not r.is_total])
     if delays.empty:
         st.caption("No server copies in this window.")
     else:
-        st.plotly_chart(_charts.freshness(delays), key="freshness")
-        _shared.table(delays, "freshness", empty="")
+        st.plotly_chart(charts.freshness(delays), key="freshness")
+        ui.table(delays, "freshness", empty="")
 
 with tabs[4]:
     found = api.format_errors(r for r in report.completeness if r.channel == channel)
     st.caption("Values present but malformed (milliseconds, unhashed PII, bad currency…). Good: no rows.")
-    _shared.table(
+    ui.table(
         found,
         f"format_errors_{channel}",
         empty=f"No format errors on {channel} copies in this window.",

@@ -7,20 +7,26 @@ import datetime as dt
 
 import streamlit as st
 
-from capi_core import annotations
-from capi_core.errors import CapiDeskError
-from capi_core.metrics.drift import DriftReport, drift_report, format_change, format_value
-from capi_core.weekly_review import md_text
-from pages import _drift_charts, _shared
+import ui
+from capi_core import (
+    CapiDeskError,
+    DriftReport,
+    annotations,
+    drift_report,
+    format_change,
+    format_value,
+    md_text,
+)
+from ui import drift_charts
 
-_shared.require_frame()
+ui.require_frame()
 
 st.title("Weekly drift")
-_shared.demo_banner()
-scope = _shared.scope()
-latest: DriftReport = _shared.cached_call(drift_report, scope)
+ui.demo_banner()
+scope = ui.scope()
+latest: DriftReport = ui.cached_call(drift_report, scope)
 if latest.week is None:
-    _shared.empty_state(
+    ui.empty_state(
         "No weeks to compare yet: load events and backend records on the Data page (or widen the filters)."
     )
     st.stop()
@@ -32,7 +38,7 @@ week = st.selectbox(
     key="drift_week",
     format_func=lambda w: f"{w} (latest complete)" if w == latest.default_week else w,
 )
-drift: DriftReport = latest if week == latest.week else _shared.cached_call(drift_report, scope, week=week)
+drift: DriftReport = latest if week == latest.week else ui.cached_call(drift_report, scope, week=week)
 st.markdown(f"**{md_text(drift.summary)}**")
 st.caption(
     f"{drift.week_start:%a %Y-%m-%d} to {drift.week_end:%a %Y-%m-%d} (UTC)"
@@ -50,7 +56,7 @@ for start in range(0, len(drift.metrics), 4):
             delta_color={"up": "normal", "down": "inverse"}.get(metric.better, "off")
             if metric.change_vs_last_week
             else "off",
-            help=_drift_charts.tile_help(metric),
+            help=drift_charts.tile_help(metric),
             border=True,
         )
 
@@ -61,7 +67,7 @@ chosen = st.selectbox(
     format_func=lambda key: next(m.label for m in drift.metrics if m.key == key),
 )  # fmt: skip
 metric = next(m for m in drift.metrics if m.key == chosen)
-st.plotly_chart(_drift_charts.daily_series(metric, drift.annotations), key="drift_series")
+st.plotly_chart(drift_charts.daily_series(metric, drift.annotations), key="drift_series")
 if metric.change_point is not None:
     point = metric.change_point
     before, after = (format_value(metric.unit, v) for v in (point.mean_before, point.mean_after))
@@ -72,15 +78,15 @@ if metric.change_point is not None:
 
 st.subheader("What changed")
 st.caption("Flagged metrics, largest change first (in multiples of each metric's threshold).")
-_shared.table(
-    _drift_charts.what_changed_frame(drift),
+ui.table(
+    drift_charts.what_changed_frame(drift),
     "weekly_drift_what_changed",
     empty="Nothing passed its threshold.",
 )
 
 st.subheader("Annotations")
-_shared.table(
-    _drift_charts.annotations_frame(drift.annotations), "weekly_drift_annotations",
+ui.table(
+    drift_charts.annotations_frame(drift.annotations), "weekly_drift_annotations",
     empty="No annotations in these 5 weeks. Note deploys, campaigns and tag changes to explain shifts.",
 )  # fmt: skip
 if st.session_state.pop("drift_added", None):
@@ -91,9 +97,9 @@ with st.form("drift_annotate", clear_on_submit=True):
     note = st.text_input("Note", max_chars=annotations.MAX_NOTE_CHARS, key="drift_note_text")
     if st.form_submit_button("Add annotation"):
         try:
-            annotations.add(_shared.store(), day if isinstance(day, dt.date) else str(day), note)
+            annotations.add(ui.store(), day if isinstance(day, dt.date) else str(day), note)
         except CapiDeskError as err:
-            _shared.show_error(err)
+            ui.show_error(err)
         else:
             st.session_state["drift_added"] = True
             st.rerun()

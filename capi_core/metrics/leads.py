@@ -257,7 +257,7 @@ def lead_event_setting(store: Store, scope: Scope | None = None) -> LeadEventSet
 
 def has_leads(store: Store) -> bool:
     """Whether the store holds CRM leads and the derived link tables (else there is nothing to judge)."""
-    return reconcile.has_truth(store, "lead") and reconcile._derived_ready(store)
+    return reconcile.has_truth(store, "lead") and reconcile.derived_ready(store)
 
 
 def _steps(row: dict[str, Any], event: str) -> list[FunnelStep]:

@@ -305,7 +305,7 @@ def chained_query(name: str, scope: Scope) -> str:
     return _chain(name, scope.pixel_id is not None)
 
 
-def _derived_ready(store: Store) -> bool:
+def derived_ready(store: Store) -> bool:
     # derived tables are built when a writable store opens; a read-only store built by an older version
     # may lack them, and then there is nothing to reconcile yet
     found = store.query(
@@ -337,7 +337,7 @@ def _run(
     value_policy: ValuePolicy = "total",
     **extra: Any,
 ) -> Results:
-    if not _derived_ready(store):
+    if not derived_ready(store):
         return Results([], [])
     sql = chained_query(name, scope)
     params: dict[str, Any] = {

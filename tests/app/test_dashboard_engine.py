@@ -37,9 +37,9 @@ def spark_calls(monkeypatch: pytest.MonkeyPatch, demo_db: Path) -> Iterator[list
     monkeypatch.setenv("CAPI_DESK_SPARK_PATH", LOCATION)
     monkeypatch.setenv("SPARK_REMOTE", REMOTE)
     yield calls
-    from pages import _shared  # the AppTests imported it; forget the fake's handle for later tests
+    import ui  # the AppTests imported it; forget the fake's handle for later tests
 
-    _shared.open_store.clear()
+    ui.open_store.clear()
 
 
 def _every_text(app: Any) -> str:

@@ -12,12 +12,12 @@ import pytest
 from app_helpers import problems
 from conftest import AppFactory
 
+import ui
 from capi_core import dashboard_api as api
 from capi_core.metrics import recon_views, reconcile
 from capi_core.models import Scope
 from capi_core.report import Report, build_report
 from capi_core.store import Store
-from pages import _shared
 
 WEEK = Scope(date_from=dt.date(2026, 10, 12), date_to=dt.date(2026, 10, 18))
 
@@ -94,13 +94,13 @@ def test_a_filter_set_back_is_a_cache_hit(
     """Overview on days 3..10 of the demo, then the whole range, then days 3..10 again: the findings of
     days 3..10 are computed once (the second visit is Streamlit's cache), and the page shows them."""
     calls: list[Scope] = []
-    compute = _shared._CALLS["findings"]
+    compute = ui.cached._CALLS["findings"]
 
     def counting(store: Store, scope: Scope) -> object:
         calls.append(scope)
         return compute(store, scope)
 
-    monkeypatch.setitem(_shared._CALLS, "findings", counting)
+    monkeypatch.setitem(ui.cached._CALLS, "findings", counting)
     first = demo_report.window.first_event_time
     assert first is not None
     days = (first.date() + dt.timedelta(days=2), first.date() + dt.timedelta(days=9))

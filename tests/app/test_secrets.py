@@ -10,8 +10,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 PROBE = (
     "from capi_core.meta.graph_api import resolve_token\n"
-    "from pages import _shared\n"
-    "print(resolve_token(None, _shared.secret('META_ACCESS_TOKEN')))\n"
+    "import ui\n"
+    "print(resolve_token(None, ui.secret('META_ACCESS_TOKEN')))\n"
 )
 
 

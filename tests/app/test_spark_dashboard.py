@@ -6,7 +6,7 @@ Same figures means: on every page, each ``st.metric`` (label and displayed value
 same page shows on DuckDB; the Overview's tiles also equal ``api.headlines`` of the DuckDB report. The
 displayed values are formatted (counts with separators, rates to 0.1 %), so they compare exactly.
 
-AppTest runs the scripts in this process, so the store the dashboard opens (``_shared.open_store``, a
+AppTest runs the scripts in this process, so the store the dashboard opens (``ui.open_store``, a
 Streamlit resource) runs on the module's one local Spark session (``spark_session`` uses getOrCreate):
 the derived tables are built once, on the first page, and the pages after it reuse the store and the
 cached sections. Skipped with the reason when Java or pyspark is missing.
@@ -39,9 +39,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _page_files() -> list[str]:
-    from pages import _shared
+    import ui
 
-    return [_shared.PAGES[key][0] for key in _shared.available_pages()]
+    return [ui.PAGES[key][0] for key in ui.available_pages()]
 
 
 @pytest.fixture(scope="module")
@@ -76,10 +76,10 @@ def _forget_the_spark_store() -> Iterator[None]:
     """After the module: forget the Spark store the dashboard opened and the results cached from it (the
     session it ran on is stopped by ``spark``)."""
     yield
-    from pages import _shared
+    import ui
 
-    _shared.open_store.clear()
-    _shared._cached.clear()
+    ui.open_store.clear()
+    ui.cached._cached.clear()
 
 
 def test_overview_on_spark_shows_the_duckdb_headlines(

@@ -9,14 +9,9 @@ from typing import Any
 
 import streamlit as st
 
-from capi_core.contracts import editor as ce
-from capi_core.contracts.library import Violation
-from capi_core.contracts.models import Contract
-from capi_core.errors import CapiDeskError
-from capi_core.meta import push
-from capi_core.meta.graph_api import DEFAULT_BASE_URL, resolve_token
-from capi_core.store import Store
-from pages import _shared
+import ui
+from capi_core import DEFAULT_BASE_URL, CapiDeskError, Contract, Store, Violation, push, resolve_token
+from capi_core import contract_editor as ce
 
 
 def render(store: Store, pixel: str, contract: Contract, violations: list[Violation]) -> None:
@@ -30,7 +25,7 @@ def render(store: Store, pixel: str, contract: Contract, violations: list[Violat
         if event is not None:
             _push(store, pixel, event)
     st.caption("Push history (newest first; the token is never stored)")
-    _shared.table(ce.history_frame(push.push_history(store)), "push_history", empty="No push yet.")
+    ui.table(ce.history_frame(push.push_history(store)), "push_history", empty="No push yet.")
 
 
 def _fixed_event(store: Store, contract: Contract, candidates: list[Violation]) -> dict[str, Any] | None:
@@ -52,7 +47,7 @@ def _fixed_event(store: Store, contract: Contract, candidates: list[Violation]) 
     before.json(fix.correction.before)
     after.caption("After the automatic corrections")
     after.json(fix.correction.after)
-    _shared.table(
+    ui.table(
         ce.changes_frame(fix.correction.changes), "corrections", empty="Nothing to correct automatically."
     )
     text = st.text_area(
@@ -66,7 +61,7 @@ def _fixed_event(store: Store, contract: Contract, candidates: list[Violation]) 
             text, contract, violation.event_name, ref.channel, linked=fix.linked, consent=fix.consent
         )
     except CapiDeskError as err:
-        _shared.show_error(err)
+        ui.show_error(err)
         return None
     if final.correction.changes:
         st.caption("Corrected again after your edits:")
@@ -102,11 +97,11 @@ def _push(store: Store, pixel: str, event: dict[str, Any]) -> None:
             pixel_id=pixel,
             events=[event],
             test_event_code=code,
-            token=resolve_token(token_field, _shared.secret("META_ACCESS_TOKEN")),
+            token=resolve_token(token_field, ui.secret("META_ACCESS_TOKEN")),
             base_url=base_url,
         )
     except CapiDeskError as err:
-        _shared.show_error(err)
+        ui.show_error(err)
         return
     if outcome.ok:
         st.success(ce.escape_markdown(outcome.summary()), icon=":material/check:")

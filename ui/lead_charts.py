@@ -9,9 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from capi_core import dashboard_api as api
-from capi_core import units
-from capi_core.metrics import leads
-from pages import _charts
+from capi_core import leads, units
+from ui import charts
 
 GOAL_TEXT = {
     "below_goal": "below goal",
@@ -39,7 +38,7 @@ def funnel(report: leads.LeadReport) -> go.Figure:
     steps = api.frame(report.funnel.steps)
     # the first label names the store's lead event; plotly renders some HTML in labels: generic words
     steps.loc[steps["step"] == "lead_events", "label"] = "Lead events Meta counted"
-    return _charts.funnel(
+    return charts.funnel(
         steps,
         "label",
         "count",
@@ -54,7 +53,7 @@ def qualification_by_source(report: leads.LeadReport) -> go.Figure | None:
     if rows.empty:
         return None
     goal = report.qualification_goal
-    return _charts.bars(
+    return charts.bars(
         rows,
         "source / campaign",
         "qualified_event_share",
@@ -72,7 +71,7 @@ def qualification_by_source(report: leads.LeadReport) -> go.Figure | None:
 
 def time_to_qualify(report: leads.LeadReport) -> go.Figure:
     """Matched leads that qualified, per time-to-qualify bucket."""
-    return _charts.bars(
+    return charts.bars(
         api.frame(report.time_to_qualify),
         "label",
         "leads",

@@ -11,9 +11,8 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from capi_core.annotations import Annotation
-from capi_core.metrics.drift import DriftReport, MetricDrift, format_change, format_value
-from pages._charts import BAD, GOOD, NEUTRAL
+from capi_core import Annotation, DriftReport, MetricDrift, format_change, format_value
+from ui.charts import BAD, GOOD, NEUTRAL
 
 
 def _scale(metric: MetricDrift, value: float | None) -> float | None:
