@@ -8,14 +8,20 @@ DEDUP_REUSED_EVENT_ID, DEDUP_EVENT_NAME_MISMATCH and DEDUP_PIXEL_MISMATCH run th
 version, per day, and fold it into the scope (``metrics.by_day``; the last three list only the ids that
 qualify over the whole store, the only ones that can qualify in a scope, and apply their conditions to
 the folded counts, as their SQL did over the scope's rows); DEDUP_EVENT_ID_MISMATCH runs its scoped SQL.
+
+Alike checks are written alike: the per-channel ones build their findings with ``_channel_finding``,
+and the three that list event_ids (name mismatch, reused id, pixel mismatch) are each declared by one
+``_event_ids_check`` call that says what lists the ids, how the finding describes and counts them, and
+what narrows it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 from capi_core import units
-from capi_core.diagnostics.registry import CHECKS, Finding, check
+from capi_core.diagnostics.registry import CHECKS, CheckFn, Finding, Severity, check
 from capi_core.metrics import by_day
 from capi_core.metrics.dedup import COVERAGE_GOAL, dedup_facts, facts_by_event
 from capi_core.metrics.memo import memoized
@@ -45,6 +51,63 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+def _channel_finding(
+    code: str, row: dict[str, Any], count_column: str, examples_column: str, message: str
+) -> Finding:
+    """A finding on one pixel x event name x channel of ``dedup_facts``: the copies that ``count_column``
+    counts (a share of the row's copies), ``examples_column`` listing some of them."""
+    count = int(row[count_column])
+    return CHECKS[code].finding(
+        message,
+        count=count,
+        share=_share(count, int(row["copies"])),
+        examples=row[examples_column] or [],
+        pixel_id=row["pixel_id"],
+        event_name=row["event_name"],
+        channel=row["channel"],
+    )
+
+
+def _shared(rows: list[dict[str, Any]], column: str) -> str | None:
+    """The value of ``column`` when every row has the same one, else None."""
+    values = {row[column] for row in rows}
+    return values.pop() if len(values) == 1 else None
+
+
+def _event_ids_check(
+    code: str,
+    severity: Severity,
+    description: str,
+    fix: str,
+    *,
+    listed: Callable[[Store, Scope], list[dict[str, Any]]],
+    message: Callable[[list[dict[str, Any]]], str],
+    counted: Callable[[list[dict[str, Any]]], int] = len,
+    narrowed_to: Literal["pixel_id", "event_name"] | None = None,
+) -> CheckFn:
+    """Register the check ``code``: one finding for the scope over the event_ids that ``listed`` finds in
+    it (none when it finds none), with ``message`` describing them, ``counted`` counting them (how many
+    event_ids unless it says otherwise), the event_ids as examples, and the pixel or event name that
+    ``narrowed_to`` names when every listed row shares one."""
+
+    @check(code, severity, description, fix)
+    def listed_event_ids(store: Store, scope: Scope) -> list[Finding]:
+        rows = listed(store, scope)
+        if not rows:
+            return []
+        return [
+            CHECKS[code].finding(
+                message(rows),
+                count=counted(rows),
+                examples=[row["event_id"] for row in rows],
+                pixel_id=_shared(rows, "pixel_id") if narrowed_to == "pixel_id" else None,
+                event_name=_shared(rows, "event_name") if narrowed_to == "event_name" else None,
+            )
+        ]
+
+    return listed_event_ids
+
+
 @check(
     "DEDUP_MISSING_EVENT_ID",
     "high",
@@ -54,47 +117,19 @@ def _share(part: int, whole: int) -> float | None:
 )
 def missing_event_id(store: Store, scope: Scope) -> list[Finding]:
     """Copies without event_id per pixel, event name and channel where both channels send the event."""
-    me = CHECKS["DEDUP_MISSING_EVENT_ID"]
     return [
-        me.finding(
+        _channel_finding(
+            "DEDUP_MISSING_EVENT_ID",
+            row,
+            "missing_id",
+            "missing_id_examples",
             f"{row['missing_id']} of {row['copies']} {row['channel']} {row['event_name']} copies "
             "carry no event_id",
-            count=int(row["missing_id"]),
-            share=_share(int(row["missing_id"]), int(row["copies"])),
-            examples=row["missing_id_examples"] or [],
-            pixel_id=row["pixel_id"],
-            event_name=row["event_name"],
-            channel=row["channel"],
         )
         for channels in facts_by_event(dedup_facts(store, scope)).values()
         if len([c for c in channels if c is not None]) == 2  # both channels send the event in scope
         for row in channels.values()
         if int(row["missing_id"])
-    ]
-
-
-@check(
-    "DEDUP_EVENT_NAME_MISMATCH",
-    "high",
-    "The same event_id reaches one pixel on both channels under different event names (e.g. purchase / "
-    "Purchase); Meta matches names exactly, so both copies are counted.",
-    "Fix the event name in the event contract (Meta's standard CamelCase name) and have the owner of the "
-    "channel that deviates send exactly that name with the shared event_id.",
-)
-def event_name_mismatch(store: Store, scope: Scope) -> list[Finding]:
-    """Event ids seen on both channels of a pixel under more than one event name."""
-    rows = _name_mismatches(store, scope)
-    if not rows:
-        return []
-    me = CHECKS["DEDUP_EVENT_NAME_MISMATCH"]
-    names = sorted({row["names"] for row in rows})
-    return [
-        me.finding(
-            f"{len(rows)} event_ids are sent under different event names per channel ({names[0]})",
-            count=len(rows),
-            examples=[row["event_id"] for row in rows],
-            pixel_id=rows[0]["pixel_id"] if len({r["pixel_id"] for r in rows}) == 1 else None,
-        )
     ]
 
 
@@ -131,6 +166,22 @@ def _name_mismatches(store: Store, scope: Scope) -> list[dict[str, Any]]:
                 }
             )
     return mismatched
+
+
+event_name_mismatch = _event_ids_check(
+    "DEDUP_EVENT_NAME_MISMATCH",
+    "high",
+    "The same event_id reaches one pixel on both channels under different event names (e.g. purchase / "
+    "Purchase); Meta matches names exactly, so both copies are counted.",
+    "Fix the event name in the event contract (Meta's standard CamelCase name) and have the owner of the "
+    "channel that deviates send exactly that name with the shared event_id.",
+    listed=_name_mismatches,
+    message=lambda rows: (
+        f"{len(rows)} event_ids are sent under different event names per channel "
+        f"({min(row['names'] for row in rows)})"
+    ),
+    narrowed_to="pixel_id",
+)
 
 
 @check(
@@ -194,33 +245,6 @@ def outside_window(store: Store, scope: Scope) -> list[Finding]:
     ]
 
 
-@check(
-    "DEDUP_REUSED_EVENT_ID",
-    "high",
-    "One event_id carried by several distinct conversions: 2+ different order ids, 3+ different users "
-    "(fbp, external_id or em) or 3+ days. Meta discards the later conversions as duplicates.",
-    "Generate a unique event_id per conversion (never a constant, 'undefined' or a session id); the owner "
-    "of the tag template fixes the variable, and the event contract states how the id is built.",
-)
-def reused_event_id(store: Store, scope: Scope) -> list[Finding]:
-    """Event ids whose copies span several orders, users or days."""
-    rows = _reused_ids(store, scope)
-    if not rows:
-        return []
-    me = CHECKS["DEDUP_REUSED_EVENT_ID"]
-    copies = sum(int(r["copies"]) for r in rows)
-    top = rows[0]
-    return [
-        me.finding(
-            f"{len(rows)} event_ids are reused across conversions ({copies} copies); e.g. "
-            f"'{top['event_id']}' on {top['event_name']}: {top['orders']} orders, {top['users']} users, "
-            f"{top['days']} days",
-            count=copies,
-            examples=[r["event_id"] for r in rows],
-        )
-    ]
-
-
 def _reused_ids(store: Store, scope: Scope) -> list[dict[str, Any]]:
     """Per (pixel, event name, event_id) in scope with 2+ order ids, 3+ users (the most distinct fbp,
     external_id or em values) or 3+ days of receipt: copies and those counts, most copies first."""
@@ -248,6 +272,33 @@ def _reused_ids(store: Store, scope: Scope) -> list[dict[str, Any]]:
     return sorted(reused, key=lambda r: -int(r["copies"]))
 
 
+def _reused_copies(rows: list[dict[str, Any]]) -> int:
+    """The copies that carry the reused event_ids (the finding counts them, not the ids)."""
+    return sum(int(row["copies"]) for row in rows)
+
+
+def _reused_message(rows: list[dict[str, Any]]) -> str:
+    top = rows[0]
+    return (
+        f"{len(rows)} event_ids are reused across conversions ({_reused_copies(rows)} copies); e.g. "
+        f"'{top['event_id']}' on {top['event_name']}: {top['orders']} orders, {top['users']} users, "
+        f"{top['days']} days"
+    )
+
+
+reused_event_id = _event_ids_check(
+    "DEDUP_REUSED_EVENT_ID",
+    "high",
+    "One event_id carried by several distinct conversions: 2+ different order ids, 3+ different users "
+    "(fbp, external_id or em) or 3+ days. Meta discards the later conversions as duplicates.",
+    "Generate a unique event_id per conversion (never a constant, 'undefined' or a session id); the owner "
+    "of the tag template fixes the variable, and the event contract states how the id is built.",
+    listed=_reused_ids,
+    message=_reused_message,
+    counted=_reused_copies,
+)
+
+
 @check(
     "DEDUP_SAME_CHANNEL_REPEAT",
     "medium",
@@ -258,46 +309,17 @@ def _reused_ids(store: Store, scope: Scope) -> list[dict[str, Any]]:
 )
 def same_channel_repeat(store: Store, scope: Scope) -> list[Finding]:
     """Same-channel repeats flagged by the model, per pixel, event name and channel."""
-    me = CHECKS["DEDUP_SAME_CHANNEL_REPEAT"]
     return [
-        me.finding(
+        _channel_finding(
+            "DEDUP_SAME_CHANNEL_REPEAT",
+            row,
+            "repeats",
+            "repeat_examples",
             f"{row['repeats']} {row['channel']} {row['event_name']} copies repeat an event_id already "
             "sent on the same channel and are counted again",
-            count=int(row["repeats"]),
-            share=_share(int(row["repeats"]), int(row["copies"])),
-            examples=row["repeat_examples"] or [],
-            pixel_id=row["pixel_id"],
-            event_name=row["event_name"],
-            channel=row["channel"],
         )
         for row in dedup_facts(store, scope)
         if int(row["repeats"])
-    ]
-
-
-@check(
-    "DEDUP_PIXEL_MISMATCH",
-    "high",
-    "The same event name + event_id reaches one pixel from the browser and another pixel from the "
-    "server: Meta only deduplicates within one pixel, so both are counted.",
-    "Point the Conversions API at the pixel (dataset) id the Pixel uses; record the pixel id in the event "
-    "contract and have one owner for the dataset configuration.",
-)
-def pixel_mismatch(store: Store, scope: Scope) -> list[Finding]:
-    """Event keys split between pixels by channel."""
-    rows = _pixel_mismatches(store, scope)
-    if not rows:
-        return []
-    me = CHECKS["DEDUP_PIXEL_MISMATCH"]
-    top = rows[0]
-    return [
-        me.finding(
-            f"{len(rows)} event_ids go to pixel {top['browser_pixel_id']} from the browser but to pixel "
-            f"{top['server_pixel_id']} from the server",
-            count=len(rows),
-            examples=[r["event_id"] for r in rows],
-            event_name=top["event_name"] if len({r["event_name"] for r in rows}) == 1 else None,
-        )
     ]
 
 
@@ -330,6 +352,22 @@ def _pixel_mismatches(store: Store, scope: Scope) -> list[dict[str, Any]]:
             if browser != server and (scope.pixel_id is None or scope.pixel_id in (browser, server))
         )
     return pairs
+
+
+pixel_mismatch = _event_ids_check(
+    "DEDUP_PIXEL_MISMATCH",
+    "high",
+    "The same event name + event_id reaches one pixel from the browser and another pixel from the "
+    "server: Meta only deduplicates within one pixel, so both are counted.",
+    "Point the Conversions API at the pixel (dataset) id the Pixel uses; record the pixel id in the event "
+    "contract and have one owner for the dataset configuration.",
+    listed=_pixel_mismatches,
+    message=lambda rows: (
+        f"{len(rows)} event_ids go to pixel {rows[0]['browser_pixel_id']} from the browser but to pixel "
+        f"{rows[0]['server_pixel_id']} from the server"
+    ),
+    narrowed_to="event_name",
+)
 
 
 @check(

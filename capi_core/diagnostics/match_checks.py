@@ -3,7 +3,9 @@ fbp mismatches inside merged pairs.
 
 Each check runs one ``quality_*.sql`` aggregate (through ``capi_core.metrics.quality_sql``) whose per-copy
 rules live in ``derived_copy_checks.sql``. Findings are per pixel x event_name x channel, per key where
-the fix is per key.
+the fix is per key, and read "<n> of <copies> <event> <channel> copies <what>" (``_copies_finding``).
+The three hashing checks differ only in the verdict they count and the keys they look at: each is one
+``_key_check`` call.
 
 MATCH_SHARED_IP: an IP fires when it carries at least ``SHARED_IP_MIN_USERS`` distinct users
 (external_id, else em, else fbp) and at least ``SHARED_IP_MIN_SHARE`` of the pixel's server copies: a
@@ -18,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from capi_core import units
-from capi_core.diagnostics.registry import CHECKS, MAX_EXAMPLES, Finding, check
+from capi_core.diagnostics.registry import CHECKS, MAX_EXAMPLES, CheckFn, Finding, Severity, check
 from capi_core.metrics import by_day
 from capi_core.metrics.quality_sql import examples, run_quality
 from capi_core.models import HASHED_KEYS, MATCH_KEYS, Scope
@@ -29,69 +31,83 @@ SHARED_IP_MIN_SHARE = 0.01
 _VERDICT_CONTRACT = ("merged", "kept_fingerprint", "kept_occurrence")
 
 
-def _key_findings(
-    store: Store, scope: Scope, code: str, verdict: str, what: str, **only: Any
-) -> list[Finding]:
-    findings = []
-    for row in run_quality(store, "quality_key_verdicts", scope):
-        if row["verdict"] != verdict or any(row[k] not in v for k, v in only.items()):
-            continue
-        findings.append(
-            CHECKS[code].finding(
-                f"{row['copies']} of {row['group_copies']} {row['event_name']} {row['channel']} copies "
-                f"send {row['key']} {what}",
-                count=row["copies"],
-                share=row["copies"] / row["group_copies"],
-                examples=examples(row["examples"]),
-                pixel_id=row["pixel_id"],
-                event_name=row["event_name"],
-                channel=row["channel"],
+def _copies_finding(code: str, row: dict[str, Any], count: int, of: int, found: Any, what: str) -> Finding:
+    """A finding on ``count`` of the ``of`` copies of one pixel x event x channel (a ``quality_*`` row):
+    "<count> of <of> <event> <channel> copies <what>", ``found`` being the row's examples."""
+    return CHECKS[code].finding(
+        f"{count} of {of} {row['event_name']} {row['channel']} copies {what}",
+        count=count,
+        share=count / of,
+        examples=examples(found),
+        pixel_id=row["pixel_id"],
+        event_name=row["event_name"],
+        channel=row["channel"],
+    )
+
+
+def _key_check(
+    code: str,
+    severity: Severity,
+    description: str,
+    fix: str,
+    *,
+    verdict: str,
+    what: str,
+    only_keys: tuple[str, ...] | None = None,
+    only_channel: str | None = None,
+) -> CheckFn:
+    """Register the check ``code`` that counts, per pixel x event x channel and key (of ``only_keys``, on
+    ``only_channel`` when given), the copies whose key has the hashing ``verdict``
+    (``quality_key_verdicts.sql``): "<n> of <copies> <event> <channel> copies send <key> <what>"."""
+
+    @check(code, severity, description, fix)
+    def keys_with_verdict(store: Store, scope: Scope) -> list[Finding]:
+        return [
+            _copies_finding(
+                code, row, row["copies"], row["group_copies"], row["examples"], f"send {row['key']} {what}"
             )
-        )
-    return findings
+            for row in run_quality(store, "quality_key_verdicts", scope)
+            if row["verdict"] == verdict
+            and (only_keys is None or row["key"] in only_keys)
+            and (only_channel is None or row["channel"] == only_channel)
+        ]
+
+    return keys_with_verdict
 
 
-@check(
+match_unhashed_pii = _key_check(
     "MATCH_UNHASHED_PII",
     "critical",
     "Server copies carrying raw (unhashed) customer information in a key Meta requires hashed (em, ph, "
     "fn, ln, ct, st, zp, country, db, ge): personal data leaves your systems in clear text.",
     "The owner of the CAPI integration must normalize and SHA-256 hash every hashed key exactly once "
     "before sending (Meta's Business SDKs do it); state 'hashed' for each key in the event contract.",
+    verdict="raw_pii",
+    what="unhashed",
+    only_keys=HASHED_KEYS,
+    only_channel="server",
 )
-def match_unhashed_pii(store: Store, scope: Scope) -> list[Finding]:
-    """Server copies with a raw_pii verdict, per key."""
-    return _key_findings(
-        store, scope, "MATCH_UNHASHED_PII", "raw_pii", "unhashed", channel=("server",), key=HASHED_KEYS
-    )
-
-
-@check(
+match_malformed_hash = _key_check(
     "MATCH_MALFORMED_HASH",
     "high",
     "A key Meta requires hashed whose value is neither a SHA-256 hex digest nor a value that normalizes "
     "(e.g. a truncated hash, an MD5, an email without @): Meta cannot match it.",
     "Have the integration's owner hash the normalized value with SHA-256 and send the 64-character "
     "lowercase hex digest unchanged; add the format rule to the event contract.",
+    verdict="malformed",
+    what="as a malformed hash or value",
+    only_keys=HASHED_KEYS,
 )
-def match_malformed_hash(store: Store, scope: Scope) -> list[Finding]:
-    """Copies with a malformed hashed key, per key."""
-    return _key_findings(
-        store, scope, "MATCH_MALFORMED_HASH", "malformed", "as a malformed hash or value", key=HASHED_KEYS
-    )
-
-
-@check(
+match_hashed_forbidden = _key_check(
     "MATCH_HASHED_FORBIDDEN",
     "high",
     "fbp, fbc, client_ip_address or lead_id sent hashed: Meta requires these as sent and cannot use a "
     "hash of them.",
     "Send fbp and fbc exactly as read from the _fbp / _fbc cookies and the IP as received, unhashed; the "
     "event contract should mark these keys 'do not hash'.",
+    verdict="hashed_forbidden",
+    what="hashed",
 )
-def match_hashed_forbidden(store: Store, scope: Scope) -> list[Finding]:
-    """Copies with a hashed plain key, per key."""
-    return _key_findings(store, scope, "MATCH_HASHED_FORBIDDEN", "hashed_forbidden", "hashed")
 
 
 def _issues(store: Store, scope: Scope) -> list[dict[str, Any]]:
@@ -115,15 +131,14 @@ def match_invalid_fbc(store: Store, scope: Scope) -> list[Finding]:
         if not count:
             continue
         findings.append(
-            CHECKS["MATCH_INVALID_FBC"].finding(
-                f"{count} of {row['copies']} {row['event_name']} {row['channel']} copies send an invalid "
-                f"fbc ({row['fbc_malformed']} malformed, {row['fbc_expired']} older than 90 days)",
-                count=count,
-                share=count / row["copies"],
-                examples=examples(row["fbc_examples"]),
-                pixel_id=row["pixel_id"],
-                event_name=row["event_name"],
-                channel=row["channel"],
+            _copies_finding(
+                "MATCH_INVALID_FBC",
+                row,
+                count,
+                row["copies"],
+                row["fbc_examples"],
+                f"send an invalid fbc ({row['fbc_malformed']} malformed, {row['fbc_expired']} older than 90 "
+                "days)",
             )
         )
     return findings
@@ -140,15 +155,13 @@ def match_invalid_fbc(store: Store, scope: Scope) -> list[Finding]:
 def match_invalid_fbp(store: Store, scope: Scope) -> list[Finding]:
     """Copies with a malformed fbp."""
     return [
-        CHECKS["MATCH_INVALID_FBP"].finding(
-            f"{row['fbp_malformed']} of {row['copies']} {row['event_name']} {row['channel']} copies send "
-            "a malformed fbp",
-            count=row["fbp_malformed"],
-            share=row["fbp_malformed"] / row["copies"],
-            examples=examples(row["fbp_examples"]),
-            pixel_id=row["pixel_id"],
-            event_name=row["event_name"],
-            channel=row["channel"],
+        _copies_finding(
+            "MATCH_INVALID_FBP",
+            row,
+            row["fbp_malformed"],
+            row["copies"],
+            row["fbp_examples"],
+            "send a malformed fbp",
         )
         for row in _issues(store, scope)
         if row["fbp_malformed"]
@@ -206,9 +219,11 @@ def match_insufficient_keys(store: Store, scope: Scope) -> list[Finding]:
         no_key, broad = row["no_key"], row["insufficient_keys"] - row["no_key"]
         if no_key:
             findings.append(
-                _insufficient(
+                _copies_finding(
+                    "MATCH_INSUFFICIENT_KEYS",
                     row,
                     no_key,
+                    row["copies"],
                     row["no_key_examples"],
                     "carry none of the customer information parameters Meta lists, so Meta rejects them "
                     f"(2804050). Meta's current list, {_LIST_QUOTE} ({CUSTOMER_INFORMATION_PAGE}), names "
@@ -218,27 +233,17 @@ def match_insufficient_keys(store: Store, scope: Scope) -> list[Finding]:
             )
         if broad:
             findings.append(
-                _insufficient(
+                _copies_finding(
+                    "MATCH_INSUFFICIENT_KEYS",
                     row,
                     broad,
+                    row["copies"],
                     row["broad_examples"],
                     "carry only a combination of keys Meta calls too broad for matching (Meta rejects them: "
                     "2804050)",
                 )
             )
     return findings
-
-
-def _insufficient(row: dict[str, Any], count: int, found: Any, what: str) -> Finding:
-    return CHECKS["MATCH_INSUFFICIENT_KEYS"].finding(
-        f"{count} of {row['copies']} {row['event_name']} server copies {what}",
-        count=count,
-        share=count / row["copies"],
-        examples=examples(found),
-        pixel_id=row["pixel_id"],
-        event_name=row["event_name"],
-        channel=row["channel"],
-    )
 
 
 @check(

@@ -7,8 +7,10 @@ contract asks for it.
 Every check reads ``capi_core.metrics.completeness`` (whose SQL holds the parameter rules, and which
 marks as required what Meta or the pixel's event contract requires) or the
 per-name counts of ``quality_event_names.sql``; none decides validity itself. Findings are per pixel x
-event_name x channel. ``user_data`` without any key is left to MATCH_INSUFFICIENT_KEYS, which covers it
-together with the too-broad combinations Meta rejects.
+event_name x channel ("<n> of <copies> <event> <channel> copies <what>", ``_copies_finding``). The
+checks that count one completeness outcome of one parameter (milliseconds, stale or future event_time, a
+malformed currency or value) are each one ``_outcome_check`` call. ``user_data`` without any key is left
+to MATCH_INSUFFICIENT_KEYS, which covers it together with the too-broad combinations Meta rejects.
 
 PARAM_NONSTANDARD_EVENT_NAME: a name is a near-miss of a standard event (reference §6) when it differs
 from one only in case, spaces, underscores or hyphens (``purchase``, ``AddToCart ``, ``add_to_cart``,
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from capi_core.diagnostics.registry import CHECKS, Finding, check
+from capi_core.diagnostics.registry import CHECKS, CheckFn, Finding, Severity, check
 from capi_core.metrics.completeness import CompletenessRow, completeness
 from capi_core.metrics.quality_sql import examples, run_quality
 from capi_core.models import Scope
@@ -56,26 +58,35 @@ def intended_standard_name(name: str) -> str | None:
     return GA4_NAMES.get(name.strip().lower()) or _SQUASHED.get(_squash(name))
 
 
-def _rows(store: Store, scope: Scope, parameter: str, outcome: str) -> list[tuple[CompletenessRow, int]]:
-    rows = completeness(store, scope, by_pixel=True)
-    return [(r, r.outcomes[outcome]) for r in rows if r.parameter == parameter and r.outcomes.get(outcome)]
+def _copies_finding(code: str, row: CompletenessRow, count: int, found: list[str], what: str) -> Finding:
+    """A finding on ``count`` of the copies of one parameter of one pixel x event x channel: "<count> of
+    <copies> <event> <channel> copies <what>"."""
+    return CHECKS[code].finding(
+        f"{count} of {row.copies} {row.event_name} {row.channel} copies {what}",
+        count=count,
+        share=count / row.copies,
+        examples=found,
+        pixel_id=row.pixel_id,
+        event_name=row.event_name,
+        channel=row.channel,
+    )
 
 
-def _outcome_findings(
-    store: Store, scope: Scope, code: str, parameter: str, outcome: str, what: str
-) -> list[Finding]:
-    return [
-        CHECKS[code].finding(
-            f"{n} of {row.copies} {row.event_name} {row.channel} copies {what}",
-            count=n,
-            share=n / row.copies,
-            examples=row.examples.get(outcome, []),
-            pixel_id=row.pixel_id,
-            event_name=row.event_name,
-            channel=row.channel,
-        )
-        for row, n in _rows(store, scope, parameter, outcome)
-    ]
+def _outcome_check(
+    code: str, severity: Severity, description: str, fix: str, *, parameter: str, outcome: str, what: str
+) -> CheckFn:
+    """Register the check ``code`` that counts, per pixel x event x channel, the copies whose
+    ``parameter`` has the completeness ``outcome``: "<n> of <copies> <event> <channel> copies <what>"."""
+
+    @check(code, severity, description, fix)
+    def copies_with_outcome(store: Store, scope: Scope) -> list[Finding]:
+        return [
+            _copies_finding(code, row, row.outcomes[outcome], row.examples.get(outcome, []), what)
+            for row in completeness(store, scope, by_pixel=True)
+            if row.parameter == parameter and row.outcomes.get(outcome)
+        ]
+
+    return copies_with_outcome
 
 
 @check(
@@ -97,33 +108,28 @@ def param_missing_required(store: Store, scope: Scope) -> list[Finding]:
         if row.requirement != "required" or row.parameter == "user_data" or not missing:
             continue
         findings.append(
-            CHECKS["PARAM_MISSING_REQUIRED"].finding(
-                f"{missing} of {row.copies} {row.event_name} {row.channel} copies lack {row.parameter} "
-                f"(required on {row.applies_to})",
-                count=missing,
-                share=missing / row.copies,
-                examples=row.examples.get("missing", []),
-                pixel_id=row.pixel_id,
-                event_name=row.event_name,
-                channel=row.channel,
+            _copies_finding(
+                "PARAM_MISSING_REQUIRED",
+                row,
+                missing,
+                row.examples.get("missing", []),
+                f"lack {row.parameter} (required on {row.applies_to})",
             )
         )
     return findings
 
 
-@check(
+param_event_time_ms = _outcome_check(
     "PARAM_EVENT_TIME_MS",
     "critical",
     "event_time sent in milliseconds: Meta expects Unix seconds and reads the value as a time far in the "
     "future, so the event (and its whole request) fails.",
     "Fix the sender's event contract to send event_time as integer Unix seconds (divide JavaScript "
     "Date.now() by 1000 and floor it); the owner of the CAPI integration should add a unit test for it.",
+    parameter="event_time",
+    outcome="milliseconds",
+    what="send event_time in milliseconds",
 )
-def param_event_time_ms(store: Store, scope: Scope) -> list[Finding]:
-    """Copies whose event_time was sent in milliseconds."""
-    return _outcome_findings(
-        store, scope, "PARAM_EVENT_TIME_MS", "event_time", "milliseconds", "send event_time in milliseconds"
-    )
 
 
 #: Meta's words on event_time's type, and where they are (PARAM_EVENT_TIME_FORMAT quotes them).
@@ -163,21 +169,19 @@ def param_event_time_format(store: Store, scope: Scope) -> list[Finding]:
         kinds = ", ".join(f"{_TIME_FORMATS[o]}: {n}" for o, n in found.items())
         found_examples = [e for outcome in found for e in row.examples.get(outcome, [])]
         findings.append(
-            CHECKS["PARAM_EVENT_TIME_FORMAT"].finding(
-                f"{count} of {row.copies} {row.event_name} {row.channel} copies send event_time as something "
-                f"other than an integer of Unix seconds ({kinds}); Meta documents {EVENT_TIME_TYPE_QUOTE}",
-                count=count,
-                share=count / row.copies,
-                examples=sorted(found_examples),
-                pixel_id=row.pixel_id,
-                event_name=row.event_name,
-                channel=row.channel,
+            _copies_finding(
+                "PARAM_EVENT_TIME_FORMAT",
+                row,
+                count,
+                sorted(found_examples),
+                "send event_time as something other than an integer of Unix seconds "
+                f"({kinds}); Meta documents {EVENT_TIME_TYPE_QUOTE}",
             )
         )
     return findings
 
 
-@check(
+param_event_time_stale = _outcome_check(
     "PARAM_EVENT_TIME_STALE",
     "critical",
     "event_time more than 7 days before Meta received the copy: Meta rejects the whole request that "
@@ -185,68 +189,42 @@ def param_event_time_format(store: Store, scope: Scope) -> list[Finding]:
     "Send events as they happen (within an hour); the owner of retries and backfills must drop events "
     "older than 7 days before sending, as the event contract's time rule says, so one stale event cannot "
     "sink a batch.",
+    parameter="event_time",
+    outcome="stale",
+    what="reached Meta more than 7 days after their event_time",
 )
-def param_event_time_stale(store: Store, scope: Scope) -> list[Finding]:
-    """Copies received more than 7 days after their event_time."""
-    return _outcome_findings(
-        store, scope, "PARAM_EVENT_TIME_STALE", "event_time", "stale",
-        "reached Meta more than 7 days after their event_time",
-    )  # fmt: skip
-
-
-@check(
+param_event_time_future = _outcome_check(
     "PARAM_EVENT_TIME_FUTURE",
     "medium",
     "event_time more than 5 minutes after the copy was received (Meta documents no future limit; 5 "
     "minutes of clock skew are tolerated): a time zone or clock bug in the sender.",
     "Have the sender's owner build event_time from a UTC clock (Unix seconds), never from a local time "
     "string; add the rule to the event contract.",
+    parameter="event_time",
+    outcome="future",
+    what="carry an event_time more than 5 minutes after they were sent",
 )
-def param_event_time_future(store: Store, scope: Scope) -> list[Finding]:
-    """Copies whose event_time lies in the future of their receipt."""
-    return _outcome_findings(
-        store, scope, "PARAM_EVENT_TIME_FUTURE", "event_time", "future",
-        "carry an event_time more than 5 minutes after they were sent",
-    )  # fmt: skip
-
-
-@check(
+param_invalid_currency = _outcome_check(
     "PARAM_INVALID_CURRENCY",
     "high",
     "custom_data.currency present but not an ISO 4217 code: Meta cannot value the conversion.",
     "Send the order's ISO 4217 code (USD, EUR) from the shop's order record, not a symbol or a display "
     "name; pin the allowed codes in the event contract.",
+    parameter="currency",
+    outcome="malformed",
+    what="carry a currency that is not ISO 4217",
 )
-def param_invalid_currency(store: Store, scope: Scope) -> list[Finding]:
-    """Copies with a currency that is not ISO 4217."""
-    return _outcome_findings(
-        store,
-        scope,
-        "PARAM_INVALID_CURRENCY",
-        "currency",
-        "malformed",
-        "carry a currency that is not ISO 4217",
-    )
-
-
-@check(
+param_invalid_value = _outcome_check(
     "PARAM_INVALID_VALUE",
     "high",
     "custom_data.value present but not a non-negative number (text, a formatted amount, a negative or "
     "non-finite number): value optimization and ROAS break.",
     "Send value as a plain non-negative number (12.5, not '12,50 €') taken from the order total the event "
     "contract names; the integration's owner should validate it before sending.",
+    parameter="value",
+    outcome="malformed",
+    what="carry a value that is not a non-negative number",
 )
-def param_invalid_value(store: Store, scope: Scope) -> list[Finding]:
-    """Copies with a value that is not a non-negative number."""
-    return _outcome_findings(
-        store,
-        scope,
-        "PARAM_INVALID_VALUE",
-        "value",
-        "malformed",
-        "carry a value that is not a non-negative number",
-    )
 
 
 VALUE_OPTIMIZATION_QUOTE = (
@@ -278,16 +256,14 @@ def param_value_currency_unpaired(store: Store, scope: Scope) -> list[Finding]:
             continue
         other = "currency" if row.parameter == "value" else "value"
         findings.append(
-            CHECKS["PARAM_VALUE_CURRENCY_UNPAIRED"].finding(
-                f"{missing} of {row.copies} {row.event_name} {row.channel} copies carrying a value or a "
-                f"currency send {other} without {row.parameter}; Meta requires the pair only on Purchase and "
-                f"on events used for value optimization ({VALUE_OPTIMIZATION_QUOTE})",
-                count=missing,
-                share=missing / row.copies,
-                examples=row.examples.get("missing", []),
-                pixel_id=row.pixel_id,
-                event_name=row.event_name,
-                channel=row.channel,
+            _copies_finding(
+                "PARAM_VALUE_CURRENCY_UNPAIRED",
+                row,
+                missing,
+                row.examples.get("missing", []),
+                f"carrying a value or a currency send {other} without {row.parameter}; Meta requires the "
+                "pair only on Purchase and on events used for value optimization "
+                f"({VALUE_OPTIMIZATION_QUOTE})",
             )
         )
     return findings

@@ -7,7 +7,9 @@ cheap query (its examples, or the daily series), a filter over the derived recon
 Examples are order names as the shop writes them (``#1042``), event_ids for phantoms, days for spikes;
 PAIR_VALUE_DISAGREES shows each order's figures per channel (``#1042: browser 50.00 USD, server 45.00
 USD``). RECON_PHANTOM's fix speaks to the sub-reasons found (``PHANTOM_FIXES``): a real order's copy
-that names no order needs its order number, not a warning about test codes.
+that names no order needs its order number, not a warning about test codes. The checks that count one
+reconciliation flag (double counted, not paid, value or currency mismatch) are each one ``_flag_check``
+call.
 
 RECON_SPIKE: for every day with at least ``SPIKE_MIN_TRUTH`` eligible orders, the Meta/truth count ratio
 is compared with the median ratio of the qualifying days among the previous 7 calendar days (at least
@@ -22,7 +24,7 @@ import statistics
 import weakref
 from typing import Any
 
-from capi_core.diagnostics.registry import CHECKS, MAX_EXAMPLES, Finding, check
+from capi_core.diagnostics.registry import CHECKS, MAX_EXAMPLES, CheckFn, Finding, Severity, check
 from capi_core.metrics import reconcile
 from capi_core.models import Scope, TruthKind
 from capi_core.store import Store
@@ -57,28 +59,40 @@ def _applies(store: Store, scope: Scope) -> bool:
     return reconcile.canonical_name_in_scope(scope, EVENT) and reconcile.has_truth(store, KIND)
 
 
+def _applicable_summary(store: Store, scope: Scope) -> reconcile.ReconSummary | None:
+    """The scope's reconciliation summary; None when there is nothing to reconcile (no orders in the
+    store, or a scope that filters Purchase out)."""
+    return _summary(store, scope) if _applies(store, scope) else None
+
+
 def _examples(store: Store, scope: Scope, flag: reconcile.Flag) -> list[str]:
     rows = reconcile.record_verdicts(store, scope, flag=flag, limit=MAX_EXAMPLES)
     return [r.raw_id or r.truth_id for r in rows]
 
 
-def _flag_finding(store: Store, scope: Scope, code: str, flag: reconcile.Flag, what: str) -> list[Finding]:
-    if not _applies(store, scope):
-        return []
-    summary = _summary(store, scope)
-    count = summary.flags[flag]
-    if not count:
-        return []
-    share = count / summary.records_reached if summary.records_reached else None
-    return [
-        CHECKS[code].finding(
-            f"{count} of {summary.records_reached} orders that reached Meta {what}",
-            count=count,
-            share=share,
-            examples=_examples(store, scope, flag),
-            event_name=EVENT,
-        )
-    ]
+def _flag_check(
+    code: str, severity: Severity, description: str, fix: str, *, flag: reconcile.Flag, what: str
+) -> CheckFn:
+    """Register the check ``code`` that counts the orders reaching Meta with ``flag``: "<n> of <reached>
+    orders that reached Meta <what>", one finding for the scope, the flagged orders as examples."""
+
+    @check(code, severity, description, fix)
+    def flagged_orders(store: Store, scope: Scope) -> list[Finding]:
+        summary = _applicable_summary(store, scope)
+        if summary is None or not summary.flags[flag]:
+            return []
+        count, reached = summary.flags[flag], summary.records_reached
+        return [
+            CHECKS[code].finding(
+                f"{count} of {reached} orders that reached Meta {what}",
+                count=count,
+                share=count / reached if reached else None,
+                examples=_examples(store, scope, flag),
+                event_name=EVENT,
+            )
+        ]
+
+    return flagged_orders
 
 
 @check(
@@ -92,12 +106,10 @@ def _flag_finding(store: Store, scope: Scope, code: str, flag: reconcile.Flag, w
 )
 def recon_missing(store: Store, scope: Scope) -> list[Finding]:
     """Eligible orders with no linked copy."""
-    if not _applies(store, scope):
+    summary = _applicable_summary(store, scope)
+    if summary is None or not summary.verdicts["none"]:
         return []
-    summary = _summary(store, scope)
     count = summary.verdicts["none"]
-    if not count:
-        return []
     left_out = [c for c in summary.channels if not c.eligible and c.orders]
     outside = (
         " (not eligible, from channels no pixel sees: "
@@ -141,10 +153,8 @@ PHANTOM_FIXES: dict[str, str] = {
 def recon_phantom(store: Store, scope: Scope) -> list[Finding]:
     """Counted copies with no truth record, with the sub-reason counts in the message; the fix speaks to
     the sub-reasons found (``PHANTOM_FIXES``)."""
-    if not _applies(store, scope):
-        return []
-    summary = _summary(store, scope)
-    if not summary.phantom_count:
+    summary = _applicable_summary(store, scope)
+    if summary is None or not summary.phantom_count:
         return []
     listed = reconcile.phantom_list(store, scope, MAX_EXAMPLES, event_name=EVENT)
     found = [reason for reason, n in summary.phantoms_by_reason.items() if n]
@@ -164,7 +174,7 @@ def recon_phantom(store: Store, scope: Scope) -> list[Finding]:
     ]
 
 
-@check(
+recon_double_counted = _flag_check(
     "RECON_DOUBLE_COUNTED",
     "critical",
     "Orders Meta would count more than once: copies not merged (missing or different event_id, name "
@@ -172,59 +182,37 @@ def recon_phantom(store: Store, scope: Scope) -> list[Finding]:
     "Share one event_id per order between the Pixel and CAPI (the order number, same form on both), send "
     "the exact event name on both channels, and give each channel one owner so retries and reloads do "
     "not resend; pin both in the event contract.",
+    flag="counted_more_than_once",
+    what="are counted more than once",
 )
-def recon_double_counted(store: Store, scope: Scope) -> list[Finding]:
-    """Records with more than one counted copy."""
-    return _flag_finding(
-        store, scope, "RECON_DOUBLE_COUNTED", "counted_more_than_once", "are counted more than once"
-    )
-
-
-@check(
+recon_not_paid_sent = _flag_check(
     "RECON_NOT_PAID_SENT",
     "medium",
     "Purchase copies sent for orders whose latest status is pending, refunded, cancelled or test.",
     "Make the order system the owner of Purchase and fire it on payment, not at checkout; state in the "
     "event contract which statuses send a Purchase (paid only).",
+    flag="not_paid_sent",
+    what="are not paid (pending, refunded, cancelled or test)",
 )
-def recon_not_paid_sent(store: Store, scope: Scope) -> list[Finding]:
-    """Records with copies whose status is not paid."""
-    return _flag_finding(
-        store,
-        scope,
-        "RECON_NOT_PAID_SENT",
-        "not_paid_sent",
-        "are not paid (pending, refunded, cancelled or test)",
-    )
-
-
-@check(
+recon_value_mismatch = _flag_check(
     "RECON_VALUE_MISMATCH",
     "medium",
     "The value Meta counts for an order differs from the order's total (or subtotal, under that value "
     "policy) by more than max(0.01, 1 %).",
     "Declare one value policy (total or subtotal, with or without tax and shipping) in the event contract "
     "and have the one owner of Purchase compute value from the order record on both channels.",
+    flag="value_mismatch",
+    what="carry a value that differs from the order",
 )
-def recon_value_mismatch(store: Store, scope: Scope) -> list[Finding]:
-    """Records whose counted value is off."""
-    return _flag_finding(
-        store, scope, "RECON_VALUE_MISMATCH", "value_mismatch", "carry a value that differs from the order"
-    )
-
-
-@check(
+recon_currency_mismatch = _flag_check(
     "RECON_CURRENCY_MISMATCH",
     "high",
     "The currency Meta counts for an order differs from the order's currency (compared case-insensitively).",
     "Send the order's own ISO 4217 currency from the order record, not the store default or the visitor's "
     "display currency; make currency a required field of the Purchase event contract.",
+    flag="currency_mismatch",
+    what="carry another currency than the order",
 )
-def recon_currency_mismatch(store: Store, scope: Scope) -> list[Finding]:
-    """Records whose counted currency is off."""
-    return _flag_finding(
-        store, scope, "RECON_CURRENCY_MISMATCH", "currency_mismatch", "carry another currency than the order"
-    )
 
 
 def _figures(
@@ -268,12 +256,10 @@ def pair_example(record: reconcile.RecordVerdict) -> str:
 )
 def pair_value_disagrees(store: Store, scope: Scope) -> list[Finding]:
     """Records whose browser and server copies disagree on value or currency, with both figures."""
-    if not _applies(store, scope):
+    summary = _applicable_summary(store, scope)
+    if summary is None or not summary.flags["pair_disagrees"]:
         return []
-    summary = _summary(store, scope)
     count = summary.flags["pair_disagrees"]
-    if not count:
-        return []
     parts = [
         f"{n} by {what}"
         for n, what in (
