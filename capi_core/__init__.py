@@ -5,7 +5,7 @@ This package never imports streamlit; pages and the CLI sit on top of it.
 The face: code outside the package (the dashboard's ``pages/`` and ``ui/``, ``app.py``) imports only the
 names in ``__all__``, straight from ``capi_core`` (``from capi_core import Scope, dashboard_api``); a test
 reads their imports to hold them to it. Each name is loaded from the module that owns it on first use
-(``FACE`` says which), so ``import capi_core.units`` stays as cheap as that one module. Inside the
+(``FACE`` says which) at each use, so ``import capi_core.units`` stays as cheap as that one module. Inside the
 package, modules import the owner directly.
 """
 
@@ -81,15 +81,14 @@ __all__ = sorted(FACE)
 
 
 def __getattr__(name: str) -> Any:
-    """Load a face name from its owner on first use (PEP 562), then keep it as a plain attribute."""
+    """A face name, read from its owner at each use (PEP 562): never a copy, so what the owner holds now
+    (a test's stand-in included) is what every importer gets."""
     try:
         module_name, attribute = FACE[name]
     except KeyError:
         raise AttributeError(f"module 'capi_core' has no attribute {name!r}") from None
     module = importlib.import_module(module_name)
-    value = module if attribute is None else getattr(module, attribute)
-    globals()[name] = value
-    return value
+    return module if attribute is None else getattr(module, attribute)
 
 
 def __dir__() -> list[str]:

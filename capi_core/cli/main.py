@@ -30,7 +30,8 @@ from capi_core.cli.common import (
     scope_from,
     write_out,
 )
-from capi_core.config import DeskConfig
+from capi_core.config import ENV_DB, ENV_ENGINE, DeskConfig
+from capi_core.engines import engine_name
 from capi_core.errors import CapiDeskError, InputError, MappingError, StoreBusyError
 from capi_core.store import DEFAULT_DB, PROJECT_ROOT, Store, default_db_path
 
@@ -523,7 +524,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"capi-desk {__version__}")
     parser.add_argument(
-        "--db", type=Path, default=default_db_path(), help="store file (default: %(default)s)"
+        "--db",
+        type=Path,
+        help=f"store file (default: ${ENV_DB}, else {DEFAULT_DB.relative_to(PROJECT_ROOT)})",
     )
     parser.add_argument(
         "--wait",
@@ -536,8 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--engine",
         choices=["duckdb", "spark"],
-        default="duckdb",
-        help="where the metrics run: the local DuckDB file (default) or Apache Spark",
+        help=f"where the metrics run: the local DuckDB file (default; or ${ENV_ENGINE}) or Apache Spark",
     )
     parser.add_argument(
         "--spark-remote", metavar="sc://HOST:PORT", help="Spark Connect endpoint (else a local session)"
@@ -682,11 +684,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _settle_global_options(args: argparse.Namespace) -> None:
+    """The global options resolved by the one settings object: a flag, else the environment
+    (``CAPI_DESK_DB``, ``CAPI_DESK_ENGINE``, ``CAPI_DESK_SPARK_PATH``, ``SPARK_REMOTE``), else the default.
+    Commands read the settled values from ``args``."""
+    config = DeskConfig.load(
+        db=args.db, engine=args.engine, spark_path=args.spark_path, spark_remote=args.spark_remote
+    )
+    args.db = config.db or DEFAULT_DB
+    args.engine = engine_name(config)
+    args.spark_path = config.spark_path
+    args.spark_remote = config.remote()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _settle_global_options(args)
         code: int = args.run(args)
     except CapiDeskError as err:
         print(f"capi-desk: error: {err}", file=sys.stderr)

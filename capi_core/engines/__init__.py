@@ -71,6 +71,19 @@ def _without_credentials(location: str) -> str:
     return location
 
 
+def engine_name(config: DeskConfig) -> str:
+    """The engine ``config`` names (``duckdb`` when none); InputError for any other name (named only when
+    it is a plain word: other text may be a token)."""
+    name = (config.engine or "duckdb").lower()
+    if name not in ENGINES:
+        shown = f" {name!r}" if name.isalpha() and len(name) <= 20 else ""
+        raise InputError(
+            f"unknown engine{shown}",
+            hint=f"set {ENV_ENGINE} (or [engine] name in secrets) to duckdb or spark, or pass --engine",
+        )
+    return name
+
+
 def resolve_engine(
     env: Mapping[str, str] | None = None, secrets: Mapping[str, Any] | None = None
 ) -> EngineConfig:
@@ -85,13 +98,7 @@ def resolve_engine(
     (the value is not repeated: it may carry a token).
     """
     config = DeskConfig.load({"engine": secrets} if secrets else None, env=env)
-    name = (config.engine or "duckdb").lower()
-    if name not in ENGINES:
-        shown = f" {name!r}" if name.isalpha() and len(name) <= 20 else ""  # other text may be a token
-        raise InputError(
-            f"unknown engine{shown}",
-            hint=f"set {ENV_ENGINE} (or [engine] name in secrets) to duckdb or spark",
-        )
+    name = engine_name(config)
     if name == "duckdb":
         return EngineConfig()
     path, remote = config.spark_path, config.remote()

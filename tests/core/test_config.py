@@ -74,3 +74,39 @@ def test_an_unknown_engine_is_named_only_when_it_is_a_plain_word() -> None:
     with pytest.raises(InputError) as raised:
         resolve_engine({"CAPI_DESK_ENGINE": "sc://h/;token=SECRETXYZ"})
     assert "secretxyz" not in str(raised.value).lower()
+
+
+def test_the_cli_global_options_come_from_the_settings_object(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A flag, else the environment, else the default: the CLI's global options go through DeskConfig."""
+    import argparse
+
+    from capi_core.cli.main import _settle_global_options
+    from capi_core.errors import InputError
+
+    def settled(**flags: object) -> argparse.Namespace:
+        args = argparse.Namespace(db=None, engine=None, spark_path=None, spark_remote=None)
+        for name, value in flags.items():
+            setattr(args, name, value)
+        _settle_global_options(args)
+        return args
+
+    for name in ("CAPI_DESK_DB", "CAPI_DESK_ENGINE", "CAPI_DESK_SPARK_PATH", "SPARK_REMOTE"):
+        monkeypatch.delenv(name, raising=False)
+    assert (settled().db, settled().engine) == (DEFAULT_DB, "duckdb")
+    monkeypatch.setenv("CAPI_DESK_DB", str(tmp_path / "env.duckdb"))
+    monkeypatch.setenv("CAPI_DESK_ENGINE", "Spark")
+    monkeypatch.setenv("CAPI_DESK_SPARK_PATH", str(tmp_path))
+    from_env = settled()
+    assert (from_env.db, from_env.engine, from_env.spark_path) == (
+        tmp_path / "env.duckdb",
+        "spark",
+        str(tmp_path),
+    )
+    flagged = settled(db=tmp_path / "flag.duckdb", engine="duckdb")
+    assert (flagged.db, flagged.engine) == (tmp_path / "flag.duckdb", "duckdb")
+    monkeypatch.setenv("CAPI_DESK_ENGINE", "sc://h:1/;token=EAAsecret")
+    with pytest.raises(InputError) as err:
+        settled()
+    assert "EAAsecret" not in str(err.value) and "unknown engine" in str(err.value)
