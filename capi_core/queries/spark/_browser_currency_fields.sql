@@ -1,7 +1,7 @@
 -- Fragment (named_struct fields, not CTEs): the canonical currency and currency_check of a browser
--- event row (currency_check: valid = an ISO 4217 code, upper-cased); shared by the final select of
--- ingest_browser_events.sql, ingest_fbq_jsonl.sql and ingest_pixel_beacons.sql. Expects the row alias r
--- with currency_text (the stripped currency text).
+-- event row (currency_check: valid = an ISO 4217 code, upper-cased); shared by the content struct (CTE
+-- contents) of ingest_browser_events.sql, ingest_fbq_jsonl.sql and ingest_pixel_beacons.sql. Expects the
+-- row alias r with currency_text (the stripped currency text).
             'currency', left(nullif(r.currency_text, ''), 16),
             'currency_check', case
                 when nullif(r.currency_text, '') is null then 'missing'

@@ -1,7 +1,7 @@
 -- Fragment (named_struct fields, not CTEs): the 16 stored user_data values and their *_check columns
--- of a canonical event row, from the ud array that _browser_user_data.sql builds; shared by the final
--- select of ingest_browser_events.sql, ingest_fbq_jsonl.sql and ingest_pixel_beacons.sql. Expects the
--- row alias r.
+-- of a canonical event row, from the ud array that _browser_user_data.sql builds; shared by the content
+-- struct (CTE contents) of ingest_browser_events.sql, ingest_fbq_jsonl.sql and ingest_pixel_beacons.sql.
+-- Expects the row alias r.
             'em', r.ud[0].stored, 'ph', r.ud[1].stored, 'fn', r.ud[2].stored, 'ln', r.ud[3].stored,
             'ct', r.ud[4].stored, 'st', r.ud[5].stored, 'zp', r.ud[6].stored, 'country', r.ud[7].stored,
             'db', r.ud[8].stored, 'ge', r.ud[9].stored, 'external_id', r.ud[10].stored, 'fbp', r.ud[11].stored,

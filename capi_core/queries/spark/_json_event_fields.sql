@@ -1,7 +1,8 @@
 -- Fragment (named_struct fields, not CTEs): the canonical event fields from action_source to
--- fbtrace_id of a server-event shaped JSON record, for the final select of ingest_browser_events.sql and
--- ingest_fbq_jsonl.sql (the last fields: the file closes the named_struct). Expects the row alias r over
--- the judged/mapped CTEs of _json_record_values.sql, _browser_user_data.sql and _json_judged.sql.
+-- fbtrace_id of a server-event shaped JSON record, for the content struct (CTE contents) of
+-- ingest_browser_events.sql and ingest_fbq_jsonl.sql (the last fields: the file closes the named_struct).
+-- Expects the row alias r over the judged/mapped CTEs of _json_record_values.sql, _browser_user_data.sql
+-- and _json_judged.sql.
             'action_source', left(coalesce(r.texts[2].text, 'website'), 64),
             'event_source_url', left(r.masked_url, 2048),
             'test_event_code', left(r.texts[4].text, 64),

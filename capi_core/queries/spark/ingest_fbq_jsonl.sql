@@ -155,24 +155,13 @@ mapped as (
             false
         ) as line_ok
     from judged
-)
+),
 
--- a blank line or a call that is not an event: one row with pos 0, line_ok (unless too long) and null
--- content; a line left to Python: one row with pos 0, line_ok false
-select
-    line_no,
-    if(skipped or not line_ok or shift = 0, 0, 1) as pos,
-    if(skipped, short_enough, line_ok) as line_ok,
-    if(skipped or not line_ok or shift = 0, 0, secrets) as secrets,
-    c.*
-from (
+-- the event a line stores: null for a blank line, a call that is not an event or a line left to
+-- Python (see spark/_browser_rows.sql)
+contents as (
     select
-        r.line_no,
-        r.skipped,
-        r.short_enough,
-        r.line_ok,
-        r.secrets,
-        r.shift,
+        r.*,
         if(r.line_ok and not r.skipped and r.shift > 0, named_struct(
             'channel', 'browser',
             'pixel_id', left(nullif(coalesce(r.texts[1].text, :pixel_id), ''), 64),
@@ -183,6 +172,8 @@ from (
             'sent_at', r.time_values[0],
             'received_at', r.time_values[0],
             -- @include spark/_json_event_fields
-        ), null) as c
+        ), null) as content
     from mapped r
 )
+
+-- @include spark/_browser_rows

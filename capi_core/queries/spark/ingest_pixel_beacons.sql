@@ -256,27 +256,19 @@ judged as (
             when ts is null or ts = '' then 'none'
             when ts rlike r'^[0-9]{1,15}\z' and cast(ts as bigint) < 253402300800000 then 'ok'
         end as ts_state,
-        -- canonical.parse_value: null = Python decides (underscores, inf/nan, non-ASCII digits ...)
-        case
-            when cd_value is null or cd_value = '' then 'missing'
-            when length(cd_value) > 100 then null
-            when cd_value rlike r'^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\z'
-                then if(isnan(cast(cd_value as double)) or abs(cast(cd_value as double)) = double('Infinity')
-                        or cast(cd_value as double) < 0, 'malformed', 'valid')
-            when cd_value rlike r'^[ -~]*\z'
-                 and not cd_value rlike r'(?i)^\s*[+-]?(?:inf|infinity|nan|[0-9_.]*[0-9][0-9_.]*(?:e[+-]?[0-9_]+)?)\s*\z'
+        -- canonical.parse_value of cd[value] and cd[predicted_ltv] (mapped names them value_check and
+        -- ltv_check): missing, valid or malformed; null = Python decides (underscores, inf/nan, non-ASCII
+        -- digits ...)
+        transform(array(cd_value, cd_predicted_ltv), amount -> case
+            when amount is null or amount = '' then 'missing'
+            when length(amount) > 100 then null
+            when amount rlike r'^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\z'
+                then if(isnan(cast(amount as double)) or abs(cast(amount as double)) = double('Infinity')
+                        or cast(amount as double) < 0, 'malformed', 'valid')
+            when amount rlike r'^[ -~]*\z'
+                 and not amount rlike r'(?i)^\s*[+-]?(?:inf|infinity|nan|[0-9_.]*[0-9][0-9_.]*(?:e[+-]?[0-9_]+)?)\s*\z'
                 then 'malformed'
-        end as value_check,
-        case
-            when cd_predicted_ltv is null or cd_predicted_ltv = '' then 'missing'
-            when length(cd_predicted_ltv) > 100 then null
-            when cd_predicted_ltv rlike r'^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\z'
-                then if(isnan(cast(cd_predicted_ltv as double)) or abs(cast(cd_predicted_ltv as double)) = double('Infinity')
-                        or cast(cd_predicted_ltv as double) < 0, 'malformed', 'valid')
-            when cd_predicted_ltv rlike r'^[ -~]*\z'
-                 and not cd_predicted_ltv rlike r'(?i)^\s*[+-]?(?:inf|infinity|nan|[0-9_.]*[0-9][0-9_.]*(?:e[+-]?[0-9_]+)?)\s*\z'
-                then 'malformed'
-        end as ltv_check,
+        end) as amount_checks,
         reverse(regexp_replace(reverse(regexp_replace(cd_currency, r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+', '')), r'^[\t\n\x0B\f\r\x1C-\x1F \x{85}\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+', '')) as currency_text,
         -- canonical._int_or_none: int(text) in the int32 range
         case
@@ -308,7 +300,7 @@ mapped as (
             and ev is not null and ev <> ''
             and ts_state is not null
             and (dl is null or masked_dl is not null)
-            and value_check is not null and ltv_check is not null
+            and forall(amount_checks, x -> x is not null)
             and (currency_text is null or currency_text = '' or currency_text rlike r'^[\x00-\x7F]*\z')
             and num_items_state is not null
             and ids_parsed_ok
@@ -316,29 +308,21 @@ mapped as (
             and forall(ud, u -> u.ok),
             false
         ) as line_ok,
+        amount_checks[0] as value_check,
+        amount_checks[1] as ltv_check,
         case when ts_state = 'ok' then if(
             cast(ts as bigint) < 100000000000,
             timestampadd(SECOND, cast(ts as bigint), timestamp_ntz'1970-01-01 00:00:00'),
             timestampadd(MILLISECOND, cast(ts as bigint), timestamp_ntz'1970-01-01 00:00:00'))
         end as fired
     from judged
-)
+),
 
--- a blank or comment line: one row with pos 0, line_ok (unless too long) and null content; a line left
--- to Python: one row with pos 0, line_ok false
-select
-    line_no,
-    if(skipped or not line_ok, 0, 1) as pos,
-    if(skipped, short_enough, line_ok) as line_ok,
-    if(skipped or not line_ok, 0, secrets) as secrets,
-    c.*
-from (
+-- the event a line stores: null for a blank or comment line or one left to Python (see
+-- spark/_browser_rows.sql)
+contents as (
     select
-        r.line_no,
-        r.skipped,
-        r.short_enough,
-        r.line_ok,
-        r.secrets,
+        r.*,
         if(r.line_ok and not r.skipped, named_struct(
             'channel', 'browser',
             'pixel_id', left(nullif(coalesce(nullif(r.id, ''), :pixel_id), ''), 64),
@@ -371,6 +355,8 @@ from (
             'response_error_code', cast(null as int),
             'response_error_subcode', cast(null as int),
             'fbtrace_id', cast(null as string)
-        ), null) as c
+        ), null) as content
     from mapped r
 )
+
+-- @include spark/_browser_rows

@@ -10,7 +10,9 @@
 -- :max_line (longest line in characters the Python reader accepts), :url_keys (page-URL keys whose values
 -- are kept: privacy.url_keys_kept). Needs spark.sql.ansi.enabled=false
 -- (an out-of-range array index gives null); times are built as TIMESTAMP_NTZ from the epoch or from
--- their parts, so the session time zone does not enter.
+-- their parts, so the session time zone does not enter. canonical.parse_event_time, which the envelope's
+-- and each event's times both need, is written once: the fragment spark/_server_event_time.sql, pulled
+-- in by two include lines (queries.load_query expands them).
 --
 -- Why Spark SQL of its own rather than a sqlglot translation of ingest_fast_events.sql: that query is
 -- built on DuckDB temp macros (ingest_fast_macros.sql), lambdas over json_extract path lists, json_type,
@@ -175,44 +177,9 @@ envelope_times as (
     select
         *,
         -- canonical.parse_event_time for the envelope's sent_at and timestamp
-        transform(array(n[1], n[2]), y -> named_struct(
-            'fmt', case
-                when y.t is null or y.t = 'VOID' or (y.t = 'STRING' and y.s = '') then 'missing'
-                when y.t = 'BIGINT' or (y.t = 'STRING' and y.s rlike r'^[0-9]{1,15}\z') then case
-                    when cast(y.s as bigint) < 0 then 'invalid'
-                    when cast(y.s as bigint) < 100000000000 then 'seconds'
-                    -- below 8e12 ms, seconds / 1000 as a double rounds back to the exact millisecond
-                    when cast(y.s as bigint) < 8000000000000 then 'milliseconds'
-                end
-                when y.t = 'STRING'
-                    and y.s rlike r'^(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{3}|\.[0-9]{6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?\z'
-                    and make_timestamp_ntz(
-                        cast(substr(y.s, 1, 4) as int), cast(substr(y.s, 6, 2) as int),
-                        cast(substr(y.s, 9, 2) as int), 0, 0, 0
-                    ) is not null then 'iso'
-            end,
-            'ts', case
-                when (y.t = 'BIGINT' or (y.t = 'STRING' and y.s rlike r'^[0-9]{1,15}\z'))
-                    and cast(y.s as bigint) >= 0 then timestampadd(
-                    MICROSECOND,
-                    cast(y.s as bigint) * if(cast(y.s as bigint) < 100000000000, 1000000, 1000),
-                    timestamp_ntz'1970-01-01 00:00:00'
-                )
-                when y.t = 'STRING' and y.s rlike r'^[0-9]{4}-[0-9]{2}-[0-9]{2}T' then timestampadd(
-                    MINUTE,
-                    if(y.s rlike r'[+-][0-9]{2}:[0-9]{2}\z',
-                       if(substr(y.s, -6, 1) = '-', 1, -1)
-                       * (cast(substr(y.s, -5, 2) as int) * 60 + cast(substr(y.s, -2, 2) as int)),
-                       0),
-                    make_timestamp_ntz(
-                        cast(substr(y.s, 1, 4) as int), cast(substr(y.s, 6, 2) as int),
-                        cast(substr(y.s, 9, 2) as int), cast(substr(y.s, 12, 2) as int),
-                        cast(substr(y.s, 15, 2) as int),
-                        cast(concat(substr(y.s, 18, 2), regexp_extract(y.s, r'^.{19}(\.[0-9]+)?', 1)) as decimal(8, 6))
-                    )
-                )
-            end
-        )) as nt
+        transform(array(n[1], n[2]), y ->
+            -- @include spark/_server_event_time
+        ) as nt
     from envelope_typed
 ),
 
@@ -311,44 +278,9 @@ event_times as (
     select
         *,
         -- canonical.parse_event_time for event_time and the event's own sent_at (as for the envelope)
-        transform(array(f[1], f[4]), y -> named_struct(
-            'fmt', case
-                when y.t is null or y.t = 'VOID' or (y.t = 'STRING' and y.s = '') then 'missing'
-                when y.t = 'BOOLEAN' or y.t rlike '^(OBJECT|ARRAY)' then 'invalid'
-                when y.t = 'BIGINT' or (y.t = 'STRING' and y.s rlike r'^[0-9]{1,15}\z') then case
-                    when cast(y.s as bigint) < 0 then 'invalid'
-                    when cast(y.s as bigint) < 100000000000 then 'seconds'
-                    when cast(y.s as bigint) < 8000000000000 then 'milliseconds'
-                end
-                when y.t = 'STRING'
-                    and y.s rlike r'^(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{3}|\.[0-9]{6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?\z'
-                    and make_timestamp_ntz(
-                        cast(substr(y.s, 1, 4) as int), cast(substr(y.s, 6, 2) as int),
-                        cast(substr(y.s, 9, 2) as int), 0, 0, 0
-                    ) is not null then 'iso'
-            end,
-            'ts', case
-                when (y.t = 'BIGINT' or (y.t = 'STRING' and y.s rlike r'^[0-9]{1,15}\z'))
-                    and cast(y.s as bigint) >= 0 then timestampadd(
-                    MICROSECOND,
-                    cast(y.s as bigint) * if(cast(y.s as bigint) < 100000000000, 1000000, 1000),
-                    timestamp_ntz'1970-01-01 00:00:00'
-                )
-                when y.t = 'STRING' and y.s rlike r'^[0-9]{4}-[0-9]{2}-[0-9]{2}T' then timestampadd(
-                    MINUTE,
-                    if(y.s rlike r'[+-][0-9]{2}:[0-9]{2}\z',
-                       if(substr(y.s, -6, 1) = '-', 1, -1)
-                       * (cast(substr(y.s, -5, 2) as int) * 60 + cast(substr(y.s, -2, 2) as int)),
-                       0),
-                    make_timestamp_ntz(
-                        cast(substr(y.s, 1, 4) as int), cast(substr(y.s, 6, 2) as int),
-                        cast(substr(y.s, 9, 2) as int), cast(substr(y.s, 12, 2) as int),
-                        cast(substr(y.s, 15, 2) as int),
-                        cast(concat(substr(y.s, 18, 2), regexp_extract(y.s, r'^.{19}(\.[0-9]+)?', 1)) as decimal(8, 6))
-                    )
-                )
-            end
-        )) as et,
+        transform(array(f[1], f[4]), y ->
+            -- @include spark/_server_event_time
+        ) as et,
         -- readers/server.py::_text for 2 event_id, 3 pixel_id, 5 action_source, 6 event_source_url,
         -- 7 test_event_code: strings as sent ('' absent), integers as digits, booleans as Python prints
         transform(array(f[2], f[3], f[5], f[6], f[7]), y -> named_struct(
