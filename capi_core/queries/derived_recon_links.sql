@@ -7,8 +7,9 @@
 -- created_at.
 --
 -- One row per copy of a dataset's event, its case or spacing variants included (`purchase`: they reached
--- Meta; flagged as name_variant). The datasets below must name the pairs of reconcile.DATASETS (one
--- event per truth kind); the lead event can be replaced per store (settings: lead_event_name).
+-- Meta; flagged as name_variant): the CTE `copies` of fragments/recon_copies.sql. The datasets of
+-- fragments/recon_datasets.sql must name the pairs of reconcile.DATASETS (one event per truth kind); the
+-- lead event can be replaced per store (settings: lead_event_name).
 --
 -- Link, first that applies:
 --   1 a key: for a lead dataset user_data.lead_id equal to a truth_id after normalization (trim,
@@ -30,31 +31,7 @@
 -- nor event_id: nothing names a record, and no fbp / hashed email of a record matched within 10
 -- minutes), unknown_id (it names an id the truth does not hold).
 with
--- @include fragments/recon_datasets
-copies as materialized (
-  select
-    d.dataset, d.kind,
-    e.fingerprint, e.occurrence, e.channel, e.pixel_id, e.event_name, e.event_id, e.order_id,
-    e.event_name <> d.dataset as name_variant,
-    -- the truth_id normalization of canonical.normalize_truth_id; ltrim(text, chars) is DuckDB's form
-    nullif(trim(ltrim(lower(trim(e.order_id)), '#')), '') as order_key,
-    nullif(trim(ltrim(lower(trim(e.event_id)), '#')), '') as event_key,
-    case when d.kind = 'lead' then nullif(trim(ltrim(lower(trim(e.lead_id)), '#')), '') end as lead_key,
-    e.fbp, e.em, e.event_time, e.received_at, e.value, e.currency, e.consent, e.test_event_code,
-    coalesce(v.verdict = 'counted', false) as counted,
-    coalesce(v.merged, false) as merged,
-    coalesce(v.reason = 'rejected_by_meta', false) as rejected,
-    coalesce(v.kept_fingerprint, e.fingerprint) as kept_fingerprint,
-    coalesce(v.kept_occurrence, e.occurrence) as kept_occurrence,
-    v.dedup_key,
-    v.window_no
-  from events e
-  join datasets d
-    on lower(replace(trim(e.event_name), ' ', '')) = d.name_key
-  join copy_verdicts v
-    on v.fingerprint = e.fingerprint
-    and v.occurrence = e.occurrence
-),
+-- @include fragments/recon_copies
 event_tokens as (
   -- regexp_split_to_array and unnest are DuckDB's forms of Spark's split / explode
   select distinct fingerprint, occurrence, dataset, kind, token
@@ -73,30 +50,29 @@ event_tokens as (
   ) split_ids
   where token <> ''
 ),
-key_links as materialized (
-  select c.fingerprint, c.occurrence, c.dataset, r.truth_id, 'lead_id' as method, 0 as key_rank
+key_ids as (
+  -- every id a copy carries, with its key: one join to truth_current below serves them all
+  select c.fingerprint, c.occurrence, c.dataset, c.kind, c.lead_key as id, 'lead_id' as method, 0 as key_rank
   from copies c
-  join truth_current r
-    on r.kind = c.kind
-    and r.truth_id = c.lead_key
+  where c.lead_key is not null
   union all
-  select c.fingerprint, c.occurrence, c.dataset, r.truth_id, 'order_id' as method, 1 as key_rank
+  select c.fingerprint, c.occurrence, c.dataset, c.kind, c.order_key, 'order_id', 1
   from copies c
-  join truth_current r
-    on r.kind = c.kind
-    and r.truth_id = c.order_key
+  where c.order_key is not null
   union all
-  select c.fingerprint, c.occurrence, c.dataset, r.truth_id, 'event_id' as method, 2 as key_rank
+  select c.fingerprint, c.occurrence, c.dataset, c.kind, c.event_key, 'event_id', 2
   from copies c
-  join truth_current r
-    on r.kind = c.kind
-    and r.truth_id = c.event_key
+  where c.event_key is not null
   union all
-  select t.fingerprint, t.occurrence, t.dataset, r.truth_id, 'event_id_token' as method, 3 as key_rank
+  select t.fingerprint, t.occurrence, t.dataset, t.kind, t.token, 'event_id_token', 3
   from event_tokens t
+),
+key_links as materialized (
+  select k.fingerprint, k.occurrence, k.dataset, r.truth_id, k.method, k.key_rank
+  from key_ids k
   join truth_current r
-    on r.kind = t.kind
-    and r.truth_id = t.token
+    on r.kind = k.kind
+    and r.truth_id = k.id
 ),
 key_flags as (
   -- which keys could link the copy (the join-key match rates count these)

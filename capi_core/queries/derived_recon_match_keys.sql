@@ -7,33 +7,13 @@
 -- copy; the same event_id window), its would-be pair partner, and the copies carrying its event_id in the
 -- same dataset (reused-id phantoms).
 -- rel 'record' (the truth records it can link to): each id it may carry (lead_id, order_id, event_id and
--- each event_id token, normalized as the links query does), its fbp and its hashed email, per truth kind;
--- derived.py hashes a changed record's truth_id, fbp and em the same way to find them.
+-- each event_id token), its fbp and its hashed email, per truth kind; derived.py hashes a changed
+-- record's truth_id, fbp and em the same way to find them.
+-- `copies` (ids normalized as for the links) is fragments/recon_copies.sql, shared with
+-- derived_recon_links.sql, so both read the same copies.
 -- 64-bit hashes: a collision only recomputes more links than needed, never different ones.
 with
--- @include fragments/recon_datasets
-copies as (
-  select
-    d.dataset,
-    d.kind,
-    e.fingerprint,
-    e.occurrence,
-    e.fbp,
-    e.em,
-    nullif(trim(ltrim(lower(trim(e.order_id)), '#')), '') as order_key,
-    nullif(trim(ltrim(lower(trim(e.event_id)), '#')), '') as event_key,
-    case when d.kind = 'lead' then nullif(trim(ltrim(lower(trim(e.lead_id)), '#')), '') end as lead_key,
-    coalesce(v.kept_fingerprint, e.fingerprint) as kept_fingerprint,
-    coalesce(v.kept_occurrence, e.occurrence) as kept_occurrence,
-    v.dedup_key,
-    v.window_no
-  from events e
-  join datasets d
-    on lower(replace(trim(e.event_name), ' ', '')) = d.name_key
-  join copy_verdicts v
-    on v.fingerprint = e.fingerprint
-    and v.occurrence = e.occurrence
-),
+-- @include fragments/recon_copies
 ids as (
   select c.fingerprint, c.occurrence, c.kind, c.order_key as id from copies c
   union all

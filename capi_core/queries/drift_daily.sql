@@ -22,144 +22,80 @@
 --     as quality_freshness.sql (within_24h + later over copies - unknown).
 with
 -- @include fragments/browser_events
-scoped_copies as (
+facts as (
+  -- every source's rows, each dated by the time it counts on (`dated_at`) and carrying its part of each
+  -- sum (0 in the others): the date window and the day are applied once, below, instead of once per
+  -- source (DuckDB pushes the window down through the union into each source's scan)
   select
-    cast(e.event_time as date) as day,
-    v.verdict,
-    v.merged
+    e.event_time as dated_at,
+    case when v.merged and v.verdict = 'counted' then 1 else 0 end as merged_pairs,
+    0 as would_be_pairs, 0 as browser_events, 0 as browser_covered, 0 as browser_id_covered,
+    0 as truth_count, 0.0 as truth_value, 0 as meta_count, 0.0 as meta_value,
+    0 as emq_copies, 0.0 as emq_score_sum, 0 as server_timed, 0 as server_delayed
   from events as e
   inner join copy_verdicts as v
     on v.fingerprint = e.fingerprint
     and v.occurrence = e.occurrence
-  where e.event_time >= $date_from
-    and e.event_time < $date_to
-    and (cast($pixel_id as varchar) is null or e.pixel_id = $pixel_id)
+  where (cast($pixel_id as varchar) is null or e.pixel_id = $pixel_id)
     and (cast($event_names as varchar[]) is null or list_contains($event_names, e.event_name))
-),
-copy_days as (
-  select
-    c.day,
-    sum(case when c.merged and c.verdict = 'counted' then 1 else 0 end) as merged_pairs
-  from scoped_copies as c
-  group by c.day
-),
-event_days as (
-  select
-    cast(b.first_event_time as date) as day,
-    count(*) as browser_events,
-    sum(b.covered) as browser_covered,
-    sum(b.id_covered) as browser_id_covered
+  union all
+  select b.first_event_time, 0, 0, 1, b.covered, b.id_covered, 0, 0.0, 0, 0.0, 0, 0.0, 0, 0
   from browser_events as b
   where b.event_name = $event
-    and b.first_event_time >= $date_from
-    and b.first_event_time < $date_to
     and (cast($pixel_id as varchar) is null or b.pixel_id = $pixel_id)
     and (cast($event_names as varchar[]) is null or list_contains($event_names, b.event_name))
-  group by cast(b.first_event_time as date)
-),
-pair_days as (
-  select
-    cast(p.browser_event_time as date) as day,
-    count(*) as would_be_pairs
+  union all
+  select p.browser_event_time, 0, 1, 0, 0, 0, 0, 0.0, 0, 0.0, 0, 0.0, 0, 0
   from would_be_pairs as p
-  where p.browser_event_time >= $date_from
-    and p.browser_event_time < $date_to
-    and (cast($pixel_id as varchar) is null or p.browser_pixel_id = $pixel_id)
+  where (cast($pixel_id as varchar) is null or p.browser_pixel_id = $pixel_id)
     and (cast($event_names as varchar[]) is null or list_contains($event_names, p.browser_event_name))
-  group by cast(p.browser_event_time as date)
-),
-truth_days as (
-  select
-    cast(t.created_at as date) as day,
-    count(*) as truth_count,
-    sum(t.value_total) as truth_value
+  union all
+  select t.created_at, 0, 0, 0, 0, 0, 1, coalesce(t.value_total, 0.0), 0, 0.0, 0, 0.0, 0, 0
   from truth_verdicts as t
   where t.kind = $kind
     and t.eligible
-    and t.created_at >= $date_from
-    and t.created_at < $date_to
-  group by cast(t.created_at as date)
-),
-meta_days as (
-  select
-    cast(l.event_time as date) as day,
-    count(*) as meta_count,
-    sum(l.value) as meta_value
+  union all
+  select l.event_time, 0, 0, 0, 0, 0, 0, 0.0, 1, coalesce(l.value, 0.0), 0, 0.0, 0, 0
   from copy_truth_links as l
   where l.dataset = $event
     and l.counted
-    and l.event_time >= $date_from
-    and l.event_time < $date_to
     and (cast($pixel_id as varchar) is null or l.pixel_id = $pixel_id)
     and (cast($event_names as varchar[]) is null or list_contains($event_names, l.event_name))
-  group by cast(l.event_time as date)
-),
-server_checks as (
-  select c.*
+  union all
+  select
+    c.event_time, 0, 0, 0, 0, 0, 0, 0.0, 0, 0.0,
+    case when c.event_name = $event and c.action_source = 'website' then 1 else 0 end,
+    case
+      when c.event_name = $event and c.action_source = 'website' then
+        -- the weighted score of quality_emq.sql, 'current' variant
+        least(10.0, 10.0 * (
+          case when c.em_ok then cast($w_em as double) else 0.0 end
+          + case when c.ph_ok then cast($w_ph as double) else 0.0 end
+          + case when c.external_id_ok then cast($w_external_id as double) else 0.0 end
+          + case when c.fbc_ok then cast($w_fbc as double) else 0.0 end
+          + case when c.fbp_ok then cast($w_fbp as double) else 0.0 end
+          + case when c.client_ip_address_ok then cast($w_client_ip_address as double) else 0.0 end
+          + case when c.client_user_agent_ok then cast($w_client_user_agent as double) else 0.0 end
+          + case when c.fn_ok and c.ln_ok then cast($w_fn_ln as double) else 0.0 end
+          + case when c.ct_ok then cast($w_ct as double) else 0.0 end
+          + case when c.st_ok then cast($w_st as double) else 0.0 end
+          + case when c.zp_ok then cast($w_zp as double) else 0.0 end
+          + case when c.country_ok then cast($w_country as double) else 0.0 end
+          + case when c.db_ok then cast($w_db as double) else 0.0 end
+          + case when c.ge_ok then cast($w_ge as double) else 0.0 end
+        ) / cast($w_total as double))
+      else 0.0
+    end,
+    case when c.sent_at is not null then 1 else 0 end,
+    -- date_diff is DuckDB's spelling, as in quality_freshness.sql
+    case when c.sent_at is not null and date_diff('second', c.event_time, c.sent_at) >= 7200 then 1 else 0 end
   from copy_signal_checks as c
   where c.channel = 'server'
-    and c.event_time >= $date_from
-    and c.event_time < $date_to
     and (cast($pixel_id as varchar) is null or c.pixel_id = $pixel_id)
     and (cast($event_names as varchar[]) is null or list_contains($event_names, c.event_name))
-),
-signal_days as (
-  select
-    cast(c.event_time as date) as day,
-    sum(case when c.event_name = $event and c.action_source = 'website' then 1 else 0 end) as emq_copies,
-    sum(
-      case
-        when c.event_name = $event and c.action_source = 'website' then
-          -- the weighted score of quality_emq.sql, 'current' variant
-          least(10.0, 10.0 * (
-            case when c.em_ok then cast($w_em as double) else 0.0 end
-            + case when c.ph_ok then cast($w_ph as double) else 0.0 end
-            + case when c.external_id_ok then cast($w_external_id as double) else 0.0 end
-            + case when c.fbc_ok then cast($w_fbc as double) else 0.0 end
-            + case when c.fbp_ok then cast($w_fbp as double) else 0.0 end
-            + case when c.client_ip_address_ok then cast($w_client_ip_address as double) else 0.0 end
-            + case when c.client_user_agent_ok then cast($w_client_user_agent as double) else 0.0 end
-            + case when c.fn_ok and c.ln_ok then cast($w_fn_ln as double) else 0.0 end
-            + case when c.ct_ok then cast($w_ct as double) else 0.0 end
-            + case when c.st_ok then cast($w_st as double) else 0.0 end
-            + case when c.zp_ok then cast($w_zp as double) else 0.0 end
-            + case when c.country_ok then cast($w_country as double) else 0.0 end
-            + case when c.db_ok then cast($w_db as double) else 0.0 end
-            + case when c.ge_ok then cast($w_ge as double) else 0.0 end
-          ) / cast($w_total as double))
-        else 0.0
-      end
-    ) as emq_score_sum,
-    sum(case when c.sent_at is not null then 1 else 0 end) as server_timed,
-    -- date_diff is DuckDB's spelling, as in quality_freshness.sql
-    sum(case when c.sent_at is not null and date_diff('second', c.event_time, c.sent_at) >= 7200 then 1 else 0 end)
-      as server_delayed
-  from server_checks as c
-  group by cast(c.event_time as date)
-),
-facts as (
-  select day, merged_pairs, 0 as would_be_pairs, 0 as browser_events, 0 as browser_covered,
-    0 as browser_id_covered, 0 as truth_count, 0.0 as truth_value, 0 as meta_count, 0.0 as meta_value,
-    0 as emq_copies, 0.0 as emq_score_sum, 0 as server_timed, 0 as server_delayed
-  from copy_days
-  union all
-  select day, 0, 0, browser_events, browser_covered, browser_id_covered, 0, 0.0, 0, 0.0, 0, 0.0, 0, 0
-  from event_days
-  union all
-  select day, 0, would_be_pairs, 0, 0, 0, 0, 0.0, 0, 0.0, 0, 0.0, 0, 0
-  from pair_days
-  union all
-  select day, 0, 0, 0, 0, 0, truth_count, coalesce(truth_value, 0.0), 0, 0.0, 0, 0.0, 0, 0
-  from truth_days
-  union all
-  select day, 0, 0, 0, 0, 0, 0, 0.0, meta_count, coalesce(meta_value, 0.0), 0, 0.0, 0, 0
-  from meta_days
-  union all
-  select day, 0, 0, 0, 0, 0, 0, 0.0, 0, 0.0, emq_copies, emq_score_sum, server_timed, server_delayed
-  from signal_days
 )
 select
-  f.day,
+  cast(f.dated_at as date) as day,
   sum(f.merged_pairs) as merged_pairs,
   sum(f.would_be_pairs) as would_be_pairs,
   sum(f.browser_events) as browser_events,
@@ -174,5 +110,7 @@ select
   sum(f.server_timed) as server_timed,
   sum(f.server_delayed) as server_delayed
 from facts as f
-group by f.day
-order by f.day
+where f.dated_at >= $date_from
+  and f.dated_at < $date_to
+group by cast(f.dated_at as date)
+order by day

@@ -16,50 +16,55 @@
 with
 -- @include fragments/copy_checks
 ,
-parameters (ordinal, parameter, requirement, applies_to, events, source) as (
+pages (page, source) as (
+  -- the Meta pages the requirements below come from, each named once
+  values
+    ('server-event',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event'),
+    ('parameters', 'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters'),
+    ('custom-data',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/custom-data'),
+    ('value-optimization',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/guides/value-optimization'),
+    ('best-practices',
+     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/best-practices#req-rec-params')
+),
+requirements (ordinal, parameter, requirement, applies_to, events, page) as (
   values
     -- "event_name string Required", "event_time integer Required", "user_data object Required"
-    (1, 'event_name', 'required', 'every copy', 'all',
-     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event'),
-    (2, 'event_time', 'required', 'every copy', 'all',
-     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event'),
+    (1, 'event_name', 'required', 'every copy', 'all', 'server-event'),
+    (2, 'event_time', 'required', 'every copy', 'all', 'server-event'),
     -- "non-web events require only action_source"
-    (3, 'action_source', 'required', 'server copies', 'all',
-     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters'),
-    (4, 'user_data', 'required', 'every copy', 'all',
-     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event'),
+    (3, 'action_source', 'required', 'server copies', 'all', 'parameters'),
+    (4, 'user_data', 'required', 'every copy', 'all', 'server-event'),
     -- "Website events shared using the Conversions API require the client_user_agent, action_source,
     -- and event_source_url parameters"
-    (5, 'event_source_url', 'required', 'server copies with action_source website', 'all',
-     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters'),
-    (6, 'client_user_agent', 'required', 'server copies with action_source website', 'all',
-     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters'),
+    (5, 'event_source_url', 'required', 'server copies with action_source website', 'all', 'parameters'),
+    (6, 'client_user_agent', 'required', 'server copies with action_source website', 'all', 'parameters'),
     -- value and currency: required for Purchase (custom-data page, reference §2.8; the Pixel reference
     -- says the same); elsewhere "Value and currency should be added to existing events you want to use
     -- value optimization for" (value-optimization guide)
-    (7, 'value', 'required', 'Purchase', 'Purchase',
-     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/custom-data'),
+    (7, 'value', 'required', 'Purchase', 'Purchase', 'custom-data'),
     (7, 'value', 'recommended',
      'copies carrying currency or value (required by Meta only on events used for value optimization)',
-     'other', 'https://developers.facebook.com/documentation/ads-commerce/conversions-api/guides/value-optimization'),
-    (8, 'currency', 'required', 'Purchase', 'Purchase',
-     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/custom-data'),
+     'other', 'value-optimization'),
+    (8, 'currency', 'required', 'Purchase', 'Purchase', 'custom-data'),
     (8, 'currency', 'recommended',
      'copies carrying currency or value (required by Meta only on events used for value optimization)',
-     'other', 'https://developers.facebook.com/documentation/ads-commerce/conversions-api/guides/value-optimization'),
+     'other', 'value-optimization'),
     -- Meta's recommended parameters (best practices, "Send Required and Recommended Parameters")
-    (9, 'event_id', 'recommended', 'every copy', 'all',
-     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/best-practices#req-rec-params'),
-    (10, 'external_id', 'recommended', 'every copy', 'all',
-     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/best-practices#req-rec-params'),
-    (11, 'fbp', 'recommended', 'every copy', 'all',
-     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/best-practices#req-rec-params'),
-    (12, 'fbc', 'recommended', 'every copy', 'all',
-     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/best-practices#req-rec-params'),
-    (13, 'client_ip_address', 'recommended', 'every copy', 'all',
-     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/best-practices#req-rec-params'),
-    (14, 'em/ph', 'recommended', 'every copy', 'all',
-     'https://developers.facebook.com/documentation/ads-commerce/conversions-api/best-practices#req-rec-params')
+    (9, 'event_id', 'recommended', 'every copy', 'all', 'best-practices'),
+    (10, 'external_id', 'recommended', 'every copy', 'all', 'best-practices'),
+    (11, 'fbp', 'recommended', 'every copy', 'all', 'best-practices'),
+    (12, 'fbc', 'recommended', 'every copy', 'all', 'best-practices'),
+    (13, 'client_ip_address', 'recommended', 'every copy', 'all', 'best-practices'),
+    (14, 'em/ph', 'recommended', 'every copy', 'all', 'best-practices')
+),
+parameters as (
+  select r.ordinal, r.parameter, r.requirement, r.applies_to, r.events, p.source
+  from requirements r
+  join pages p
+    on p.page = r.page
 ),
 outcomes as (
   select

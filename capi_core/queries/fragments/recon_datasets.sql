@@ -1,6 +1,6 @@
 -- The datasets reconciled against truth, as a CTE `datasets (dataset, kind, name_key)`; included by
--- derived_recon_links.sql and derived_recon_match_keys.sql. The lead dataset's event is a per-store
--- setting (reconcile.LEAD_EVENT_SETTING), 'Lead' when unset.
+-- fragments/recon_copies.sql (for derived_recon_links.sql and derived_recon_match_keys.sql). The lead
+-- dataset's event is a per-store setting (reconcile.LEAD_EVENT_SETTING), 'Lead' when unset.
 datasets as (
   select dataset, kind, lower(replace(trim(dataset), ' ', '')) as name_key
   from (
