@@ -170,84 +170,69 @@ violations as (
   where c.event_name <> c.contract_event
 
   union all
+  -- the rules with an argument (event_id_rule, currencies, consent, value_policy), in one pass: detail
+  -- says how a copy breaks its rule, null when it keeps it
   select
     d.contract_event, d.channel, d.fingerprint, d.occurrence, d.event_id,
-    'event_id_rule' as rule,
-    'event_id' as parameter,
+    case d.rule when 'currencies' then 'currency_not_allowed' else d.rule end as rule,
+    case d.rule
+      when 'event_id_rule' then 'event_id' when 'currencies' then 'currency' when 'consent' then 'consent'
+      else 'value'
+    end as parameter,
     d.detail
   from (
     select
       c.contract_event, c.channel, c.fingerprint, c.occurrence, c.event_id,
-      case
-        when r.argument = 'none' then null
-        when c.event_id is null or trim(c.event_id) = '' then 'missing'
-        when r.argument = 'order_id_without_hash' and position('#' in c.event_id) > 0 then 'contains #'
-        when r.argument = 'order_id_without_hash' and c.order_id is not null
-          and c.event_id <> trim(replace(c.order_id, '#', '')) then 'differs from order_id'
-        when r.argument = 'order_id' and c.order_id is not null and c.event_id <> c.order_id
-          then 'differs from order_id'
-        when r.argument = 'lead_id' and c.lead_id is not null and c.event_id <> c.lead_id
-          then 'differs from lead_id'
-        -- regexp_matches is DuckDB's spelling (Spark: rlike)
-        when r.argument = 'uuid'
-          and not regexp_matches(lower(c.event_id), '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
-          then 'not a UUID'
+      r.rule,
+      case r.rule
+        when 'event_id_rule' then case
+          when r.argument = 'none' then null
+          when c.event_id is null or trim(c.event_id) = '' then 'missing'
+          when r.argument = 'order_id_without_hash' and position('#' in c.event_id) > 0 then 'contains #'
+          when r.argument = 'order_id_without_hash' and c.order_id is not null
+            and c.event_id <> trim(replace(c.order_id, '#', '')) then 'differs from order_id'
+          when r.argument = 'order_id' and c.order_id is not null and c.event_id <> c.order_id
+            then 'differs from order_id'
+          when r.argument = 'lead_id' and c.lead_id is not null and c.event_id <> c.lead_id
+            then 'differs from lead_id'
+          -- regexp_matches is DuckDB's spelling (Spark: rlike)
+          when r.argument = 'uuid'
+            and not regexp_matches(lower(c.event_id), '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
+            then 'not a UUID'
+          end
+        when 'currencies' then case
+          when c.currency_check <> 'missing'
+            and position(',' || upper(trim(c.currency)) || ',' in ',' || r.argument || ',') = 0
+            then substr(c.currency, 1, 16)
+          end
+        when 'consent' then case
+          when (r.argument = 'not_denied' and c.consent = 'denied')
+            or (r.argument = 'granted' and c.consent <> 'granted')
+            then c.consent
+          end
+        -- the value sent differs from the linked backend record's total (or subtotal) by more than
+        -- max(0.01, 1 %), the tolerance reconciliation uses
+        when 'value_policy' then case
+          when c.value is not null
+            and case when r.argument = 'subtotal' then t.subtotal else t.value end is not null
+            and abs(c.value - case when r.argument = 'subtotal' then t.subtotal else t.value end)
+              > greatest(0.01, 0.01 * abs(case when r.argument = 'subtotal' then t.subtotal else t.value end))
+            then r.argument
+          end
       end as detail
     from copies c
     join rules r
       on r.event_name = c.contract_event
-      and r.rule = 'event_id_rule'
+      and r.rule in ('event_id_rule', 'currencies', 'consent', 'value_policy')
+    -- the copy's backend record (a copy has one link at most): none, and no value differs
+    left join copy_truth_links l
+      on l.fingerprint = c.fingerprint
+      and l.occurrence = c.occurrence
+    left join truth_current t
+      on t.truth_id = l.truth_id
+      and t.kind = l.kind
   ) as d
   where d.detail is not null
-
-  union all
-  select
-    c.contract_event, c.channel, c.fingerprint, c.occurrence, c.event_id,
-    'currency_not_allowed' as rule,
-    'currency' as parameter,
-    substr(c.currency, 1, 16) as detail
-  from copies c
-  join rules r
-    on r.event_name = c.contract_event
-    and r.rule = 'currencies'
-  where c.currency_check <> 'missing'
-    and position(',' || upper(trim(c.currency)) || ',' in ',' || r.argument || ',') = 0
-
-  union all
-  select
-    c.contract_event, c.channel, c.fingerprint, c.occurrence, c.event_id,
-    'consent' as rule,
-    'consent' as parameter,
-    c.consent as detail
-  from copies c
-  join rules r
-    on r.event_name = c.contract_event
-    and r.rule = 'consent'
-  where (r.argument = 'not_denied' and c.consent = 'denied')
-    or (r.argument = 'granted' and c.consent <> 'granted')
-
-  union all
-  -- the value sent differs from the linked backend record's total (or subtotal) by more than
-  -- max(0.01, 1 %), the tolerance reconciliation uses
-  select
-    c.contract_event, c.channel, c.fingerprint, c.occurrence, c.event_id,
-    'value_policy' as rule,
-    'value' as parameter,
-    r.argument as detail
-  from copies c
-  join rules r
-    on r.event_name = c.contract_event
-    and r.rule = 'value_policy'
-  join copy_truth_links l
-    on l.fingerprint = c.fingerprint
-    and l.occurrence = c.occurrence
-  join truth_current t
-    on t.truth_id = l.truth_id
-    and t.kind = l.kind
-  where c.value is not null
-    and case when r.argument = 'subtotal' then t.subtotal else t.value end is not null
-    and abs(c.value - case when r.argument = 'subtotal' then t.subtotal else t.value end)
-      > greatest(0.01, 0.01 * abs(case when r.argument = 'subtotal' then t.subtotal else t.value end))
 ),
 totals as (
   select

@@ -1,4 +1,5 @@
--- One copy's dedup verdict with the facts its explanation needs (the kept copy's channel and time).
+-- One copy's dedup verdict with the facts its explanation needs (fragments/copy_verdict_facts: the kept
+-- copy's channel and time among them).
 -- params: $fingerprint, $occurrence
 select
   e.fingerprint,
@@ -8,16 +9,7 @@ select
   e.event_name,
   e.event_id,
   e.received_at,
-  v.dedup_key,
-  v.window_no,
-  v.verdict,
-  v.reason,
-  v.merged,
-  v.kept_fingerprint,
-  v.kept_occurrence,
-  v.same_channel_repeat,
-  k.channel as kept_channel,
-  k.received_at as kept_received_at,
+-- @include fragments/copy_verdict_facts
   k.event_id as kept_event_id,
   -- for a merged counted copy: the copy of the other channel it absorbed or outlived
   (

@@ -24,47 +24,33 @@ event_days as (
   from browser_events as b
   group by b.pixel_id, b.event_name, cast(b.first_event_time as date)
 ),
-copies as (
+copy_days as (
   select
     e.pixel_id,
     e.event_name,
     e.channel,
     cast(e.event_time as date) as day,
-    e.event_id,
-    e.fingerprint,
-    v.verdict,
-    v.reason,
-    v.merged,
-    v.same_channel_repeat
-  from events as e
-  inner join copy_verdicts as v
-    on v.fingerprint = e.fingerprint
-    and v.occurrence = e.occurrence
-),
-copy_days as (
-  select
-    s.pixel_id,
-    s.event_name,
-    s.channel,
-    s.day,
     count(*) as copies,
-    sum(case when s.merged and s.verdict = 'counted' then 1 else 0 end) as merged_pairs,
-    sum(case when s.channel = 'browser' and s.reason = 'duplicate_of_server' then 1 else 0 end)
+    sum(case when v.merged and v.verdict = 'counted' then 1 else 0 end) as merged_pairs,
+    sum(case when e.channel = 'browser' and v.reason = 'duplicate_of_server' then 1 else 0 end)
       as browser_deduplicated,
     sum(
       case
-        when s.channel = 'server' and s.reason in ('duplicate_of_browser', 'fbp_match', 'external_id_match')
+        when e.channel = 'server' and v.reason in ('duplicate_of_browser', 'fbp_match', 'external_id_match')
           then 1
         else 0
       end
     ) as server_deduplicated,
-    sum(case when s.verdict = 'counted' then 1 else 0 end) as counted,
-    sum(case when s.event_id is null then 1 else 0 end) as missing_id,
-    min(left(s.fingerprint, 12), 5) filter (where s.event_id is null) as missing_id_examples,
-    sum(case when s.same_channel_repeat then 1 else 0 end) as repeats,
-    min(distinct s.event_id, 5) filter (where s.same_channel_repeat) as repeat_examples
-  from copies as s
-  group by s.pixel_id, s.event_name, s.channel, s.day
+    sum(case when v.verdict = 'counted' then 1 else 0 end) as counted,
+    sum(case when e.event_id is null then 1 else 0 end) as missing_id,
+    min(left(e.fingerprint, 12), 5) filter (where e.event_id is null) as missing_id_examples,
+    sum(case when v.same_channel_repeat then 1 else 0 end) as repeats,
+    min(distinct e.event_id, 5) filter (where v.same_channel_repeat) as repeat_examples
+  from events as e
+  inner join copy_verdicts as v
+    on v.fingerprint = e.fingerprint
+    and v.occurrence = e.occurrence
+  group by e.pixel_id, e.event_name, e.channel, cast(e.event_time as date)
 )
 select
   c.pixel_id,

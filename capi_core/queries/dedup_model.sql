@@ -82,11 +82,7 @@ keyed as materialized (
     b.fingerprint,
     b.occurrence,
     b.channel,
-    b.pixel_key,
-    b.name_key,
     b.received_at,
-    b.fbp,
-    b.external_id,
     b.dedup_key,
     k.first_at,
     k.last_at,
@@ -114,12 +110,6 @@ simple_verdicts as (
   select
     s.fingerprint,
     s.occurrence,
-    s.channel,
-    s.pixel_key,
-    s.name_key,
-    s.received_at,
-    s.fbp,
-    s.external_id,
     s.dedup_key,
     case when s.one_window or s.received_at = s.first_at then 1 else 2 end as window_no,
     case when s.merged and s.channel <> s.kept_channel then 'discarded' else 'counted' end as verdict,
@@ -141,11 +131,7 @@ simple_verdicts as (
       k.fingerprint,
       k.occurrence,
       k.channel,
-      k.pixel_key,
-      k.name_key,
       k.received_at,
-      k.fbp,
-      k.external_id,
       k.dedup_key,
       k.first_at,
       k.kept_channel,
@@ -166,11 +152,7 @@ timed as materialized (
     k.fingerprint,
     k.occurrence,
     k.channel,
-    k.pixel_key,
-    k.name_key,
     k.received_at,
-    k.fbp,
-    k.external_id,
     k.dedup_key,
     k.last_at > k.first_at + interval '48 hours' as multi_window,
     k.kept_channel,
@@ -197,11 +179,7 @@ timed as materialized (
       r.occurrence,
       r.channel,
       case when r.channel = 'browser' then 0 else 1 end as channel_rank,
-      r.pixel_key,
-      r.name_key,
       r.received_at,
-      r.fbp,
-      r.external_id,
       r.dedup_key,
       r.first_at,
       r.last_at,
@@ -217,11 +195,7 @@ multi as (
     t.fingerprint,
     t.occurrence,
     t.channel,
-    t.pixel_key,
-    t.name_key,
     t.received_at,
-    t.fbp,
-    t.external_id,
     t.dedup_key,
     t.seq,
     count(*) over (partition by t.dedup_key) as copies,
@@ -256,11 +230,7 @@ multi_windowed as (
     m.fingerprint,
     m.occurrence,
     m.channel,
-    m.pixel_key,
-    m.name_key,
     m.received_at,
-    m.fbp,
-    m.external_id,
     m.dedup_key,
     m.seq,
     sum(case when a.anchor_seq is not null then 1 else 0 end) over (
@@ -279,11 +249,6 @@ window_facts as (
     t.fingerprint,
     t.occurrence,
     t.channel,
-    t.pixel_key,
-    t.name_key,
-    t.received_at,
-    t.fbp,
-    t.external_id,
     t.dedup_key,
     1 as window_no,
     t.seq = 1 as window_first,
@@ -296,11 +261,6 @@ window_facts as (
     w.fingerprint,
     w.occurrence,
     w.channel,
-    w.pixel_key,
-    w.name_key,
-    w.received_at,
-    w.fbp,
-    w.external_id,
     w.dedup_key,
     w.window_no,
     w.seq = w.first_seq,
@@ -315,11 +275,7 @@ window_facts as (
       x.fingerprint,
       x.occurrence,
       x.channel,
-      x.pixel_key,
-      x.name_key,
       x.received_at,
-      x.fbp,
-      x.external_id,
       x.dedup_key,
       x.window_no,
       x.seq,
@@ -343,11 +299,6 @@ window_verdicts as materialized (
     f.fingerprint,
     f.occurrence,
     f.channel,
-    f.pixel_key,
-    f.name_key,
-    f.received_at,
-    f.fbp,
-    f.external_id,
     f.dedup_key,
     f.window_no,
     f.window_first,
@@ -360,12 +311,6 @@ provisional as materialized (
   select
     s.fingerprint,
     s.occurrence,
-    s.channel,
-    s.pixel_key,
-    s.name_key,
-    s.received_at,
-    s.fbp,
-    s.external_id,
     s.dedup_key,
     s.window_no,
     s.verdict,
@@ -376,64 +321,32 @@ provisional as materialized (
     s.same_channel_repeat
   from simple_verdicts as s
   union all
+  -- a window with both channels counts its kept copy (k) and discards the others for it; a one-channel
+  -- window (kept_channel null, no k) counts every copy and flags the repeats
   select
     v.fingerprint,
     v.occurrence,
-    v.channel,
-    v.pixel_key,
-    v.name_key,
-    v.received_at,
-    v.fbp,
-    v.external_id,
     v.dedup_key,
     v.window_no,
-    'counted',
-    cast(null as varchar),
-    v.kept_channel is not null,
-    v.fingerprint,
-    v.occurrence,
-    v.kept_channel is null and not v.window_first
-  from window_verdicts as v
-  where v.kept_channel is null
-    or v.is_kept
-  union all
-  select
-    v.fingerprint,
-    v.occurrence,
-    v.channel,
-    v.pixel_key,
-    v.name_key,
-    v.received_at,
-    v.fbp,
-    v.external_id,
-    v.dedup_key,
-    v.window_no,
-    'discarded',
+    case when v.kept_channel is null or v.is_kept then 'counted' else 'discarded' end,
     case
+      when v.kept_channel is null or v.is_kept then null
       when v.channel = v.kept_channel then 'repeat_in_merged_window'
       else 'duplicate_of_' || v.kept_channel
     end,
-    true,
-    k.fingerprint,
-    k.occurrence,
-    false
+    v.kept_channel is not null,
+    coalesce(k.fingerprint, v.fingerprint),
+    coalesce(k.occurrence, v.occurrence),
+    v.kept_channel is null and not v.window_first
   from window_verdicts as v
-  inner join window_verdicts as k
+  left join window_verdicts as k
     on k.dedup_key = v.dedup_key
     and k.window_no = v.window_no
     and k.is_kept
-  where v.kept_channel is not null
-    and not v.is_kept
   union all
   select
     b.fingerprint,
     b.occurrence,
-    b.channel,
-    b.pixel_key,
-    b.name_key,
-    b.received_at,
-    b.fbp,
-    b.external_id,
     b.dedup_key,
     cast(null as bigint),
     'counted',
@@ -447,38 +360,28 @@ provisional as materialized (
     or b.received_at is null
 ),
 -- the copies fragments/fallback_pairs.sql may pair: server copies without event_id, and browser copies
--- that can absorb one (counted, not the kept copy of a merged event_id window)
+-- that can absorb one (counted, not the kept copy of a merged event_id window). The verdict steps above
+-- carry only the columns they decide on; the pairing columns are read from base here.
 pair_copies as (
   select
     b.fingerprint,
     b.occurrence,
     b.channel,
-    1 as channel_rank,
+    case when b.channel = 'browser' then 0 else 1 end as channel_rank,
     b.pixel_key,
     b.name_key,
     b.received_at,
     b.fbp,
     b.external_id
   from base as b
-  where b.channel = 'server'
-    and b.no_event_id
-    and b.received_at is not null
-  union all
-  select
-    b.fingerprint,
-    b.occurrence,
-    b.channel,
-    0 as channel_rank,
-    b.pixel_key,
-    b.name_key,
-    b.received_at,
-    b.fbp,
-    b.external_id
-  from provisional as b
-  where b.channel = 'browser'
-    and b.received_at is not null
-    and b.verdict = 'counted'
-    and not b.merged
+  inner join provisional as p
+    on p.fingerprint = b.fingerprint
+    and p.occurrence = b.occurrence
+  where b.received_at is not null
+    and (
+      (b.channel = 'server' and b.no_event_id)
+      or (b.channel = 'browser' and p.verdict = 'counted' and not p.merged)
+    )
 ),
 -- @include fragments/fallback_pairs
 ,

@@ -33,10 +33,7 @@ loose as (
     e.external_id,
     e.em,
     nullif(trim(ltrim(lower(trim(e.order_id)), '#')), '') as order_norm,
-    nullif(trim(ltrim(lower(trim(e.event_id)), '#')), '') as event_id_norm,
-    count(*) over (partition by lower(trim(e.event_name)), e.fbp) as fbp_copies,
-    count(*) over (partition by lower(trim(e.event_name)), e.external_id) as external_id_copies,
-    count(*) over (partition by lower(trim(e.event_name)), e.em) as em_copies
+    nullif(trim(ltrim(lower(trim(e.event_id)), '#')), '') as event_id_norm
   from events as e
   inner join copy_verdicts as v
     on v.fingerprint = e.fingerprint
@@ -47,19 +44,44 @@ loose as (
 ),
 browsers as (
   select
-    l.fingerprint, l.occurrence, l.pixel_id, l.event_name, l.name_norm, l.event_id, l.order_id,
-    l.received_at, l.event_time, l.fbp, l.external_id, l.em, l.order_norm, l.event_id_norm, l.fbp_copies,
-    l.external_id_copies, l.em_copies
+    l.fingerprint, l.occurrence, l.pixel_id, l.event_name, l.event_id, l.order_id, l.received_at, l.event_time
   from loose as l
   where l.channel = 'browser'
 ),
 servers as (
   select
-    l.fingerprint, l.occurrence, l.pixel_id, l.event_name, l.name_norm, l.event_id, l.order_id,
-    l.received_at, l.fbp, l.external_id, l.em, l.order_norm, l.event_id_norm, l.fbp_copies,
-    l.external_id_copies, l.em_copies
+    l.fingerprint, l.occurrence, l.pixel_id, l.event_name, l.event_id, l.order_id, l.received_at
   from loose as l
   where l.channel = 'server'
+),
+-- one row per candidate copy and user key it carries, the key's evidence rank (3 fbp, 4 external_id,
+-- 5 em) in place of its name, with the candidate copies of its event name carrying the same value: the
+-- three user matches are then one join
+user_keys as (
+  select
+    u.fingerprint,
+    u.occurrence,
+    u.channel,
+    u.name_norm,
+    u.order_norm,
+    u.received_at,
+    u.evidence,
+    u.key_value,
+    count(*) over (partition by u.evidence, u.name_norm, u.key_value) as key_copies
+  from (
+    select
+      l.fingerprint,
+      l.occurrence,
+      l.channel,
+      l.name_norm,
+      l.order_norm,
+      l.received_at,
+      k.evidence,
+      case k.evidence when 3 then l.fbp when 4 then l.external_id else l.em end as key_value
+    from loose as l
+    cross join (values (3), (4), (5)) as k (evidence)
+  ) as u
+  where u.key_value is not null
 ),
 purchase_ids as (
   select l.fingerprint, l.occurrence, l.channel, l.order_norm as id_norm
@@ -74,30 +96,15 @@ purchase_ids as (
 ),
 -- evidence: 1 same event_id, 2 same order id, 3 fbp, 4 external_id, 5 em (1-2 outrank 3-5)
 candidates as (
-  select b.fingerprint as bf, b.occurrence as bo, s.fingerprint as sf, s.occurrence as so, 3 as evidence
-  from browsers as b
-  inner join servers as s
-    on s.name_norm = b.name_norm
-    and s.fbp = b.fbp
-  where b.fbp_copies <= 50
-    and s.received_at between b.received_at - interval '10 minutes' and b.received_at + interval '10 minutes'
-    and (b.order_norm is null or s.order_norm is null or b.order_norm = s.order_norm)
-  union all
-  select b.fingerprint, b.occurrence, s.fingerprint, s.occurrence, 4
-  from browsers as b
-  inner join servers as s
-    on s.name_norm = b.name_norm
-    and s.external_id = b.external_id
-  where b.external_id_copies <= 50
-    and s.received_at between b.received_at - interval '10 minutes' and b.received_at + interval '10 minutes'
-    and (b.order_norm is null or s.order_norm is null or b.order_norm = s.order_norm)
-  union all
-  select b.fingerprint, b.occurrence, s.fingerprint, s.occurrence, 5
-  from browsers as b
-  inner join servers as s
-    on s.name_norm = b.name_norm
-    and s.em = b.em
-  where b.em_copies <= 50
+  select b.fingerprint as bf, b.occurrence as bo, s.fingerprint as sf, s.occurrence as so, b.evidence
+  from user_keys as b
+  inner join user_keys as s
+    on s.evidence = b.evidence
+    and s.name_norm = b.name_norm
+    and s.key_value = b.key_value
+  where b.channel = 'browser'
+    and s.channel = 'server'
+    and b.key_copies <= 50
     and s.received_at between b.received_at - interval '10 minutes' and b.received_at + interval '10 minutes'
     and (b.order_norm is null or s.order_norm is null or b.order_norm = s.order_norm)
   union all

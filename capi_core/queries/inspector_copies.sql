@@ -6,8 +6,8 @@
 -- Speed: every large table is reached through a one-column `fingerprint in (...)` semi-join, which DuckDB
 -- pushes into the table scan (a Bloom filter), so only the found rows are read; a join on (fingerprint,
 -- occurrence) reads the whole table. unnest of a bound list is DuckDB's form (Spark: explode).
--- The columns after e.* are the facts dedup.copy_verdict's explanation reads; total_copies counts every
--- found copy (the page lists at most $limit).
+-- The columns before e.* are the facts dedup.copy_verdict's explanation reads (fragments/copy_verdict_facts,
+-- shared with dedup_copy_verdict.sql); total_copies counts every found copy (the page lists at most $limit).
 with
 wanted as (
   select unnest(cast($fingerprints as varchar[])) as fingerprint
@@ -61,16 +61,7 @@ absorbed as (
 )
 select
   l.truth_id,
-  v.dedup_key,
-  v.window_no,
-  v.verdict,
-  v.reason,
-  v.merged,
-  v.kept_fingerprint,
-  v.kept_occurrence,
-  v.same_channel_repeat,
-  k.channel as kept_channel,
-  k.received_at as kept_received_at,
+-- @include fragments/copy_verdict_facts
   a.absorbed_channel,
   count(*) over () as total_copies,
   -- every stored column: the inspector shows the copy's payload as stored

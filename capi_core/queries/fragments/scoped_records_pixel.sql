@@ -1,5 +1,6 @@
 -- One dataset's truth records as a pixel filter sees them, as CTE `scoped_records`: reconcile.py puts this
--- fragment in place of fragments/scoped_records.sql in recon_base.sql when the scope names a pixel.
+-- fragment in place of fragments/scoped_records.sql in recon_base.sql when the scope names a pixel (the
+-- same columns: fragments/record_verdict_columns.sql).
 -- params: $kind, $pixel_id
 --
 -- The truth findings are the pixel's own: a record's facts (fragments/record_verdicts.sql) come from the
@@ -32,13 +33,6 @@ record_truth as (
 ,
 scoped_records as (
   select
-    v.truth_id, v.raw_id, v.created_at, v.paid_at, v.status, v.eligible, v.currency, v.sales_channel,
-    v.status_eligible, v.channel_excluded, v.verdict, v.value_total, v.value_subtotal, v.copies,
-    v.browser_copies, v.server_copies, v.counted_copies, v.meta_value, v.sent_value_min, v.sent_value_max,
-    v.browser_value_min, v.browser_value_max, v.server_value_min, v.server_value_max, v.browser_currency_min,
-    v.browser_currency_max, v.server_currency_min, v.server_currency_max, v.first_server_at,
-    v.counted_more_than_once, v.value_mismatch_total, v.value_mismatch_subtotal, v.currency_mismatch,
-    v.pair_value_disagrees, v.pair_currency_disagrees, v.not_paid_sent, v.late_2h, v.late_24h,
-    v.name_variant, v.consent_denied, v.merged_ok
-  from record_verdicts v
+-- @include fragments/record_verdict_columns
+  from record_verdicts t
 )
