@@ -290,7 +290,7 @@ judged as materialized (
             and (ev.consent.t is null or fx_consent_ok(ev.consent))
             and fx_dpo_ok(ev.data_processing_options)
             and fx_value_ok(cd.value) and fx_currency_ok(cd.currency) and fx_str_ok(cd.order_id)
-            and fx_content_ids_ok(cd.content_ids, cd.contents) and fx_int_ok(cd.num_items)
+            and fx_content_ids_ok(content_id_items, cd.contents) and fx_int_ok(cd.num_items)
             and fx_str_ok(cd.content_type) and fx_str_ok(cd.status) and fx_value_ok(cd.predicted_ltv)
             and fx_hashed_ok(ud.em) and fx_hashed_ok(ud.ph) and fx_hashed_ok(ud.fn) and fx_hashed_ok(ud.ln)
             and fx_hashed_ok(ud.ct) and fx_hashed_ok(ud.st) and fx_hashed_ok(ud.zp) and fx_hashed_ok(ud.country)
@@ -327,7 +327,7 @@ judged as materialized (
         fx_currency(cd.currency) as currency,
         fx_currency_check(cd.currency) as currency_check,
         left(fx_str(cd.order_id), 256) as order_id,
-        fx_content_ids(cd.content_ids, cd.contents) as content_ids,
+        fx_content_ids(content_id_items) as content_ids,
         fx_int(cd.num_items) as num_items,
         left(fx_str(cd.content_type), 64) as content_type,
         left(fx_str(cd.status), 64) as status,
@@ -369,11 +369,13 @@ judged as materialized (
         fx_int(rf.error_subcode) as response_error_subcode,
         left(coalesce(fx_text(rf.fbtrace_id), fx_text(rf.error_fbtrace_id)), 128) as fbtrace_id
     from (
-        -- computed once here: fx_time and fx_consent compare them with many constants
+        -- computed once here: fx_time and fx_consent compare them with many constants; the content ids
+        -- are checked and stored
         select
             *,
             fx_time_format(ev.event_time) as time_format,
-            if(ev.consent.t is not null, fx_consent_text(ev.consent), env_consent) as consent_text
+            if(ev.consent.t is not null, fx_consent_text(ev.consent), env_consent) as consent_text,
+            fx_ids(cd.content_ids, cd.contents) as content_id_items
         from event_fields
     )
 ),

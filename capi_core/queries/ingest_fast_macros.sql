@@ -279,12 +279,13 @@ create or replace temp macro fx_ids(ids, contents) as
             )
     end;
 
-create or replace temp macro fx_content_ids_ok(ids, contents) as
-    (fx_ids(ids, contents) is null or list_bool_and(list_transform(fx_ids(ids, contents), lambda x: fx_id_ok(x))))
+-- The two below take items = fx_ids(ids, contents), which the caller computes once for both.
+create or replace temp macro fx_content_ids_ok(items, contents) as
+    (items is null or list_bool_and(list_transform(items, lambda x: fx_id_ok(x))))
     and fx_unique_keys(json_keys(if(contents.t = 'ARRAY', contents.s, null), '$[*]'));
 
-create or replace temp macro fx_content_ids(ids, contents) as
-    to_json(list_transform(fx_ids(ids, contents), lambda x: coalesce(fx_text(fx_leaf(x)), '')))::varchar;
+create or replace temp macro fx_content_ids(items) as
+    to_json(list_transform(items, lambda x: coalesce(fx_text(fx_leaf(x)), '')))::varchar;
 
 -- data_processing_options: list items joined with ',' (readers/server.py::_dpo, canonical.py::_dpo).
 create or replace temp macro fx_dpo_ok(v) as
