@@ -11,8 +11,9 @@ times, page URLs it masks as ``privacy.mask_url`` does...), and any line holding
 PII, odd types, bad events, credentials it cannot count, page URLs holding an email, a key repeated in
 an object it reads, where DuckDB takes the first value and orjson the last) is read by Python as a
 whole, so both paths store the same rows (tests/core/test_fast_ingest.py and test_fast_ingest_beacons.py
-check it property-based). The server SQL parses each line once for its envelope and each event once
-for all its fields, and judges every value from that one parse (the ``fx_leaf`` macros).
+check it property-based). The server SQL reads the types and texts of a line's envelope values, then of
+each event's, with one path list each (``fx_leaves``: two parses of the line, two of the event), and
+judges every value from those leaves (the ``fx_`` macros).
 
 Must not: write raw values to the store. Raw lines live only in TEMP tables of the ingest
 transaction, dropped before it commits; rows leave as canonical (hashed) columns. Credentials are

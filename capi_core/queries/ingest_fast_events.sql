@@ -1,7 +1,8 @@
 -- Server JSONL lines (temp table _fast_lines) -> one row per event: canonical columns plus whether
--- SQL could decide every value (line_ok; otherwise the Python reader reads that line). Each line is parsed
--- once for its envelope and each event once for all its fields (json_extract with a path list); every
--- value becomes a leaf (fx_leaf: its type and text) that the fx_ macros read without parsing again.
+-- SQL could decide every value (line_ok; otherwise the Python reader reads that line). The envelope's
+-- values and then each event's become leaves (their type and text) in two parses of the line and two of
+-- the event (fx_leaves: json_type and json_extract_string with a path list, not one parse per value);
+-- the fx_ macros read the leaves without parsing again.
 -- Parameters: $format (capi_log | capi_request | capi_events), $pixel_id (ReadOptions.pixel_id),
 -- $max_line (characters; longer lines go to Python, which refuses them), $url_keys (page-URL keys whose
 -- values are kept: privacy.url_keys_kept). Needs ingest_fast_macros.
@@ -42,11 +43,15 @@ counted as (
     select
         line_no,
         text,
+        -- a case, not an and: the regex then runs on flagged lines only
         well_formed
-        and not (flagged and regexp_matches(
-            text,
-            '(?i)[\[:,]\s*[-+]?(nan|inf)|,\s*[\]}]|[\[:,]\s*-?[0-9]+(\.[0-9]+)?e[-+]?[0-9]{3}|\\u(00[4-7][0-9a-f]|212a)'
-        )) as parsable,
+        and case
+            when flagged then not regexp_matches(
+                text,
+                '(?i)[\[:,]\s*[-+]?(nan|inf)|,\s*[\]}]|[\[:,]\s*-?[0-9]+(\.[0-9]+)?e[-+]?[0-9]{3}|\\u(00[4-7][0-9a-f]|212a)'
+            )
+            else true
+        end as parsable,
         coalesce(len(regexp_extract_all(lowered, 'token|secret')), 0) as mentions,
         coalesce(len(regexp_extract_all(
             lowered,
@@ -61,15 +66,15 @@ counted as (
     )
 ),
 
--- the envelope's fields, in one parse of the line: the data array and its siblings (in the log's
--- request, or in the line itself), then the log's own fields and its response's
+-- the envelope's fields as leaves (fx_leaves: two parses of the line): the data array and its siblings
+-- (in the log's request, or in the line itself), then the log's own fields and its response's
 envelope_fields as materialized (
     select
         line_no,
         secrets,
         if($format = 'capi_events', text, null) as event_line,
         case $format
-            when 'capi_log' then json_extract(
+            when 'capi_log' then fx_leaves(
                 text,
                 ['$.request.data', '$.request.test_event_code', '$.request.url', '$.request.endpoint',
                  '$.request.RequestUrl', '$.request.request_url', '$.pixel_id', '$.sent_at', '$.timestamp',
@@ -77,7 +82,7 @@ envelope_fields as materialized (
                  '$.response.fbtrace_id', '$.response.error.code', '$.response.error.error_subcode',
                  '$.response.error.fbtrace_id']
             )
-            when 'capi_request' then json_extract(
+            when 'capi_request' then fx_leaves(
                 text,
                 ['$.data', '$.test_event_code', '$.url', '$.endpoint', '$.RequestUrl', '$.request_url',
                  '$.pixel_id']
@@ -101,21 +106,21 @@ envelope_leaves as (
         secrets,
         event_line,
         unique_keys,
-        fx_node(x[1]) as data,
-        fx_leaf(x[2]) as test_event_code,
-        x[3] is null and x[4] is null and x[5] is null and x[6] is null as no_url,
-        fx_leaf(x[7]) as pixel_id,
-        fx_leaf(x[8]) as sent_at,
-        fx_leaf(x[9]) as timestamp,
-        fx_leaf(x[10]) as consent,
-        fx_node(x[11]) as response,
+        fx_node_at(x, 1) as data,
+        fx_leaf_at(x, 2) as test_event_code,
+        x.t[3] is null and x.t[4] is null and x.t[5] is null and x.t[6] is null as no_url,
+        fx_leaf_at(x, 7) as pixel_id,
+        fx_leaf_at(x, 8) as sent_at,
+        fx_leaf_at(x, 9) as timestamp,
+        fx_leaf_at(x, 10) as consent,
+        fx_node_at(x, 11) as response,
         {
-            'events_received': fx_leaf(x[12]),
-            'error': fx_leaf(x[13]),
-            'fbtrace_id': fx_leaf(x[14]),
-            'error_code': fx_leaf(x[15]),
-            'error_subcode': fx_leaf(x[16]),
-            'error_fbtrace_id': fx_leaf(x[17])
+            'events_received': fx_leaf_at(x, 12),
+            'error': fx_leaf_at(x, 13),
+            'fbtrace_id': fx_leaf_at(x, 14),
+            'error_code': fx_leaf_at(x, 15),
+            'error_subcode': fx_leaf_at(x, 16),
+            'error_fbtrace_id': fx_leaf_at(x, 17)
         } as response_fields
     from envelope_fields
 ),
@@ -171,8 +176,9 @@ events as (
     where envelope_ok
 ),
 
--- each event's fields, in one parse of the event: its own, its user_data's, its custom_data's and its
--- response's (a path into a field that is not an object gives null; the field's type routes the line)
+-- each event's fields as leaves (fx_leaves: two parses of the event): its own, its user_data's, its
+-- custom_data's and its response's (a path into a field that is not an object gives null; the field's
+-- type routes the line)
 event_fields as materialized (
     select
         line_no,
@@ -187,64 +193,64 @@ event_fields as materialized (
             e, ['$', '$.user_data', '$.custom_data', '$.response', '$.response.error', '$.consent']
         )) as unique_keys,
         {
-            'event_name': fx_leaf(x[1]),
-            'event_time': fx_leaf(x[2]),
-            'event_id': fx_leaf(x[3]),
-            'pixel_id': fx_leaf(x[4]),
-            'sent_at': fx_leaf(x[5]),
-            'action_source': fx_leaf(x[6]),
-            'event_source_url': fx_leaf(x[7]),
-            'test_event_code': fx_leaf(x[8]),
-            'consent': fx_leaf(x[9]),
-            'data_processing_options': fx_leaf(x[10]),
-            'user_data': fx_node(x[11]),
-            'custom_data': fx_node(x[12]),
-            'response': fx_node(x[13])
+            'event_name': fx_leaf_at(x, 1),
+            'event_time': fx_leaf_at(x, 2),
+            'event_id': fx_leaf_at(x, 3),
+            'pixel_id': fx_leaf_at(x, 4),
+            'sent_at': fx_leaf_at(x, 5),
+            'action_source': fx_leaf_at(x, 6),
+            'event_source_url': fx_leaf_at(x, 7),
+            'test_event_code': fx_leaf_at(x, 8),
+            'consent': fx_leaf_at(x, 9),
+            'data_processing_options': fx_leaf_at(x, 10),
+            'user_data': fx_node_at(x, 11),
+            'custom_data': fx_node_at(x, 12),
+            'response': fx_node_at(x, 13)
         } as ev,
         {
-            'em': fx_first(fx_leaf(x[14])),
-            'ph': fx_first(fx_leaf(x[15])),
-            'fn': fx_first(fx_leaf(x[16])),
-            'ln': fx_first(fx_leaf(x[17])),
-            'ct': fx_first(fx_leaf(x[18])),
-            'st': fx_first(fx_leaf(x[19])),
-            'zp': fx_first(fx_leaf(x[20])),
-            'country': fx_first(fx_leaf(x[21])),
-            'db': fx_first(fx_leaf(x[22])),
-            'ge': fx_first(fx_leaf(x[23])),
-            'external_id': fx_first(fx_leaf(x[24])),
-            'fbp': fx_first(fx_leaf(x[25])),
-            'fbc': fx_first(fx_leaf(x[26])),
-            'client_ip_address': fx_first(fx_leaf(x[27])),
-            'client_user_agent': fx_first(fx_leaf(x[28])),
-            'lead_id': fx_first(fx_leaf(x[29]))
+            'em': fx_first(fx_leaf_at(x, 14)),
+            'ph': fx_first(fx_leaf_at(x, 15)),
+            'fn': fx_first(fx_leaf_at(x, 16)),
+            'ln': fx_first(fx_leaf_at(x, 17)),
+            'ct': fx_first(fx_leaf_at(x, 18)),
+            'st': fx_first(fx_leaf_at(x, 19)),
+            'zp': fx_first(fx_leaf_at(x, 20)),
+            'country': fx_first(fx_leaf_at(x, 21)),
+            'db': fx_first(fx_leaf_at(x, 22)),
+            'ge': fx_first(fx_leaf_at(x, 23)),
+            'external_id': fx_first(fx_leaf_at(x, 24)),
+            'fbp': fx_first(fx_leaf_at(x, 25)),
+            'fbc': fx_first(fx_leaf_at(x, 26)),
+            'client_ip_address': fx_first(fx_leaf_at(x, 27)),
+            'client_user_agent': fx_first(fx_leaf_at(x, 28)),
+            'lead_id': fx_first(fx_leaf_at(x, 29))
         } as ud,
         {
-            'value': fx_leaf(x[30]),
-            'currency': fx_leaf(x[31]),
-            'order_id': fx_leaf(x[32]),
-            'content_ids': fx_leaf(x[33]),
-            'contents': fx_leaf(x[34]),
-            'num_items': fx_leaf(x[35]),
-            'content_type': fx_leaf(x[36]),
-            'status': fx_leaf(x[37]),
-            'predicted_ltv': fx_leaf(x[38])
+            'value': fx_leaf_at(x, 30),
+            'currency': fx_leaf_at(x, 31),
+            'order_id': fx_leaf_at(x, 32),
+            'content_ids': fx_leaf_at(x, 33),
+            'contents': fx_leaf_at(x, 34),
+            'num_items': fx_leaf_at(x, 35),
+            'content_type': fx_leaf_at(x, 36),
+            'status': fx_leaf_at(x, 37),
+            'predicted_ltv': fx_leaf_at(x, 38)
         } as cd,
         -- the event's response, else the log's (canonical: the event's own wins when it is an object)
-        if(starts_with(x[13]::varchar, '{'),
+        if(x.t[13] = 'OBJECT',
            {
-               'events_received': fx_leaf(x[39]),
-               'error': fx_leaf(x[40]),
-               'fbtrace_id': fx_leaf(x[41]),
-               'error_code': fx_leaf(x[42]),
-               'error_subcode': fx_leaf(x[43]),
-               'error_fbtrace_id': fx_leaf(x[44])
+               'events_received': fx_leaf_at(x, 39),
+               'error': fx_leaf_at(x, 40),
+               'fbtrace_id': fx_leaf_at(x, 41),
+               'error_code': fx_leaf_at(x, 42),
+               'error_subcode': fx_leaf_at(x, 43),
+               'error_fbtrace_id': fx_leaf_at(x, 44)
            },
            env_response_fields) as rf
     from (
         select
             *,
-            json_extract(
+            fx_leaves(
                 e,
                 ['$.event_name', '$.event_time', '$.event_id', '$.pixel_id', '$.sent_at', '$.action_source',
                  '$.event_source_url', '$.test_event_code', '$.consent', '$.data_processing_options',
@@ -284,7 +290,7 @@ judged as materialized (
             and (ev.consent.t is null or fx_consent_ok(ev.consent))
             and fx_dpo_ok(ev.data_processing_options)
             and fx_value_ok(cd.value) and fx_currency_ok(cd.currency) and fx_str_ok(cd.order_id)
-            and fx_content_ids_ok(cd.content_ids, cd.contents) and fx_int_ok(cd.num_items)
+            and fx_content_ids_ok(content_id_items, cd.contents) and fx_int_ok(cd.num_items)
             and fx_str_ok(cd.content_type) and fx_str_ok(cd.status) and fx_value_ok(cd.predicted_ltv)
             and fx_hashed_ok(ud.em) and fx_hashed_ok(ud.ph) and fx_hashed_ok(ud.fn) and fx_hashed_ok(ud.ln)
             and fx_hashed_ok(ud.ct) and fx_hashed_ok(ud.st) and fx_hashed_ok(ud.zp) and fx_hashed_ok(ud.country)
@@ -321,7 +327,7 @@ judged as materialized (
         fx_currency(cd.currency) as currency,
         fx_currency_check(cd.currency) as currency_check,
         left(fx_str(cd.order_id), 256) as order_id,
-        fx_content_ids(cd.content_ids, cd.contents) as content_ids,
+        fx_content_ids(content_id_items) as content_ids,
         fx_int(cd.num_items) as num_items,
         left(fx_str(cd.content_type), 64) as content_type,
         left(fx_str(cd.status), 64) as status,
@@ -363,11 +369,13 @@ judged as materialized (
         fx_int(rf.error_subcode) as response_error_subcode,
         left(coalesce(fx_text(rf.fbtrace_id), fx_text(rf.error_fbtrace_id)), 128) as fbtrace_id
     from (
-        -- computed once here: fx_time and fx_consent compare them with many constants
+        -- computed once here: fx_time and fx_consent compare them with many constants; the content ids
+        -- are checked and stored
         select
             *,
             fx_time_format(ev.event_time) as time_format,
-            if(ev.consent.t is not null, fx_consent_text(ev.consent), env_consent) as consent_text
+            if(ev.consent.t is not null, fx_consent_text(ev.consent), env_consent) as consent_text,
+            fx_ids(cd.content_ids, cd.contents) as content_id_items
         from event_fields
     )
 ),

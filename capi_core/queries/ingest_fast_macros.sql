@@ -4,23 +4,29 @@
 
 -- A JSON value j read once, as a leaf: t its json_type (null when absent), s json_extract_string(j, '$')
 -- (a string's text; any other value's JSON text, which JSON functions read again). The macros below
--- take leaves, so a value is parsed once, not once per question asked of it.
+-- take leaves, so a value is parsed once, not once per question asked of it; fx_leaves reads the leaves
+-- of many values of one document at once.
 create or replace temp macro fx_leaf(j) as
     {'t': json_type(j), 's': json_extract_string(j, '$')};
 
--- A container as a leaf without parsing it: json_extract writes JSON without leading whitespace, so its
--- first character names an object, an array, a string or null ('SCALAR': a number or a boolean); s is
--- its JSON text.
-create or replace temp macro fx_node(j) as
+-- The leaves of many values of one JSON text j, in two parses of it (one for the types, one for the texts)
+-- rather than one per value: fx_leaf_at(x, i) is what fx_leaf gives for the value at paths[i] (the same
+-- yyjson value, typed and printed alike).
+create or replace temp macro fx_leaves(j, paths) as
+    {'t': json_type(j, paths), 's': json_extract_string(j, paths)};
+
+create or replace temp macro fx_leaf_at(x, i) as
+    {'t': x.t[i], 's': x.s[i]};
+
+-- A container as a leaf whose type says only object, array, string or null ('SCALAR': a number or a
+-- boolean). Its s is read only for an object or an array, where it is the container's JSON text.
+create or replace temp macro fx_node_at(x, i) as
     {'t': case
-              when j is null then null
-              when starts_with(j::varchar, '{') then 'OBJECT'
-              when starts_with(j::varchar, '[') then 'ARRAY'
-              when starts_with(j::varchar, '"') then 'VARCHAR'
-              when j::varchar = 'null' then 'NULL'
+              when x.t[i] is null then null
+              when x.t[i] in ('OBJECT', 'ARRAY', 'VARCHAR', 'NULL') then x.t[i]
               else 'SCALAR'
           end,
-     's': j::varchar};
+     's': x.s[i]};
 
 -- A leaf's items when it is an array, else null; its JSON text when it is an object, else null. (JSON
 -- functions read a leaf's s only through these: a string's text need not be JSON, and a projection
@@ -273,12 +279,13 @@ create or replace temp macro fx_ids(ids, contents) as
             )
     end;
 
-create or replace temp macro fx_content_ids_ok(ids, contents) as
-    (fx_ids(ids, contents) is null or list_bool_and(list_transform(fx_ids(ids, contents), lambda x: fx_id_ok(x))))
+-- The two below take items = fx_ids(ids, contents), which the caller computes once for both.
+create or replace temp macro fx_content_ids_ok(items, contents) as
+    (items is null or list_bool_and(list_transform(items, lambda x: fx_id_ok(x))))
     and fx_unique_keys(json_keys(if(contents.t = 'ARRAY', contents.s, null), '$[*]'));
 
-create or replace temp macro fx_content_ids(ids, contents) as
-    to_json(list_transform(fx_ids(ids, contents), lambda x: coalesce(fx_text(fx_leaf(x)), '')))::varchar;
+create or replace temp macro fx_content_ids(items) as
+    to_json(list_transform(items, lambda x: coalesce(fx_text(fx_leaf(x)), '')))::varchar;
 
 -- data_processing_options: list items joined with ',' (readers/server.py::_dpo, canonical.py::_dpo).
 create or replace temp macro fx_dpo_ok(v) as
