@@ -611,27 +611,22 @@ def finding_page(code: str) -> PageKey:
     return next((page for prefix, page in _FINDING_PAGES if code.startswith(prefix)), "signal_quality")
 
 
+#: The finding fields the Overview's table shows as they are, in order (``event_name`` shown as ``event``).
+_FINDING_FIELDS = ("severity", "code", "event_name", "channel", "count", "share", "message", "fix")
+
+
 def findings_frame(findings: Sequence[Finding]) -> pd.DataFrame:
     """Findings as a table for the Overview: severity, code, where, how many, message, fix, examples."""
-    return pd.DataFrame(
-        [
-            {
-                "severity": f.severity,
-                "code": f.code,
-                "event": f.event_name,
-                "channel": f.channel,
-                "count": f.count,
-                "share": f.share,
-                "message": f.message,
-                "fix": f.fix,
-                "examples": ", ".join(f.examples),
-                "explained on": finding_page(f.code).replace("_", " "),
-            }
-            for f in findings
-        ],
-        columns=["severity", "code", "event", "channel", "count", "share", "message", "fix", "examples",
-                 "explained on"],
-    )  # fmt: skip
+    rows = [
+        {
+            **{name: getattr(f, name) for name in _FINDING_FIELDS},
+            "examples": ", ".join(f.examples),
+            "explained on": finding_page(f.code).replace("_", " "),
+        }
+        for f in findings
+    ]
+    columns = [*_FINDING_FIELDS, "examples", "explained on"]
+    return pd.DataFrame(rows, columns=columns).rename(columns={"event_name": "event"})
 
 
 # --- signal quality shapes ------------------------------------------------------------------------

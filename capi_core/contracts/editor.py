@@ -65,26 +65,23 @@ def preview(store: Store, scope: Scope, *, body: str) -> list[Violation]:
     return contract_violations(store, scope, parse_contract(body, source="draft"))
 
 
+#: The violation fields the table shows as they are, in order (``event_name`` shown as ``event``).
+_VIOLATION_FIELDS = (
+    "severity", "event_name", "channel", "rule", "parameter", "detail",
+    "copies", "of_copies", "share", "message",
+)  # fmt: skip
+
+
 def violations_frame(violations: list[Violation]) -> pd.DataFrame:
     """One row per violation for the table (examples as event ids)."""
-    return pd.DataFrame(
-        [
-            {
-                "severity": v.severity,
-                "event": v.event_name,
-                "channel": v.channel,
-                "rule": v.rule,
-                "parameter": v.parameter,
-                "detail": v.detail,
-                "copies": v.copies,
-                "of_copies": v.of_copies,
-                "share": v.share,
-                "message": v.message,
-                "example_event_ids": ", ".join(e.event_id or "(none)" for e in v.examples),
-            }
-            for v in violations
-        ]
-    )
+    rows = [
+        {
+            **{name: getattr(v, name) for name in _VIOLATION_FIELDS},
+            "example_event_ids": ", ".join(e.event_id or "(none)" for e in v.examples),
+        }
+        for v in violations
+    ]
+    return pd.DataFrame(rows).rename(columns={"event_name": "event"})
 
 
 def severity_counts(violations: list[Violation]) -> dict[str, int]:

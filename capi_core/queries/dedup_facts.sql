@@ -52,24 +52,13 @@ copy_days as (
     and v.occurrence = e.occurrence
   group by e.pixel_id, e.event_name, e.channel, cast(e.event_time as date)
 )
+-- each copy day, with the coverage of the browser events that start on it (browser rows only)
 select
-  c.pixel_id,
-  c.event_name,
-  c.channel,
-  c.day,
-  c.copies,
-  c.merged_pairs,
-  c.browser_deduplicated,
-  c.server_deduplicated,
+  c.*,
   coalesce(d.browser_events, 0) as browser_events,
   coalesce(d.covered, 0) as covered,
   coalesce(d.id_covered, 0) as id_covered,
-  c.counted,
-  c.missing_id,
-  c.missing_id_examples,
-  d.uncovered_examples,
-  c.repeats,
-  c.repeat_examples
+  d.uncovered_examples
 from copy_days as c
 -- every event's first day holds one of its browser copies, so the browser row of that day exists
 left join event_days as d
