@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from capi_core.contracts.editor import CopyFix
     from capi_core.contracts.library import ContractError, Violation
     from capi_core.contracts.models import Contract
+    from capi_core.models import Scope
     from capi_core.store import Store
 
 
@@ -160,17 +161,28 @@ def _require_pixel(store: Store, pixel: str) -> None:
     raise InputError(f"the store has no copies for pixel {pixel}", hint=hint)
 
 
+def _dates(args: argparse.Namespace) -> Scope:
+    """The ``--from`` / ``--to`` window the copies are checked in, refused before any store is opened
+    when ``--from`` is after ``--to`` (``--pixel-id`` picks the contract, not the copies: the contract
+    names its pixel)."""
+    from capi_core.models import Scope
+    from capi_core.scope_check import check_dates
+
+    scope = Scope(date_from=args.date_from, date_to=args.date_to)
+    check_dates(scope)
+    return scope
+
+
 def cmd_contracts_validate(args: argparse.Namespace) -> int:
     """Validate the contract(s), print the violations; exit 2 on an invalid contract, 1 with --fail-on."""
     from capi_core.contracts.library import ContractError, at_or_above, contract_violations
-    from capi_core.models import Scope
 
+    scope = _dates(args)
     with open_store(args) as store:
         try:
             checked = _contracts_to_check(store, args)
         except ContractError as err:
             return _contract_error(err)
-        scope = Scope(date_from=args.date_from, date_to=args.date_to)
         found = [v for contract in checked for v in contract_violations(store, scope, contract)]
     for contract in checked:
         print(
@@ -206,11 +218,11 @@ def cmd_contracts_fix(args: argparse.Namespace) -> int:
     from capi_core.contracts.editor import fix_copies
     from capi_core.contracts.library import ContractError, contract_violations
     from capi_core.errors import InputError
-    from capi_core.models import Scope
 
     if args.limit < 1:
         raise InputError(f"--limit {args.limit} fixes nothing", hint="give 1 or more, e.g. --limit 20")
     target = check_report_out(str(args.out), Path(args.db)) if args.out else None
+    scope = _dates(args)
     with open_store(args) as store:
         try:
             checked = _contracts_to_check(store, args)
@@ -223,7 +235,6 @@ def cmd_contracts_fix(args: argparse.Namespace) -> int:
                 hint="pass --pixel-id (a push sends one pixel's events)",
             )
         contract = checked[0]
-        scope = Scope(date_from=args.date_from, date_to=args.date_to)
         fixes = fix_copies(store, contract, contract_violations(store, scope, contract), limit=args.limit)
     kept = [f for f in fixes if args.include_refused or not f.fix.problems]
     for fixed in fixes:

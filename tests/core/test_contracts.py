@@ -705,3 +705,18 @@ def test_cli_pixel_without_copies(store: Store, capsys: pytest.CaptureFixture[st
         f"capi-desk: error: the store has no copies for pixel 999 — its pixels: {PIXEL}"
     )
     assert captured.out == ""
+
+
+@pytest.mark.parametrize("command", ["validate", "fix"])
+def test_cli_contracts_refuse_from_after_to(
+    store: Store, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--from`` after ``--to`` is a one-line usage error (exit 2), as for report and pairs, not an empty
+    list of violations."""
+    from capi_core.cli import main
+
+    db = ["--db", store.path]
+    store.close()
+    assert main([*db, "contracts", command, "--from", "2026-11-10", "--to", "2026-11-01"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--from 2026-11-10 is after --to 2026-11-01" in err
