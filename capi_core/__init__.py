@@ -6,13 +6,90 @@ The face: code outside the package (the dashboard's ``pages/`` and ``ui/``, ``ap
 names in ``__all__``, straight from ``capi_core`` (``from capi_core import Scope, dashboard_api``); a test
 reads their imports to hold them to it. Each name is loaded from the module that owns it on first use
 (``FACE`` says which) at each use, so ``import capi_core.units`` stays as cheap as that one module. Inside the
-package, modules import the owner directly.
+package, modules import the owner directly. The ``TYPE_CHECKING`` imports give mypy and editors the
+same names with their types (a test holds them to ``FACE``).
 """
 
 # no ``from __future__ import annotations`` here: it would bind the name ``annotations`` in this
 # module, and ``from capi_core import annotations`` would get that instead of the annotations module
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the face's types for mypy and editors; FACE below is what runs
+    from capi_core import annotations as annotations
+    from capi_core import dashboard_api as dashboard_api
+    from capi_core import demo_store as demo_store
+    from capi_core import inspector as inspector
+    from capi_core import settings as settings
+    from capi_core import units as units
+    from capi_core.annotations import Annotation as Annotation
+    from capi_core.contracts import editor as contract_editor  # noqa: F401 (exported by FACE)
+    from capi_core.contracts import library as contract_library  # noqa: F401 (exported by FACE)
+    from capi_core.contracts.library import Violation as Violation
+    from capi_core.contracts.models import (
+        Contract as Contract,
+    )
+    from capi_core.contracts.models import (
+        contract_from_rows as contract_from_rows,
+    )
+    from capi_core.contracts.models import (
+        event_rows as event_rows,
+    )
+    from capi_core.contracts.models import (
+        is_pixel_id as is_pixel_id,
+    )
+    from capi_core.diagnostics import Finding as Finding
+    from capi_core.engines import (
+        EngineConfig as EngineConfig,
+    )
+    from capi_core.engines import (
+        open_configured_store as open_configured_store,
+    )
+    from capi_core.engines import (
+        resolve_engine as resolve_engine,
+    )
+    from capi_core.errors import CapiDeskError as CapiDeskError
+    from capi_core.errors import StoreBusyError as StoreBusyError
+    from capi_core.ingest import delete_batch as delete_batch
+    from capi_core.ingest import ingest_file as ingest_file
+    from capi_core.meta import dataset_quality as dataset_quality
+    from capi_core.meta import push as push
+    from capi_core.meta.graph_api import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+    from capi_core.meta.graph_api import resolve_token as resolve_token
+    from capi_core.metrics import dedup as dedup
+    from capi_core.metrics import leads as leads
+    from capi_core.metrics import meta_quality as meta_quality
+    from capi_core.metrics import meta_view as meta_view
+    from capi_core.metrics import quality as quality
+    from capi_core.metrics import recon_views as recon_views
+    from capi_core.metrics import reconcile as reconcile
+    from capi_core.metrics.dedup import DedupEventStats as DedupEventStats
+    from capi_core.metrics.drift import (
+        DriftReport as DriftReport,
+    )
+    from capi_core.metrics.drift import (
+        MetricDrift as MetricDrift,
+    )
+    from capi_core.metrics.drift import (
+        drift_report as drift_report,
+    )
+    from capi_core.metrics.drift import (
+        format_change as format_change,
+    )
+    from capi_core.metrics.drift import (
+        format_value as format_value,
+    )
+    from capi_core.models import Scope as Scope
+    from capi_core.models import SourceKind as SourceKind
+    from capi_core.readers import ReadOptions as ReadOptions
+    from capi_core.report import Report as Report
+    from capi_core.report import build_report as build_report
+    from capi_core.report import recon_notes as recon_notes
+    from capi_core.store import DEFAULT_DB as DEFAULT_DB
+    from capi_core.store import Store as Store
+    from capi_core.store import default_db_path as default_db_path
+    from capi_core.weekly_review import md_text as md_text
+    from capi_core.weekly_review import plain as plain
 
 __version__ = "0.1.0"
 

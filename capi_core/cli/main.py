@@ -30,7 +30,7 @@ from capi_core.cli.common import (
     scope_from,
     write_out,
 )
-from capi_core.config import ENV_DB, ENV_ENGINE, DeskConfig
+from capi_core.config import ENV_DB, ENV_ENGINE, ENV_SPARK_PATH, ENV_SPARK_REMOTE, DeskConfig
 from capi_core.engines import engine_name
 from capi_core.errors import CapiDeskError, InputError, MappingError, StoreBusyError
 from capi_core.store import DEFAULT_DB, PROJECT_ROOT, Store, default_db_path
@@ -170,10 +170,14 @@ def _removed_if_unused(db: Path) -> Iterator[Callable[[], None]]:
         raise
 
 
+#: The error when the Spark engine is chosen (by flag or environment) without the location of its tables.
+SPARK_NEEDS_PATH = f"the Spark engine needs --spark-path (or ${ENV_SPARK_PATH})"
+
+
 def _spark_location(args: argparse.Namespace, action: str) -> str:
     """The Parquet location ``--spark-path`` names, for a command that writes to it."""
     if not args.spark_path:
-        raise InputError("--engine spark needs --spark-path", hint="a folder or URI for the Parquet tables")
+        raise InputError(SPARK_NEEDS_PATH, hint="a folder or URI for the Parquet tables")
     if args.spark_path.startswith("table:"):
         raise InputError(
             f"{action} on Spark writes Parquet folders, not catalog tables",
@@ -394,25 +398,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_app(args: argparse.Namespace) -> int:
     db = Path(args.db)
     env = {**os.environ, "CAPI_DESK_DB": str(db)}
-    if getattr(args, "engine", "duckdb") == "spark":
-        from capi_core.engines import ENV_ENGINE, ENV_SPARK_PATH, ENV_SPARK_REMOTE
-
+    if args.engine == "spark":
         if not args.spark_path:  # fail here, not in the browser after the server started
-            raise InputError(
-                "--engine spark needs --spark-path",
-                hint="a folder of Parquet tables (see capi-desk export-spark)",
-            )
+            raise InputError(SPARK_NEEDS_PATH, hint="a folder of Parquet tables (see capi-desk export-spark)")
         # the dashboard reads its engine from these; a remote from --spark-remote reaches it through the
         # environment, never the streamlit command line
         env.update({ENV_ENGINE: "spark", ENV_SPARK_PATH: args.spark_path})
         if args.spark_remote:
             env[ENV_SPARK_REMOTE] = args.spark_remote
-    elif db == DEFAULT_DB:  # the Spark engine never reads the demo store: no need to build it
-        from capi_core.demo_store import ensure_demo_store
+    else:  # the flag (or --db) chose DuckDB: an engine set in this shell must not reach the dashboard
+        for name in (ENV_ENGINE, ENV_SPARK_PATH, ENV_SPARK_REMOTE):
+            env.pop(name, None)
+        if db == DEFAULT_DB:  # only DuckDB reads the demo store: build it here, not in the first tab
+            from capi_core.demo_store import ensure_demo_store
 
-        built = ensure_demo_store(db)  # once, even when another capi-desk app starts beside this one
-        if built:
-            print(built, file=sys.stderr)
+            built = ensure_demo_store(db)  # once, even when another capi-desk app starts beside this one
+            if built:
+                print(built, file=sys.stderr)
     port = args.port or DeskConfig.load().streamlit_port or "8501"
     command = [
         sys.executable,
@@ -513,6 +515,11 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _shown_path(path: Path) -> Path:
+    """``path`` relative to the project when it lies inside it (``data/demo.duckdb``), else as it is."""
+    return path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs test)."""
     parser = argparse.ArgumentParser(
@@ -526,7 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db",
         type=Path,
-        help=f"store file (default: ${ENV_DB}, else {DEFAULT_DB.relative_to(PROJECT_ROOT)})",
+        help=f"store file (default: ${ENV_DB}, else {_shown_path(DEFAULT_DB)})",
     )
     parser.add_argument(
         "--wait",
@@ -687,9 +694,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _settle_global_options(args: argparse.Namespace) -> None:
     """The global options resolved by the one settings object: a flag, else the environment
     (``CAPI_DESK_DB``, ``CAPI_DESK_ENGINE``, ``CAPI_DESK_SPARK_PATH``, ``SPARK_REMOTE``), else the default.
-    Commands read the settled values from ``args``."""
+    An explicit ``--db`` alone means DuckDB. Commands read the settled values from ``args``."""
+    # ``--db`` names a DuckDB file: without ``--engine`` it means DuckDB, whatever the environment says
+    engine = args.engine or ("duckdb" if args.db is not None else None)
     config = DeskConfig.load(
-        db=args.db, engine=args.engine, spark_path=args.spark_path, spark_remote=args.spark_remote
+        db=args.db, engine=engine, spark_path=args.spark_path, spark_remote=args.spark_remote
     )
     args.db = config.db or DEFAULT_DB
     args.engine = engine_name(config)

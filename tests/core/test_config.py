@@ -110,3 +110,34 @@ def test_the_cli_global_options_come_from_the_settings_object(
     with pytest.raises(InputError) as err:
         settled()
     assert "EAAsecret" not in str(err.value) and "unknown engine" in str(err.value)
+
+
+def test_an_explicit_db_means_duckdb_whatever_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``CAPI_DESK_ENGINE=spark`` set for the dashboard must not send ``capi-desk --db shop.duckdb ingest``
+    to the Spark tables: a ``--db`` without ``--engine`` names a DuckDB file."""
+    import argparse
+
+    from capi_core.cli.main import _settle_global_options
+
+    monkeypatch.setenv("CAPI_DESK_ENGINE", "spark")
+    monkeypatch.setenv("CAPI_DESK_SPARK_PATH", str(tmp_path))
+    args = argparse.Namespace(db=tmp_path / "shop.duckdb", engine=None, spark_path=None, spark_remote=None)
+    _settle_global_options(args)
+    assert (args.db, args.engine) == (tmp_path / "shop.duckdb", "duckdb")
+
+
+def test_the_cli_starts_with_the_demo_store_outside_the_project(tmp_path: Path) -> None:
+    """``CAPI_DESK_DEMO_DB`` may point anywhere (the package folder may be read-only): ``--help`` names it."""
+    import os
+    import subprocess
+    import sys
+
+    elsewhere = tmp_path / "elsewhere" / "demo.duckdb"
+    env = {**os.environ, "CAPI_DESK_DEMO_DB": str(elsewhere)}
+    done = subprocess.run(
+        [sys.executable, "-m", "capi_core", "--help"], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "demo.duckdb" in done.stdout and "Traceback" not in done.stderr

@@ -238,3 +238,28 @@ def _private_uses(root: Path, packages: tuple[str, ...]) -> list[str]:
 def test_no_module_takes_a_private_name_from_another_package() -> None:
     root = Path(__file__).resolve().parents[2]
     assert _private_uses(root, ("capi_core", "pages", "ui")) == []
+
+
+def test_the_face_types_name_what_it_loads() -> None:
+    """The ``if TYPE_CHECKING:`` imports of ``capi_core/__init__.py`` (what mypy and editors see) name
+    exactly the FACE entries, each from the same owner."""
+    import ast
+
+    import capi_core
+
+    tree = ast.parse(Path(capi_core.__file__).read_text(encoding="utf-8"))
+    typed: dict[str, tuple[str, str | None]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for imported in node.body:
+                assert isinstance(imported, ast.ImportFrom) and imported.module
+                for alias in imported.names:
+                    name = alias.asname or alias.name
+                    submodule = f"{imported.module}.{alias.name}"
+                    is_module = (
+                        (Path(capi_core.__file__).parents[1] / submodule.replace(".", "/"))
+                        .with_suffix(".py")
+                        .is_file()
+                    )
+                    typed[name] = (submodule, None) if is_module else (imported.module, alias.name)
+    assert typed == capi_core.FACE

@@ -51,4 +51,4 @@ def test_app_spark_without_path_fails_before_starting(
 ) -> None:
     assert cli.main(["--engine", "spark", "app"]) == 2
     assert launched == []
-    assert "--engine spark needs --spark-path" in capsys.readouterr().err
+    assert "the Spark engine needs --spark-path" in capsys.readouterr().err
