@@ -5,6 +5,7 @@ figures the report shows and files that exist."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,13 +37,9 @@ def test_the_layout_names_every_package_and_top_level_module() -> None:
 def test_every_name_in_the_layout_exists() -> None:
     block = _layout_block()
     named = set(re.findall(r"(?<![\w/.])([a-z_]+(?:\.py|/))", block))
-    tree = [
-        path
-        for folder in (ROOT, CORE, ROOT / "tests")
-        for path in folder.rglob("*")
-        if ".venv" not in path.parts and "__pycache__" not in path.parts
-    ]
-    names = {path.name for path in tree} | {f"{path.name}/" for path in tree if path.is_dir()}
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
+    paths = [Path(line) for line in tracked.stdout.splitlines()]
+    names = {path.name for path in paths} | {f"{folder.name}/" for path in paths for folder in path.parents}
     assert sorted(n for n in named if n not in names) == []
 
 
