@@ -35,17 +35,18 @@ def parse_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-02") from err
 
 
-def scope_from(args: argparse.Namespace) -> Scope:
+def scope_from(args: argparse.Namespace, *, dates_only: bool = False) -> Scope:
     """The scope the command's filter options name (``--from``/``--to``, and ``--pixel-id``/``--event``
-    where the command has them), its dates checked before any store is opened."""
+    where the command has them; only the dates with ``dates_only``, for a command whose ``--pixel-id``
+    picks something else), its dates checked before any store is opened."""
     from capi_core.models import Scope
     from capi_core.scope_check import check_dates
 
     scope = Scope(
         date_from=args.date_from,
         date_to=args.date_to,
-        pixel_id=getattr(args, "pixel_id", None),
-        event_names=tuple(getattr(args, "event", None) or ()),
+        pixel_id=None if dates_only else getattr(args, "pixel_id", None),
+        event_names=() if dates_only else tuple(getattr(args, "event", None) or ()),
     )
     check_dates(scope)
     return scope

@@ -22,6 +22,7 @@ from capi_core.cli.common import (
     check_report_out,
     open_store,
     parse_date,
+    scope_from,
     write_out,
 )
 
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from capi_core.contracts.editor import CopyFix
     from capi_core.contracts.library import ContractError, Violation
     from capi_core.contracts.models import Contract
-    from capi_core.models import Scope
     from capi_core.store import Store
 
 
@@ -161,23 +161,11 @@ def _require_pixel(store: Store, pixel: str) -> None:
     raise InputError(f"the store has no copies for pixel {pixel}", hint=hint)
 
 
-def _dates(args: argparse.Namespace) -> Scope:
-    """The ``--from`` / ``--to`` window the copies are checked in, refused before any store is opened
-    when ``--from`` is after ``--to`` (``--pixel-id`` picks the contract, not the copies: the contract
-    names its pixel)."""
-    from capi_core.models import Scope
-    from capi_core.scope_check import check_dates
-
-    scope = Scope(date_from=args.date_from, date_to=args.date_to)
-    check_dates(scope)
-    return scope
-
-
 def cmd_contracts_validate(args: argparse.Namespace) -> int:
     """Validate the contract(s), print the violations; exit 2 on an invalid contract, 1 with --fail-on."""
     from capi_core.contracts.library import ContractError, at_or_above, contract_violations
 
-    scope = _dates(args)
+    scope = scope_from(args, dates_only=True)  # --pixel-id picks the contract; it names its pixel
     with open_store(args) as store:
         try:
             checked = _contracts_to_check(store, args)
@@ -222,7 +210,7 @@ def cmd_contracts_fix(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise InputError(f"--limit {args.limit} fixes nothing", hint="give 1 or more, e.g. --limit 20")
     target = check_report_out(str(args.out), Path(args.db)) if args.out else None
-    scope = _dates(args)
+    scope = scope_from(args, dates_only=True)  # --pixel-id picks the contract; it names its pixel
     with open_store(args) as store:
         try:
             checked = _contracts_to_check(store, args)
