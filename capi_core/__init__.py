@@ -82,8 +82,6 @@ if TYPE_CHECKING:  # the face's types for mypy and editors; FACE below is what r
     from capi_core.models import Scope as Scope
     from capi_core.models import SourceKind as SourceKind
     from capi_core.readers import ReadOptions as ReadOptions
-    from capi_core.report import Report as Report
-    from capi_core.report import build_report as build_report
     from capi_core.report import recon_notes as recon_notes
     from capi_core.store import DEFAULT_DB as DEFAULT_DB
     from capi_core.store import Store as Store
@@ -97,9 +95,7 @@ __version__ = "0.1.0"
 FACE: dict[str, tuple[str, str | None]] = {
     # what the dashboard computes through: one module of page-shaped calls, and the report
     "dashboard_api": ("capi_core.dashboard_api", None),
-    "build_report": ("capi_core.report", "build_report"),
     "recon_notes": ("capi_core.report", "recon_notes"),
-    "Report": ("capi_core.report", "Report"),
     # the store, its scope, its engines and its errors
     "Store": ("capi_core.store", "Store"),
     "DEFAULT_DB": ("capi_core.store", "DEFAULT_DB"),

@@ -18,9 +18,7 @@ import streamlit as st
 from capi_core import (
     DedupEventStats,
     Finding,
-    Report,
     Scope,
-    build_report,
     inspector,
     quality,
     recon_views,
@@ -30,7 +28,6 @@ from capi_core import dashboard_api as api
 from ui.store_handle import open_store, store_path, version
 
 _CALLS: dict[str, Callable[..., Any]] = {
-    "report": lambda s, scope: build_report(s, scope),
     "counts": lambda s, scope: api.counts_section(s, scope),
     "dedup": lambda s, scope, **kw: api.dedup_section(s, scope, **kw),
     "recon": lambda s, scope: api.recon_section(s, scope),
@@ -80,12 +77,6 @@ def search(text: str, kind: str) -> Any:
 def compare(a: tuple[str, int], b: tuple[str, int]) -> Any:
     """Two copies side by side, cached."""
     return _call("compare", a=a, b=b)
-
-
-def report(scope: Scope) -> Report:
-    """The full report for ``scope`` (every section and every check: prefer the sections below)."""
-    result: Report = _call("report", scope)
-    return result
 
 
 def counts(scope: Scope) -> api.CountsSection:
